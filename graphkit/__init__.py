@@ -1,0 +1,18 @@
+"""graphkit: find organised fraud in Chinese medical-insurance (医保) claims by treating it as a graph.
+
+The public API a notebook uses::
+
+    import graphkit as gk
+    ds = gk.load("data_samples/demo")
+    rings = gk.find_rings(ds)
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "load", "Dataset", "GraphkitError", "LoadError", "Ring"]
+
+from graphkit.errors import GraphkitError, LoadError  # noqa: E402
+from graphkit.load import Dataset, load  # noqa: E402
+from graphkit.rings import Ring  # noqa: E402

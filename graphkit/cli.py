@@ -1,0 +1,27 @@
+"""The ``graphkit`` command line: a thin shell over the library.
+
+Each command parses options, builds one settings object, calls one library function and turns
+:class:`graphkit.errors.GraphkitError` into a one-line message and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import click
+
+from graphkit import __version__
+from graphkit.commands.validate import validate_cmd
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="graphkit")
+def main() -> None:
+    """graphkit: find organised fraud in 医保 claims by treating it as a graph.
+
+    \b
+    Example:
+      graphkit validate data_samples/demo
+      graphkit rings data_samples/demo -o out/demo
+    """
+
+
+main.add_command(validate_cmd)

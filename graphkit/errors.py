@@ -1,0 +1,36 @@
+"""Named exceptions. Every error graphkit raises on purpose derives from :class:`GraphkitError`."""
+
+from __future__ import annotations
+
+__all__ = ["GraphkitError", "LoadError", "SettingsError", "RingsFileError", "BackendError"]
+
+
+class GraphkitError(Exception):
+    """Root of graphkit's errors; the CLI turns these into a one-line message and exit code."""
+
+    exit_code = 1
+
+
+class LoadError(GraphkitError):
+    """A data directory or file cannot be loaded (missing table or column, unreadable file)."""
+
+    def __init__(self, message: str, *, file: str | None = None, column: str | None = None):
+        super().__init__(message)
+        self.file = file
+        self.column = column
+
+
+class SettingsError(GraphkitError):
+    """A settings file or value is invalid."""
+
+    exit_code = 2
+
+
+class RingsFileError(GraphkitError):
+    """A rings.json (or truth.csv) is missing or malformed."""
+
+    exit_code = 2
+
+
+class BackendError(GraphkitError):
+    """A backend (Neo4j / Bolt server) failed: unreachable, auth refused, query failed."""
