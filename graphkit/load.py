@@ -1,0 +1,718 @@
+"""Load a 医保 data directory to the data contract: read, normalise, validate, reject.
+
+``load(DATA_DIR)`` reads every table of :mod:`graphkit.contract` from CSV (any of UTF-8, UTF-8 with
+BOM, GBK, GB18030; optionally gzipped) or Parquet, maps headers given in English, Chinese or as
+医保信息平台 field codes, normalises values, and splits rows into accepted rows (typed pandas
+tables) and rejected rows (with file, line, original values and reason). Counts are conserved:
+for every table ``read == accepted + rejected``.
+
+Fast path: pyarrow's multithreaded CSV reader. Any file it cannot map one record per physical line
+(quoted newlines, malformed rows, huge fields) is re-read with Python's ``csv`` module, which
+tracks exact line numbers. Both paths give the same accepted rows.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import hashlib
+import io
+import json
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from graphkit.contract import (
+    CARD_TYPE_ALIASES,
+    CLAIM_TYPE_ALIASES,
+    GENDER_ALIASES,
+    REQUIRED_TABLES,
+    TABLE_ORDER,
+    TABLES,
+    Table,
+    normalise_header,
+)
+from graphkit.errors import LoadError
+
+__all__ = ["Dataset", "load", "find_table_files", "parse_dates", "REJECT_COLUMNS"]
+
+REJECT_COLUMNS = ["table", "file", "line", "reason", "values"]
+_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".pq", ".txt")
+_LINE = "_line"
+_EXTRA_PREFIX = "extra:"
+
+
+# --------------------------------------------------------------------------------------------
+# The Dataset
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Dataset:
+    """The accepted tables of a data directory, with rejects and counts.
+
+    Attributes
+    ----------
+    data_dir : Path
+    tables : dict of str to DataFrame
+        Canonical column names; IDs and text are pandas strings (missing = NA), dates are
+        datetime64, amounts float64. ``_line`` holds each row's source line (CSV) or row (Parquet).
+    rejects : DataFrame
+        One row per rejected input row: table, file, line, reason, values (JSON of the original).
+    counts : dict
+        ``{table: {"read", "accepted", "rejected", "reasons": {reason: n}}}``.
+    ignored : list of str
+        Files in the directory that are not tables (``truth.csv`` is always ignored).
+    files : dict of str to Path
+    fingerprint : str
+        sha256 over the table files' names and contents.
+
+    Examples
+    --------
+    >>> import graphkit as gk
+    >>> ds = gk.load("data_samples/demo")
+    >>> c = ds.counts["claims"]
+    >>> c["read"] == c["accepted"] + c["rejected"]
+    True
+    """
+
+    data_dir: Path
+    tables: dict[str, pd.DataFrame]
+    rejects: pd.DataFrame
+    counts: dict[str, dict]
+    ignored: list[str]
+    files: dict[str, Path]
+    fingerprint: str
+    encodings: dict[str, str] = field(default_factory=dict)
+
+    def table(self, name: str) -> pd.DataFrame:
+        return self.tables[name]
+
+    patients = property(lambda self: self.tables["patients"])
+    cards = property(lambda self: self.tables["cards"])
+    institutions = property(lambda self: self.tables["institutions"])
+    pharmacies = property(lambda self: self.tables["pharmacies"])
+    doctors = property(lambda self: self.tables["doctors"])
+    pharmacists = property(lambda self: self.tables["pharmacists"])
+    claims = property(lambda self: self.tables["claims"])
+    claim_items = property(lambda self: self.tables["claim_items"])
+
+    @property
+    def n_rejected(self) -> int:
+        return int(len(self.rejects))
+
+    def summary(self) -> dict:
+        """The JSON-able report ``graphkit validate --json`` prints (without rejects_file)."""
+        return {"tables": self.counts, "ignored": list(self.ignored)}
+
+    def write_rejects(self, path: str | Path) -> Path:
+        """Write the rejected rows as CSV (UTF-8 with BOM so Excel opens Chinese text)."""
+        p = Path(path)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        self.rejects.to_csv(p, index=False, encoding="utf-8-sig")
+        return p
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{t}={len(df):,}" for t, df in self.tables.items() if len(df))
+        return f"<Dataset {self.data_dir} {parts}; rejected={self.n_rejected:,}>"
+
+
+# --------------------------------------------------------------------------------------------
+# Files and encodings
+# --------------------------------------------------------------------------------------------
+
+
+def _table_of(name: str) -> str | None:
+    low = name.lower()
+    for suf in _SUFFIXES:
+        if low.endswith(suf):
+            stem = low[: -len(suf)]
+            return stem if stem in TABLES else None
+    return None
+
+
+def find_table_files(data_dir: Path) -> tuple[dict[str, Path], list[str]]:
+    """Map table name -> file, and list the other entries of ``data_dir`` as ignored."""
+    if not data_dir.exists():
+        raise LoadError(f"{data_dir}: data directory does not exist", file=str(data_dir))
+    if not data_dir.is_dir():
+        raise LoadError(f"{data_dir}: not a directory", file=str(data_dir))
+    files: dict[str, Path] = {}
+    ignored: list[str] = []
+    for p in sorted(data_dir.iterdir(), key=lambda q: q.name):
+        t = _table_of(p.name) if p.is_file() else None
+        if t is None:
+            ignored.append(p.name)
+            continue
+        if t in files:
+            raise LoadError(
+                f"{data_dir}: two files for table {t!r}: {files[t].name} and {p.name}; keep one",
+                file=str(p))
+        files[t] = p
+    missing = [t for t in REQUIRED_TABLES if t not in files]
+    if missing:
+        raise LoadError(
+            f"{data_dir}: required table {missing[0]!r} not found "
+            f"(expected {missing[0]}.csv, {missing[0]}.csv.gz or {missing[0]}.parquet)",
+            file=str(data_dir / f"{missing[0]}.csv"))
+    return files, ignored
+
+
+def _read_raw(path: Path) -> bytes:
+    try:
+        raw = path.read_bytes()
+        if path.name.lower().endswith(".gz"):
+            raw = gzip.decompress(raw)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise LoadError(f"{path}: cannot read file ({exc.__class__.__name__}: {exc})",
+                        file=str(path)) from None
+    return raw
+
+
+def _detect_encoding(raw: bytes) -> str:
+    """utf-8-sig, utf-8 or gb18030 (a superset of GBK); raise when none decodes."""
+    if raw.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    for enc in ("utf-8", "gb18030"):
+        dec = codecs.getincrementaldecoder(enc)()
+        try:
+            step = 1 << 24
+            for i in range(0, len(raw), step):
+                dec.decode(raw[i:i + step], final=False)
+            dec.decode(b"", final=True)
+            return enc
+        except UnicodeDecodeError:
+            continue
+    return ""
+
+
+# --------------------------------------------------------------------------------------------
+# Parsing: a DataFrame of strings with positional columns c0..cN and _line
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Parsed:
+    header: list[str]
+    frame: pd.DataFrame          # columns c0..c{n-1} (str, "" for empty) + _line
+    bad: list[tuple[int, str, str]]  # (line, reason, raw text) rows that could not be split
+    encoding: str
+
+
+def _parse_csv(path: Path) -> _Parsed:
+    raw = _read_raw(path)
+    enc = _detect_encoding(raw)
+    if not enc:
+        raise LoadError(f"{path}: cannot decode the file as UTF-8, GBK or GB18030",
+                        file=str(path))
+    if enc == "utf-8-sig":
+        data = raw[len(codecs.BOM_UTF8):]
+    elif enc == "utf-8":
+        data = raw
+    else:
+        data = raw.decode(enc).lstrip("\ufeff").encode("utf-8")
+    del raw
+    if not data.strip():
+        raise LoadError(f"{path}: file is empty (no header row)", file=str(path))
+    first_nl = data.find(b"\n")
+    header_text = (data if first_nl < 0 else data[:first_nl]).decode("utf-8").rstrip("\r")
+    header = next(csv.reader([header_text]))
+    if not any(h.strip() for h in header):
+        raise LoadError(f"{path}: first line is not a header row", file=str(path))
+    parsed = _parse_fast(data, header) if '"' not in header_text else None
+    if parsed is None:
+        parsed = _parse_python(data.decode("utf-8"), header)
+    parsed.encoding = enc
+    return parsed
+
+
+def _parse_fast(data: bytes, header: list[str]) -> _Parsed | None:
+    """pyarrow read; None when records cannot be mapped one-to-one onto physical lines."""
+    import pyarrow.csv as pacsv
+
+    n = len(header)
+    names = [f"c{i}" for i in range(n)]
+    invalid = [0]
+
+    def on_invalid(_row):
+        invalid[0] += 1
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1,
+                                           block_size=1 << 24, use_threads=True),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.string() for c in names},
+                strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException, ValueError):
+        return None
+    if invalid[0]:
+        return None
+    body = memoryview(data)[data.find(b"\n") + 1:] if b"\n" in data else memoryview(b"")
+    body_b = bytes(body) if len(body) < (1 << 20) else body
+    arr = np.frombuffer(body_b, dtype=np.uint8)
+    nl = np.flatnonzero(arr == 10)
+    starts = np.concatenate(([0], nl + 1))
+    ends = np.concatenate((nl, [len(arr)]))
+    length = ends - starts
+    # a line is empty when it has no bytes, or only a carriage return
+    nonempty = length > 0
+    cr_only = (length == 1) & (arr[np.minimum(starts, max(len(arr) - 1, 0))] == 13) if len(arr) else nonempty
+    nonempty &= ~cr_only
+    line_no = np.flatnonzero(nonempty) + 2  # physical line numbers (header is line 1)
+    if len(line_no) != table.num_rows:
+        return None
+    frame = table.to_pandas(types_mapper=lambda t: pd.StringDtype(na_value=np.nan)
+                            if t == pa.string() else None)
+    frame[_LINE] = line_no.astype(np.int64)
+    return _Parsed(header, frame, [], "")
+
+
+def _parse_python(text: str, header: list[str]) -> _Parsed:
+    """Exact, slower path: Python's csv module with true line numbers."""
+    csv.field_size_limit(sys.maxsize)
+    n = len(header)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=False)
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    bad: list[tuple[int, str, str]] = []
+    prev_end = 0
+    try:
+        for i, rec in enumerate(reader):
+            start = prev_end + 1
+            prev_end = reader.line_num
+            if i == 0:
+                continue  # header
+            if not rec or (len(rec) == 1 and not rec[0].strip()):
+                continue  # blank line: not a row
+            if len(rec) != n:
+                bad.append((start, f"expected {n} fields, got {len(rec)}", ",".join(rec)))
+                continue
+            rows.append(rec)
+            lines.append(start)
+    except csv.Error as exc:
+        bad.append((prev_end + 1, f"unparseable CSV ({exc})", ""))
+    frame = pd.DataFrame(rows, columns=[f"c{i}" for i in range(n)], dtype="str")
+    frame[_LINE] = np.asarray(lines, dtype=np.int64)
+    return _Parsed(header, frame, bad, "")
+
+
+def _parse_parquet(path: Path) -> _Parsed:
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise LoadError(f"{path}: cannot read Parquet file ({exc})", file=str(path)) from None
+    header = [str(c) for c in table.column_names]
+    cols = {}
+    for i, name in enumerate(table.column_names):
+        col = table.column(name)
+        t = col.type
+        if pa.types.is_timestamp(t) or pa.types.is_date(t):
+            col = pc.strftime(col, format="%Y-%m-%d %H:%M:%S" if pa.types.is_timestamp(t)
+                              else "%Y-%m-%d")
+        elif not pa.types.is_string(t) and not pa.types.is_large_string(t):
+            try:
+                col = pc.cast(col, pa.string())
+            except (pa.ArrowException, NotImplementedError):
+                col = pa.array([None if v is None else str(v) for v in col.to_pylist()],
+                               type=pa.string())
+        col = pc.fill_null(col.cast(pa.string()), "")
+        cols[f"c{i}"] = col
+    frame = pa.table(cols).to_pandas(types_mapper=lambda t: pd.StringDtype(na_value=np.nan)
+                                     if t in (pa.string(), pa.large_string()) else None)
+    frame[_LINE] = np.arange(1, len(frame) + 1, dtype=np.int64)
+    return _Parsed(header, frame, [], "parquet")
+
+
+# --------------------------------------------------------------------------------------------
+# Normalising values
+# --------------------------------------------------------------------------------------------
+
+_DATE_FORMATS = [
+    "%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y%m%d%H%M%S", "%Y%m%d %H:%M:%S",
+    "%Y.%m.%d", "%Y年%m月%d日", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S.%f",
+]
+
+
+def parse_dates(s: pd.Series, *, date_only: bool = False) -> tuple[pd.Series, pd.Series]:
+    """Parse the date formats Chinese exports use. Returns (datetime64 values, bad mask).
+
+    Accepted: ``2024-03-01``, ``2024/3/1``, ``20240301``, ``2024-03-01 08:00:00``,
+    ``2024/3/1 8:00:00``, ``2024-03-01T08:00:00``, ``2024.03.01``, ``2024年3月1日`` and
+    fractional seconds. Empty values are NaT and not bad.
+    """
+    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[us]")
+    todo = s.notna() & (s != "")
+    if todo.any():
+        first = s[todo].iloc[0]
+        formats = sorted(_DATE_FORMATS, key=lambda f: not _fits(first, f))
+        for fmt in formats:
+            if not todo.any():
+                break
+            sub = s[todo]
+            parsed = pd.to_datetime(sub, format=fmt, errors="coerce")
+            ok = parsed.notna()
+            if ok.any():
+                idx = ok[ok].index
+                out.loc[idx] = parsed[ok].astype("datetime64[us]")
+                todo.loc[idx] = False
+    if date_only:
+        out = out.dt.normalize()
+    return out, todo
+
+
+def _fits(value: str, fmt: str) -> bool:
+    try:
+        pd.to_datetime(value, format=fmt)
+        return True
+    except (ValueError, TypeError):
+        return False
+
+
+_AMOUNT_JUNK = re.compile(r"[,\s¥￥元]")
+
+
+def _parse_decimal(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    present = s.notna() & (s != "")
+    cleaned = s.str.replace(_AMOUNT_JUNK, "", regex=True)
+    vals = pd.to_numeric(cleaned.where(present), errors="coerce").astype("float64")
+    bad = present & vals.isna()
+    return vals, bad
+
+
+def _map_values(s: pd.Series, mapping: dict[str, str], *, fold: bool = True) -> pd.Series:
+    key = s.str.strip()
+    if fold:
+        key = key.str.lower()
+    return key.map(mapping)
+
+
+# --------------------------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------------------------
+
+
+class _Reasons:
+    """First failing reason per row."""
+
+    def __init__(self, n: int):
+        self.arr = np.full(n, "", dtype=object)
+
+    def fail(self, mask, reason: str) -> None:
+        m = np.asarray(mask, dtype=bool) & (self.arr == "")
+        self.arr[m] = reason
+
+    @property
+    def ok(self) -> np.ndarray:
+        return self.arr == ""
+
+
+def _map_header(table: Table, parsed: _Parsed, path: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """canonical column -> positional column; extra header -> positional column."""
+    hmap = table.header_map()
+    canon: dict[str, str] = {}
+    extra: dict[str, str] = {}
+    for i, h in enumerate(parsed.header):
+        c = hmap.get(normalise_header(h))
+        pos = f"c{i}"
+        if c is not None and c not in canon:
+            canon[c] = pos
+        else:
+            name = str(h).strip() or f"column_{i + 1}"
+            while name in extra:
+                name += "_"
+            extra[name] = pos
+    for col in table.columns:
+        if col.required and col.name not in canon:
+            aliases = " / ".join(col.all_names)
+            raise LoadError(
+                f"{path}: missing required column '{col.name}' (accepted headers: {aliases})",
+                file=str(path), column=col.name)
+    return canon, extra
+
+
+def _normalise(table: Table, parsed: _Parsed, path: Path, reasons: _Reasons) -> pd.DataFrame:
+    """Typed canonical columns for every row (rows stay aligned with ``parsed.frame``)."""
+    canon, extra = _map_header(table, parsed, path)
+    f = parsed.frame
+    out: dict[str, pd.Series] = {}
+    n = len(f)
+    for col in table.columns:
+        if col.name not in canon:
+            out[col.name] = pd.Series(pd.NA, index=f.index, dtype="str") \
+                if col.kind not in ("date", "datetime", "decimal") else \
+                pd.Series(np.nan if col.kind == "decimal" else pd.NaT, index=f.index,
+                          dtype="float64" if col.kind == "decimal" else "datetime64[us]")
+            continue
+        s = f[canon[col.name]].str.strip()
+        empty = s.isna() | (s == "")
+        if col.required:
+            reasons.fail(empty, f"missing {col.name}")
+        if col.kind in ("id", "str"):
+            out[col.name] = s.where(~empty)
+        elif col.kind in ("date", "datetime"):
+            vals, bad = parse_dates(s, date_only=col.kind == "date")
+            reasons.fail(bad, f"unparseable {col.name}")
+            out[col.name] = vals
+        elif col.kind == "decimal":
+            vals, bad = _parse_decimal(s)
+            reasons.fail(bad, f"unparseable {col.name}")
+            reasons.fail(vals < 0, f"negative {col.name}")
+            out[col.name] = vals
+        elif col.kind == "gender":
+            out[col.name] = _map_values(s, GENDER_ALIASES).astype("str").where(lambda x: x.isin(["M", "F"]))
+        elif col.kind == "claim_type":
+            mapped = _map_values(s, CLAIM_TYPE_ALIASES)
+            reasons.fail(~empty & mapped.isna(), "unknown claim_type")
+            out[col.name] = mapped.astype("str")
+        elif col.kind == "card_type":
+            mapped = _map_values(s, CARD_TYPE_ALIASES)
+            out[col.name] = mapped.fillna(s.where(~empty)).astype("str")
+        else:  # pragma: no cover - contract kinds are closed
+            raise ValueError(col.kind)
+    for name, pos in extra.items():
+        out[_EXTRA_PREFIX + name] = f[pos]
+    out[_LINE] = f[_LINE]
+    df = pd.DataFrame(out, index=f.index)
+    assert len(df) == n
+    return df
+
+
+def _reject_frame(table: str, file: str, parsed: _Parsed, mask: np.ndarray,
+                  reasons: np.ndarray) -> pd.DataFrame:
+    rows = []
+    f = parsed.frame
+    idx = np.flatnonzero(mask)
+    if len(idx):
+        sub = f.iloc[idx]
+        header = [str(h).strip() for h in parsed.header]
+        values = sub[[f"c{i}" for i in range(len(header))]].to_numpy(dtype=object)
+        lines = sub[_LINE].to_numpy()
+        for k, i in enumerate(idx):
+            vals = {h: (None if (v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)))
+                        else str(v)) for h, v in zip(header, values[k])}
+            rows.append((table, file, int(lines[k]), reasons[i],
+                         json.dumps(vals, ensure_ascii=False)))
+    for line, reason, text in parsed.bad:
+        rows.append((table, file, int(line), reason, json.dumps({"_raw": text}, ensure_ascii=False)))
+    return pd.DataFrame(rows, columns=REJECT_COLUMNS)
+
+
+def _in(values: pd.Series, keys) -> np.ndarray:
+    return values.isin(keys).to_numpy()
+
+
+def _validate_table(name: str, df: pd.DataFrame, reasons: _Reasons, acc: dict[str, pd.DataFrame],
+                    present: set[str], rejected_keys: dict[str, set]) -> None:
+    """Cross-row and cross-table checks, in place on ``reasons``."""
+    t = TABLES[name]
+    if name == "cards":
+        reasons.fail(~_in(df["patient_id"], acc["patients"]["patient_id"]), "unknown patient_id")
+    elif name == "doctors" and "institutions" in present:
+        has = df["institution_id"].notna().to_numpy()
+        reasons.fail(has & ~_in(df["institution_id"], acc["institutions"]["institution_id"]),
+                     "unknown institution_id")
+    elif name == "pharmacists" and "pharmacies" in present:
+        has = df["pharmacy_id"].notna().to_numpy()
+        reasons.fail(has & ~_in(df["pharmacy_id"], acc["pharmacies"]["pharmacy_id"]),
+                     "unknown pharmacy_id")
+    elif name == "claims":
+        reasons.fail(~_in(df["patient_id"], acc["patients"]["patient_id"]), "unknown patient_id")
+        has_card = df["card_id"].notna().to_numpy()
+        reasons.fail(has_card & ~_in(df["card_id"], acc["cards"]["card_id"]), "unknown card_id")
+        if present & {"institutions", "pharmacies"}:
+            fac = pd.concat([acc["institutions"]["institution_id"], acc["pharmacies"]["pharmacy_id"]])
+            reasons.fail(~_in(df["facility_id"], fac), "unknown facility_id")
+        for col, tab, key in (("doctor_id", "doctors", "doctor_id"),
+                              ("pharmacist_id", "pharmacists", "pharmacist_id")):
+            if tab in present:
+                has = df[col].notna().to_numpy()
+                reasons.fail(has & ~_in(df[col], acc[tab][key]), f"unknown {col}")
+        adm, dis = df["admit_date"], df["discharge_date"]
+        reasons.fail((dis < adm).fillna(False).to_numpy(), "discharge before admission")
+    elif name == "claim_items":
+        known = _in(df["claim_id"], acc["claims"]["claim_id"])
+        was_rejected = _in(df["claim_id"], list(rejected_keys.get("claims", ())))
+        reasons.fail(~known & was_rejected, "claim rejected")
+        reasons.fail(~known, "unknown claim_id")
+    if name == "pharmacists":
+        dup = df.duplicated(["pharmacist_id", "pharmacy_id"]).to_numpy()
+        reasons.fail(dup & reasons.ok, "duplicate registration")
+    elif t.key and t.key in df:
+        key = df[t.key]
+        okmask = reasons.ok
+        # duplicates among otherwise-valid rows: the first valid occurrence wins
+        sub = key[okmask & key.notna().to_numpy()]
+        dup_idx = sub.index[sub.duplicated(keep="first").to_numpy()]
+        m = np.zeros(len(df), dtype=bool)
+        m[df.index.get_indexer(dup_idx)] = True
+        reasons.fail(m, f"duplicate {t.key}")
+
+
+def _empty_table(name: str) -> pd.DataFrame:
+    t = TABLES[name]
+    cols = {}
+    for c in t.columns:
+        if c.kind in ("date", "datetime"):
+            cols[c.name] = pd.Series([], dtype="datetime64[us]")
+        elif c.kind == "decimal":
+            cols[c.name] = pd.Series([], dtype="float64")
+        else:
+            cols[c.name] = pd.Series([], dtype="str")
+    cols[_LINE] = pd.Series([], dtype="int64")
+    return pd.DataFrame(cols)
+
+
+def _derive(acc: dict[str, pd.DataFrame], present: set[str]) -> None:
+    """Derived columns and implicit rows the detectors rely on."""
+    pats = acc["patients"]
+    if "cards" not in present:
+        cards = pd.DataFrame({
+            "card_id": pats["patient_id"].astype("str"),
+            "patient_id": pats["patient_id"].astype("str"),
+            "card_type": pd.Series(pd.NA, index=pats.index, dtype="str"),
+            _LINE: pd.Series(0, index=pats.index, dtype="int64"),
+        })
+        acc["cards"] = cards.reset_index(drop=True)
+    cards = acc["cards"]
+    claims = acc["claims"]
+    if len(claims):
+        first_card = cards.sort_values(["patient_id", "card_id"]).drop_duplicates("patient_id")
+        fill = claims["patient_id"].map(first_card.set_index("patient_id")["card_id"])
+        card = claims["card_id"].fillna(fill).fillna(claims["patient_id"])
+        claims["card_inferred"] = claims["card_id"].isna()
+        claims["card_id"] = card.astype("str")
+        holder = card.map(cards.set_index("card_id")["patient_id"])
+        claims["holder_id"] = holder.fillna(claims["patient_id"]).astype("str")
+    else:
+        claims["card_inferred"] = pd.Series([], dtype=bool)
+        claims["holder_id"] = pd.Series([], dtype="str")
+    claims["settle_date"] = claims["settle_time"].dt.normalize()
+    inst = set(acc["institutions"]["institution_id"].dropna())
+    phar = set(acc["pharmacies"]["pharmacy_id"].dropna())
+    ftype = np.where(claims["facility_id"].isin(inst), "institution",
+                     np.where(claims["facility_id"].isin(phar), "pharmacy", "unknown"))
+    claims["facility_type"] = pd.Series(ftype, index=claims.index, dtype="str")
+    death = claims["patient_id"].map(pats.set_index("patient_id")["death_date"])
+    claims["flag_after_death"] = (claims["settle_date"] > death).fillna(False).astype(bool)
+    claims["flag_card_holder_mismatch"] = (claims["holder_id"] != claims["patient_id"]).astype(bool)
+    items = acc["claim_items"]
+    tc = items["trace_code"]
+    items["flag_trace_code_format"] = (tc.notna() & ~tc.str.fullmatch(r"\d{20}").fillna(False)).astype(bool)
+
+
+def _fingerprint(files: dict[str, Path]) -> str:
+    h = hashlib.sha256()
+    for t in sorted(files):
+        fh = hashlib.sha256()
+        with open(files[t], "rb") as fp:
+            for chunk in iter(lambda: fp.read(1 << 22), b""):
+                fh.update(chunk)
+        h.update(f"{t}\0{files[t].name}\0{fh.hexdigest()}\n".encode())
+    return h.hexdigest()
+
+
+def load(data_dir: str | Path, *, rejects_path: str | Path | None = None,
+         progress: bool | Callable[[str], None] = False) -> Dataset:
+    """Load ``data_dir`` to the contract.
+
+    Parameters
+    ----------
+    data_dir : path
+        Directory holding ``patients`` and ``claims`` (required) and the optional tables, each as
+        ``.csv``, ``.csv.gz`` or ``.parquet``.
+    rejects_path : path, optional
+        Where to write rejected rows as CSV. Nothing is written when omitted.
+    progress : bool or callable
+        True prints one line per table to stderr; a callable receives each table name.
+
+    Raises
+    ------
+    LoadError
+        A required table or column is missing, or a file cannot be read or decoded.
+
+    Examples
+    --------
+    >>> import graphkit as gk
+    >>> ds = gk.load("data_samples/demo")
+    >>> sorted(ds.tables)[:3]
+    ['cards', 'claim_items', 'claims']
+    """
+    data_dir = Path(data_dir)
+    files, ignored = find_table_files(data_dir)
+    present = set(files)
+    acc: dict[str, pd.DataFrame] = {}
+    rejects: list[pd.DataFrame] = []
+    counts: dict[str, dict] = {}
+    encodings: dict[str, str] = {}
+    rejected_keys: dict[str, set] = {}
+    report = _progress_fn(progress)
+    for name in TABLE_ORDER:
+        if name not in files:
+            acc[name] = _empty_table(name)
+            continue
+        path = files[name]
+        report(name)
+        parsed = _parse_parquet(path) if path.name.lower().endswith((".parquet", ".pq")) \
+            else _parse_csv(path)
+        encodings[name] = parsed.encoding
+        reasons = _Reasons(len(parsed.frame))
+        df = _normalise(TABLES[name], parsed, path, reasons)
+        _validate_table(name, df, reasons, acc, present, rejected_keys)
+        ok = reasons.ok
+        key = TABLES[name].key
+        if key:
+            rejected_keys[name] = set(df.loc[~ok, key].dropna())
+        rej = _reject_frame(name, path.name, parsed, ~ok, reasons.arr)
+        rejects.append(rej)
+        accepted = df[ok].reset_index(drop=True)
+        if name == "claim_items":
+            accepted = _fill_item_ids(accepted, path.name)
+        acc[name] = accepted
+        read = len(parsed.frame) + len(parsed.bad)
+        counts[name] = {
+            "read": int(read),
+            "accepted": int(len(accepted)),
+            "rejected": int(len(rej)),
+            "reasons": {k: int(v) for k, v in rej["reason"].value_counts().sort_index().items()},
+        }
+    _derive(acc, present)
+    all_rej = pd.concat(rejects, ignore_index=True) if rejects else pd.DataFrame(columns=REJECT_COLUMNS)
+    ds = Dataset(data_dir=data_dir, tables=acc, rejects=all_rej, counts=counts, ignored=ignored,
+                 files=files, fingerprint=_fingerprint(files), encodings=encodings)
+    if rejects_path is not None:
+        ds.write_rejects(rejects_path)
+    return ds
+
+
+def _fill_item_ids(items: pd.DataFrame, file: str) -> pd.DataFrame:
+    missing = items["item_id"].isna()
+    if missing.any():
+        items = items.copy()
+        items.loc[missing, "item_id"] = file + ":" + items.loc[missing, _LINE].astype("str")
+    return items
+
+
+def _progress_fn(progress) -> Callable[[str], None]:
+    if callable(progress):
+        return progress
+    if progress:
+        return lambda name: print(f"loading {name} ...", file=sys.stderr, flush=True)
+    return lambda name: None
