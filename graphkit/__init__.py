@@ -16,3 +16,6 @@ __all__ = ["__version__", "load", "Dataset", "GraphkitError", "LoadError", "Ring
 from graphkit.errors import GraphkitError, LoadError  # noqa: E402
 from graphkit.load import Dataset, load  # noqa: E402
 from graphkit.rings import Ring  # noqa: E402
+from graphkit.detect import find_rings  # noqa: E402
+
+__all__ += ["find_rings"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from graphkit import __version__
+from graphkit.commands.rings import rings_cmd
 from graphkit.commands.validate import validate_cmd
 
 
@@ -25,3 +26,4 @@ def main() -> None:
 
 
 main.add_command(validate_cmd)
+main.add_command(rings_cmd)

@@ -1,0 +1,167 @@
+"""虚假住院 / 诱导住院 / 挂床住院 (fake_admission): recruited groups admitted together, repeatedly.
+
+What the fraud is (负面清单(2025) 四(3), 一(6), 一(13), 一(1)): people are recruited — often from
+one village or address cluster — and admitted together to one institution, on the same or
+adjacent days, with similar diagnoses and stays, and the same group comes back again.
+
+Method
+1. Stays: inpatient claims with admission and discharge dates.
+2. Co-admission: two patients admitted to the same institution within ``admit_window_days``.
+   Two patients are linked when that happened on at least ``min_episodes`` separate occasions
+   (a one-off group admission after an incident, or a one-day cataract campaign, is one occasion).
+3. Groups: connected components of that graph (then Leiden when a component is large).
+4. Score: repeated group episodes, similar length of stay, similar diagnoses, members from one
+   region or address cluster, private / 一级 / 未定级 institution. Scheduled treatment cohorts
+   (化疗 C00-D48 with Z51, 康复 long stays) are discounted by what makes them legitimate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from graphkit.detectors.signals import (
+    Context,
+    communities,
+    components_of_pairs,
+    evidence,
+    make_ring,
+    squash,
+)
+from graphkit.rings import Member, Ring
+from graphkit.settings import Settings
+
+__all__ = ["detect_fake_admissions", "co_admissions"]
+
+
+def _stays(ctx: Context) -> pd.DataFrame:
+    c = ctx.claims
+    st = c[(c["claim_type"] == "inpatient") & c["admit_day"].notna()].copy()
+    st["patient"] = st["holder_id"]
+    st["admit"] = st["admit_day"].astype("int64")
+    dis = st["discharge_day"].fillna(st["day"]).astype("int64")
+    st["los"] = (dis - st["admit"]).clip(lower=0)
+    return st
+
+
+def co_admissions(ctx: Context, settings: Settings) -> pd.DataFrame:
+    """Pairs of patients co-admitted: patient_a, patient_b, facility_id, episodes (distinct days)."""
+    w = settings.fake_admission.admit_window_days
+    st = _stays(ctx)[["patient", "facility_id", "admit"]].drop_duplicates()
+    if len(st) < 2:
+        return pd.DataFrame(columns=["patient_a", "patient_b", "facility_id", "episodes"])
+    frames = []
+    for k in range(0, w + 1):
+        shifted = st.assign(admit=st["admit"] + k)
+        m = st.merge(shifted, on=["facility_id", "admit"], suffixes=("_a", "_b"))
+        m = m[m["patient_a"] != m["patient_b"]]
+        frames.append(m[["patient_a", "patient_b", "facility_id", "admit"]])
+    pairs = pd.concat(frames, ignore_index=True)
+    swap = pairs["patient_a"] > pairs["patient_b"]
+    pa = np.where(swap, pairs["patient_b"], pairs["patient_a"])
+    pb = np.where(swap, pairs["patient_a"], pairs["patient_b"])
+    pairs = pd.DataFrame({"patient_a": pa, "patient_b": pb, "facility_id": pairs["facility_id"],
+                          "week": pairs["admit"] // max(1, 2 * w + 1)})
+    # an episode is one admission wave; adjacent days of one wave count once
+    ep = pairs.drop_duplicates().groupby(["patient_a", "patient_b", "facility_id"])["week"].nunique()
+    return ep.rename("episodes").reset_index()
+
+
+def detect_fake_admissions(ctx: Context, settings: Settings) -> list[Ring]:
+    s = settings.fake_admission
+    pairs = co_admissions(ctx, settings)
+    pairs = pairs[pairs["episodes"] >= s.min_episodes]
+    if not len(pairs):
+        return []
+    rings = []
+    for fac, fp in pairs.groupby("facility_id", sort=True):
+        nodes = pd.Index(sorted(set(fp["patient_a"]) | set(fp["patient_b"])))
+        a = nodes.get_indexer(fp["patient_a"])
+        b = nodes.get_indexer(fp["patient_b"])
+        labels = components_of_pairs(a, b, len(nodes))
+        if np.bincount(labels).max() > 60:
+            labels = communities(a, b, fp["episodes"].to_numpy(), len(nodes), seed=settings.seed)
+        for lab in np.unique(labels):
+            group = list(nodes[labels == lab])
+            if len(group) < s.min_patients:
+                continue
+            ring = _score(ctx, fac, group, settings)
+            if ring is not None:
+                rings.append(ring)
+    return rings
+
+
+def _score(ctx: Context, facility: str, patients: list[str], settings: Settings) -> Ring | None:
+    s = settings.fake_admission
+    w = s.admit_window_days
+    st = _stays(ctx)
+    gs = st[(st["facility_id"] == facility) & st["patient"].isin(set(patients))].copy()
+    # waves: admissions of the group within the window of each other
+    gs = gs.sort_values("admit")
+    wave = np.cumsum(np.r_[True, np.diff(gs["admit"].to_numpy()) > w]) - 1
+    gs["wave"] = wave
+    per_wave = gs.groupby("wave")["patient"].nunique()
+    group_waves = per_wave[per_wave >= s.min_patients]
+    n_waves = int(len(group_waves))
+    if n_waves < s.min_episodes:
+        return None
+    gw = gs[gs["wave"].isin(group_waves.index)]
+    los = gw["los"].astype(float)
+    los_cv = float(los.std(ddof=0) / los.mean()) if los.mean() > 0 else 0.0
+    dx = gw["dx3"].dropna()
+    top_dx = dx.value_counts().index[0] if len(dx) else ""
+    top_dx_share = float(dx.value_counts(normalize=True).iloc[0]) if len(dx) else 0.0
+    pats = ctx.patients.reindex(patients)
+    region = pats["region"].dropna()
+    top_region_share = float(region.value_counts(normalize=True).iloc[0]) if len(region) else 0.0
+    n_households = int(pats["household"].nunique())
+    fac = ctx.facilities.loc[facility] if facility in ctx.facilities.index else None
+    private = False
+    if fac is not None:
+        own = str(fac.get("ownership", "") or "")
+        lvl = str(fac.get("level", "") or "")
+        private = ("民营" in own) or ("私" in own) or lvl in ("一级", "未定级")
+    treatment = top_dx[:1] == "C" or top_dx in ("Z51", "Z50", "N18", "D46")
+    long_stay = float(los.median()) > 30 if len(los) else False
+    admissions_per_patient = gs.groupby("patient").size()
+
+    score = squash(n_waves, 1.5)
+    score *= 0.55 + 0.45 * min(1.0, max(0.0, 1 - los_cv))
+    score *= 0.6 + 0.4 * top_dx_share
+    score *= 0.7 + 0.3 * top_region_share
+    if private:
+        score = 1 - (1 - score) * 0.8
+    if treatment or long_stay:
+        score *= 0.3
+    ev = [
+        evidence("repeated_co_admission",
+                 f"{len(patients)} 人在 {facility} 同日或相邻日集体入院 {n_waves} 次"
+                 f"（共 {len(gw)} 次住院）", n_waves),
+        evidence("similar_stays",
+                 f"住院天数相近（中位 {los.median():.0f} 天，变异系数 {los_cv:.2f}）；诊断集中于 "
+                 f"{top_dx}（{top_dx_share:.0%}）", int(len(gw))),
+    ]
+    if top_region_share >= 0.6:
+        ev.append(evidence("recruited_from_one_place",
+                           f"{top_region_share:.0%} 的成员来自同一参保地（{region.value_counts().index[0]}），"
+                           f"分属 {n_households} 个家庭", int(round(top_region_share * len(patients)))))
+    frequent = admissions_per_patient[admissions_per_patient >= 3]
+    if len(frequent):
+        ev.append(evidence("frequent_admission",
+                           f"{len(frequent)} 人一年内在该院住院 3 次以上", int(len(frequent))))
+    if treatment or long_stay:
+        ev.append(evidence("lookalike_scheduled_treatment",
+                           "诊断或住院时长符合化疗/康复等定期治疗特征，降低可疑度", 0,
+                           clause="合规相似情形（非负面清单）"))
+    cards = sorted(gw["card_id"].unique())
+    members = [Member("patient", p, "admitted") for p in sorted(patients)]
+    members += [Member("card", c, "card used") for c in cards]
+    members.append(Member("institution", facility, "admitting institution"))
+    doctors = gw["doctor_id"].dropna().value_counts()
+    for d in sorted(doctors[doctors >= 2].index):
+        members.append(Member("doctor", d, "admitting doctor"))
+    extra = {"features": {"waves": n_waves, "patients": len(patients), "los_cv": round(los_cv, 3),
+                          "top_dx": top_dx, "top_dx_share": round(top_dx_share, 3),
+                          "top_region_share": round(top_region_share, 3), "private": bool(private),
+                          "households": n_households}}
+    return make_ring("fake_admission", score, members, gw, ev, extra)

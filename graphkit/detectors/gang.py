@@ -1,0 +1,176 @@
+"""职业骗保团伙 (gang): collected cards swiped in bursts at colluding facilities.
+
+What the fraud is (负面清单(2025) 四(2), 二(7), 一(2)): an organiser holds many insured people's
+cards and swipes them one after another at a colluding pharmacy or clinic, on many days. What
+shows it is *lockstep*: the same set of cards passing through one terminal within minutes, again
+and again, while the holders have nothing in common (no shared household, phone or address).
+
+Method
+1. Bursts: consecutive outpatient/pharmacy settlements at one facility terminal (facility +
+   device) no more than ``burst_gap_minutes`` apart, holding ``burst_min_cards`` to
+   ``burst_max_cards`` distinct cards. Busy-hour crowds larger than the cap are skipped.
+2. Projection: card x card, weighted by the number of bursts two cards share (scipy sparse
+   ``B.T @ B``); keep pairs sharing at least ``min_shared_days`` bursts. Raw co-visits are never
+   used, so dialysis rooms and nursing-home outings only enter when they burst in lockstep.
+3. Groups: Leiden communities (igraph, seeded) of that projection.
+4. Score: lockstep days, holders from unrelated households, shared controller (an operator phone
+   or one terminal), concentration at one facility; look-alike cohorts are discounted by what
+   makes them legitimate: one household or shared address (nursing home, family), one treatment
+   family on a fixed weekly rhythm (血透 N18/Z49).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from graphkit.detectors.signals import Context, communities, evidence, make_ring, squash
+from graphkit.rings import Member, Ring
+from graphkit.settings import Settings
+
+__all__ = ["detect_gangs", "bursts"]
+
+#: ICD-10 3-character families of scheduled legitimate treatment (血透, 化疗/放疗, 康复)
+SCHEDULED_TREATMENT = {"N18", "N19", "Z49", "Z51", "Z50", "C"}
+
+
+def bursts(ctx: Context, settings: Settings) -> pd.DataFrame:
+    """Claims that fall in a burst, with a ``burst`` id. Columns of Context.claims + burst."""
+    s = settings.gang
+    c = ctx.claims
+    c = c[c["claim_type"] != "inpatient"]
+    if not len(c):
+        return c.assign(burst=pd.Series([], dtype="int64"))
+    term = c["facility_id"].astype(str) + "|" + c["device_id"].fillna("").astype(str)
+    order = np.lexsort((c["t"].to_numpy(), term.to_numpy()))
+    c = c.iloc[order]
+    term = term.iloc[order].to_numpy()
+    t = c["t"].to_numpy()
+    new = np.ones(len(c), dtype=bool)
+    new[1:] = (term[1:] != term[:-1]) | ((t[1:] - t[:-1]) > s.burst_gap_minutes * 60)
+    burst = np.cumsum(new) - 1
+    c = c.assign(burst=burst)
+    size = c.groupby("burst")["card_id"].nunique()
+    ok = size[(size >= s.burst_min_cards) & (size <= s.burst_max_cards)].index
+    return c[c["burst"].isin(ok)]
+
+
+def detect_gangs(ctx: Context, settings: Settings) -> list[Ring]:
+    s = settings.gang
+    b = bursts(ctx, settings)
+    if not len(b):
+        return []
+    bc = b[["burst", "card_id"]].drop_duplicates()
+    card_codes, card_ids = pd.factorize(bc["card_id"], sort=True)
+    burst_codes, _ = pd.factorize(bc["burst"], sort=True)
+    B = sparse.csr_matrix((np.ones(len(bc), dtype=np.float32), (burst_codes, card_codes)),
+                          shape=(burst_codes.max() + 1, len(card_ids)))
+    C = (B.T @ B).tocoo()
+    keep = (C.row < C.col) & (C.data >= s.min_shared_days)
+    a, z, w = C.row[keep], C.col[keep], C.data[keep]
+    if not len(a):
+        return []
+    used = np.unique(np.concatenate([a, z]))
+    remap = -np.ones(len(card_ids), dtype=np.int64)
+    remap[used] = np.arange(len(used))
+    labels = communities(remap[a], remap[z], w, len(used), seed=settings.seed,
+                         resolution=s.resolution)
+    groups = pd.Series(card_ids[used]).groupby(labels).agg(list)
+    rings = []
+    for cards in groups:
+        if len(cards) < s.min_cards:
+            continue
+        ring = _score_group(ctx, b, sorted(cards), settings)
+        if ring is not None:
+            rings.append(ring)
+    return rings
+
+
+def _score_group(ctx: Context, b: pd.DataFrame, cards: list[str], settings: Settings) -> Ring | None:
+    s = settings.gang
+    cardset = set(cards)
+    gb = b[b["card_id"].isin(cardset)]
+    # lockstep bursts: bursts holding >= burst_min_cards of the group's cards
+    per_burst = gb.groupby("burst")["card_id"].nunique()
+    lock = per_burst[per_burst >= s.burst_min_cards].index
+    lb = gb[gb["burst"].isin(lock)]
+    if not len(lb):
+        return None
+    lock_days = int(lb["day"].nunique())
+    holders = ctx.holder_of(cards)
+    n_holders = int(holders.nunique())
+    hh = ctx.patients["household"].reindex(holders.unique())
+    n_households = int(hh.nunique(dropna=True) + hh.isna().sum())
+    unrelated = n_households / max(1, n_holders)
+    # facility concentration and controller
+    fac_share = lb["facility_id"].value_counts(normalize=True)
+    top_fac, top_fac_share = fac_share.index[0], float(fac_share.iloc[0])
+    facilities = list(fac_share.index[fac_share >= 0.1])
+    phones = lb["operator_phone"].dropna()
+    own_phones = set(ctx.patients["phone"].reindex(holders.unique()).dropna())
+    foreign = phones[~phones.isin(own_phones)]
+    controller_phone = None
+    if len(foreign):
+        vc = foreign.value_counts()
+        if vc.iloc[0] >= 0.3 * len(lb):
+            controller_phone = vc.index[0]
+    devices = lb["device_id"].dropna()
+    top_device = devices.value_counts().index[0] if len(devices) else None
+    # legitimate scheduled treatment: one treatment family on a fixed weekly rhythm
+    dx = lb["dx3"].dropna()
+    top_dx_share = float(dx.value_counts(normalize=True).iloc[0]) if len(dx) else 0.0
+    top_dx = dx.value_counts().index[0] if len(dx) else ""
+    scheduled = top_dx[:3] in SCHEDULED_TREATMENT or top_dx[:1] in SCHEDULED_TREATMENT
+    weekdays = pd.Series(lb["day"].unique() + 3) % 7  # 1970-01-01 was a Thursday (3)
+    wd_share = float(weekdays.value_counts(normalize=True).head(3).sum()) if len(weekdays) else 0
+    cohort = scheduled and top_dx_share >= 0.6 and wd_share >= 0.9
+    # share of the group's claims at the top facility that are lockstep swipes
+    at_fac = ctx.claims[(ctx.claims["card_id"].isin(cardset))
+                        & (ctx.claims["facility_id"] == top_fac)]
+    lock_share = len(lb[lb["facility_id"] == top_fac]) / max(1, len(at_fac))
+
+    strength = squash(lock_days, 3.0)
+    score = strength * (0.25 + 0.75 * min(1.0, max(0.0, (unrelated - 0.3) / 0.6)))
+    score *= 0.6 + 0.4 * top_fac_share
+    if controller_phone is not None:
+        score = min(1.0, score + 0.15)
+    if cohort:
+        score *= 0.2
+    fac_type = lb["facility_type"].iloc[0]
+    rule_fac = "lockstep_swipes_pharmacy" if fac_type == "pharmacy" else "lockstep_swipes_institution"
+    ev = [
+        evidence("lockstep_swipes",
+                 f"{len(cards)} 张医保凭证在同一终端数分钟内连续刷卡，共 {lock_days} 天"
+                 f"（{len(lock)} 个刷卡批次，{len(lb)} 笔结算）", lock_days),
+        evidence(rule_fac, f"集中在 {top_fac}（占批次结算 {top_fac_share:.0%}；"
+                           f"该机构上这些卡的结算中 {lock_share:.0%} 为批量刷卡）",
+                 int(len(lb[lb["facility_id"] == top_fac]))),
+        evidence("unrelated_holders",
+                 f"{n_holders} 名持卡人分属 {n_households} 个不同家庭（无共同住址或电话）",
+                 n_households),
+    ]
+    if controller_phone is not None:
+        ev.append(evidence("shared_controller",
+                           f"同一扫码手机 {controller_phone} 出示了其中 "
+                           f"{int((foreign == controller_phone).sum())} 笔结算的电子凭证",
+                           int((foreign == controller_phone).sum())))
+    if cohort:
+        ev.append(evidence("lookalike_scheduled_treatment",
+                           f"诊断集中于 {top_dx}（{top_dx_share:.0%}）且固定星期就诊：符合血透/化疗等"
+                           f"定期治疗特征，降低可疑度", 0, clause="合规相似情形（非负面清单）"))
+    members = [Member("card", c, "swiped card") for c in cards]
+    members += [Member("patient", h, "card holder") for h in sorted(set(holders))]
+    for f in facilities:
+        ft = ctx.graph.facility_type(f)
+        members.append(Member(ft, f, "colluding " + ("pharmacy" if ft == "pharmacy" else "facility")))
+    if controller_phone is not None:
+        members.append(Member("phone", str(controller_phone), "controller"))
+    if top_device is not None and devices.value_counts(normalize=True).iloc[0] >= 0.5:
+        members.append(Member("device", str(top_device), "terminal"))
+    extra = {"features": {"lock_days": lock_days, "cards": len(cards), "households": n_households,
+                          "unrelated": round(unrelated, 3), "top_facility_share": round(top_fac_share, 3),
+                          "lock_share": round(lock_share, 3), "top_dx": top_dx,
+                          "top_dx_share": round(top_dx_share, 3), "weekday_share": round(wd_share, 3),
+                          "controller_phone": controller_phone is not None}}
+    return make_ring("gang", score, members, lb, ev, extra)

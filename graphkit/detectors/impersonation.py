@@ -1,0 +1,256 @@
+"""冒名就医 (impersonation): cards used by someone other than their holder.
+
+What the fraud is (负面清单(2025) 三(2), 一(7), 二(5)): a card is presented for someone else — a
+relative, a buyer, or anyone at all once the holder has died. What shows it are claims the holder
+could not have made, and one controller presenting several unrelated people's cards.
+
+Per-card signals, each filtered for its innocent cause:
+- ``claims_after_death``: settled after the holder's death_date; a stay that began on or before
+  the death (died in hospital, settled later) is innocent.
+- ``diagnosis_sex_age_mismatch``: a diagnosis impossible for the holder's sex or age; perinatal
+  codes (P00-P96, Z38) are a newborn settled on a parent's card (新生儿随母) and never count.
+- ``overlapping_stays``: two inpatient stays on one card overlapping by more than a transfer day.
+- ``two_places_one_day``: outpatient visits on one card in two regions within a few hours;
+  pharmacy purchases are left out (a relative may buy on the card while the holder is elsewhere).
+- ``phone_presents_unrelated_cards``: an operator phone presenting 电子凭证 of holders from several
+  households none of which owns the phone (a parent's phone presenting children's cards is one
+  household and does not count).
+
+Cards with signals are clustered by their controller: a shared operator phone, a shared
+non-terminal device, or holders of one household. A ring needs two kinds of signal, or one
+signal repeated well beyond what its innocent cause explains.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from graphkit.detectors.signals import Context, components_of_pairs, evidence, make_ring
+from graphkit.rings import Member, Ring
+from graphkit.settings import Settings
+
+__all__ = ["detect_impersonation", "card_signals", "demographic_mismatch"]
+
+# (code prefix, allowed sex, min age, max age, meaning)
+_SEX_AGE_RULES = [
+    ("O", "F", 12, 55, "妊娠/分娩诊断"),
+    ("Z34", "F", 12, 55, "孕期检查"),
+    ("Z35", "F", 12, 55, "高危妊娠监督"),
+    ("Z36", "F", 12, 55, "产前筛查"),
+    ("Z37", "F", 12, 55, "分娩结局"),
+    ("Z39", "F", 12, 55, "产后医疗"),
+    ("C51", "F", 0, 120, "女性生殖器官肿瘤"), ("C52", "F", 0, 120, "女性生殖器官肿瘤"),
+    ("C53", "F", 0, 120, "宫颈癌"), ("C54", "F", 0, 120, "子宫体癌"),
+    ("C55", "F", 0, 120, "子宫肿瘤"), ("C56", "F", 0, 120, "卵巢癌"),
+    ("N70", "F", 10, 120, "女性盆腔炎症"), ("N71", "F", 10, 120, "子宫炎症"),
+    ("N72", "F", 10, 120, "宫颈炎"), ("N73", "F", 10, 120, "女性盆腔炎"),
+    ("N75", "F", 10, 120, "前庭大腺疾病"), ("N76", "F", 10, 120, "阴道炎"),
+    ("N80", "F", 10, 120, "子宫内膜异位"), ("N81", "F", 10, 120, "女性生殖器脱垂"),
+    ("N83", "F", 10, 120, "卵巢疾病"), ("N84", "F", 0, 120, "女性生殖道息肉"),
+    ("N85", "F", 0, 120, "子宫疾病"), ("N86", "F", 0, 120, "宫颈糜烂"),
+    ("N87", "F", 0, 120, "宫颈发育异常"), ("N91", "F", 8, 60, "月经异常"),
+    ("N92", "F", 8, 60, "月经过多"), ("N93", "F", 8, 60, "异常子宫出血"),
+    ("N94", "F", 8, 60, "月经相关疼痛"), ("N95", "F", 35, 120, "绝经期疾病"),
+    ("N97", "F", 12, 60, "女性不孕"),
+    ("C60", "M", 0, 120, "阴茎癌"), ("C61", "M", 30, 120, "前列腺癌"), ("C62", "M", 0, 120, "睾丸癌"),
+    ("N40", "M", 30, 120, "前列腺增生"), ("N41", "M", 12, 120, "前列腺炎"),
+    ("N42", "M", 12, 120, "前列腺疾病"), ("N43", "M", 0, 120, "鞘膜积液"),
+    ("N44", "M", 0, 120, "睾丸扭转"), ("N45", "M", 0, 120, "睾丸炎"), ("N46", "M", 12, 120, "男性不育"),
+    ("N47", "M", 0, 120, "包皮过长"), ("N48", "M", 0, 120, "阴茎疾病"), ("N49", "M", 0, 120, "男性生殖器炎症"),
+    ("N50", "M", 0, 120, "男性生殖器疾病"),
+    ("H25", "", 40, 120, "老年性白内障"),
+    ("F00", "", 40, 120, "阿尔茨海默病性痴呆"), ("F01", "", 40, 120, "血管性痴呆"),
+    ("F03", "", 40, 120, "痴呆"), ("G30", "", 40, 120, "阿尔茨海默病"),
+    ("M81", "", 35, 120, "骨质疏松"), ("G20", "", 30, 120, "帕金森病"),
+    ("I10", "", 12, 120, "原发性高血压"), ("I25", "", 18, 120, "慢性缺血性心脏病"),
+    ("I63", "", 12, 120, "脑梗死"), ("E11", "", 10, 120, "2型糖尿病"),
+]
+
+_WEIGHTS = {
+    "claims_after_death": 0.55,
+    "diagnosis_sex_age_mismatch": 0.4,
+    "overlapping_stays": 0.4,
+    "two_places_one_day": 0.25,
+    "phone_presents_unrelated_cards": 0.35,
+}
+
+
+def demographic_mismatch(codes: pd.Series, sex: pd.Series, age: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(mismatch mask, meaning) of diagnosis codes impossible for sex/age; perinatal codes excluded."""
+    code = codes.fillna("").str.upper().str.replace(".", "", regex=False)
+    bad = pd.Series(False, index=codes.index)
+    meaning = pd.Series("", index=codes.index, dtype=object)
+    for prefix, want_sex, amin, amax, what in _SEX_AGE_RULES:
+        hit = code.str.startswith(prefix)
+        if not hit.any():
+            continue
+        wrong = pd.Series(False, index=codes.index)
+        if want_sex:
+            wrong |= sex.notna() & (sex != want_sex)
+        wrong |= age.notna() & ((age < amin) | (age > amax))
+        m = hit & wrong & ~bad
+        bad |= m
+        meaning[m] = what
+    return bad, meaning
+
+
+def card_signals(ctx: Context, settings: Settings) -> pd.DataFrame:
+    """One row per (card, signal, claim): card_id, signal, claim_id, detail."""
+    s = settings.impersonation
+    c = ctx.claims
+    pats = ctx.patients
+    rows = []
+    holder = c["holder_id"]
+    # --- claims after death -------------------------------------------------------------------
+    death = holder.map(pats["death_date"])
+    death_day = (death - pd.Timestamp(0)).dt.days
+    after = (c["day"] > death_day + s.death_grace_days).fillna(False)
+    died_in_stay = (c["claim_type"] == "inpatient") & (c["admit_day"] <= death_day).fillna(False)
+    m = after & ~died_in_stay.astype(bool)
+    if m.any():
+        sub = c[m]
+        days_after = (sub["day"] - death_day[m]).astype(int)
+        rows.append(pd.DataFrame({"card_id": sub["card_id"], "signal": "claims_after_death",
+                                  "claim_id": sub["claim_id"],
+                                  "detail": "死亡后 " + days_after.astype(str) + " 天结算"}))
+    # --- diagnosis impossible for the holder's sex or age -----------------------------------
+    has_dx = c["diagnosis_code"].notna()
+    if has_dx.any():
+        sub = c[has_dx]
+        h = sub["holder_id"]
+        sex = h.map(pats["gender"])
+        birth = h.map(pats["birth_date"])
+        age = ((sub["settle_time"] - birth).dt.days / 365.25)
+        bad, meaning = demographic_mismatch(sub["diagnosis_code"], sex, age)
+        if bad.any():
+            bs = sub[bad]
+            rows.append(pd.DataFrame({
+                "card_id": bs["card_id"], "signal": "diagnosis_sex_age_mismatch",
+                "claim_id": bs["claim_id"],
+                "detail": bs["diagnosis_code"].astype(str) + " " + meaning[bad].astype(str)
+                + "（持卡人 " + sex[bad].fillna("?").astype(str) + "，"
+                + age[bad].round().astype("Int64").astype(str) + " 岁）"}))
+    # --- overlapping inpatient stays ------------------------------------------------------
+    stays = c[(c["claim_type"] == "inpatient") & c["admit_day"].notna() & c["discharge_day"].notna()]
+    if len(stays) > 1:
+        st = stays[["card_id", "claim_id", "facility_id", "admit_day", "discharge_day"]]
+        pairs = st.merge(st, on="card_id", suffixes=("", "_b"))
+        pairs = pairs[pairs["claim_id"] < pairs["claim_id_b"]]
+        overlap = (np.minimum(pairs["discharge_day"], pairs["discharge_day_b"])
+                   - np.maximum(pairs["admit_day"], pairs["admit_day_b"]))
+        hit = pairs[(overlap > s.transfer_overlap_days).fillna(False)]
+        if len(hit):
+            for col in ("claim_id", "claim_id_b"):
+                rows.append(pd.DataFrame({
+                    "card_id": hit["card_id"], "signal": "overlapping_stays",
+                    "claim_id": hit[col],
+                    "detail": "住院 " + hit["facility_id"] + " 与 " + hit["facility_id_b"] + " 重叠"}))
+    # --- two places on one day (outpatient visits at institutions) -----------------------------
+    fac_region = ctx.facilities["region"] if "region" in ctx.facilities else None
+    op = c[(c["claim_type"] == "outpatient") & (c["facility_type"] != "pharmacy")]
+    if fac_region is not None and len(op) > 1:
+        op = op.assign(region=op["facility_id"].map(fac_region))
+        op = op[op["region"].notna()][["card_id", "claim_id", "day", "t", "facility_id", "region"]]
+        multi = op[op.duplicated(["card_id", "day"], keep=False)]
+        if len(multi):
+            pairs = multi.merge(multi, on=["card_id", "day"], suffixes=("", "_b"))
+            pairs = pairs[(pairs["claim_id"] < pairs["claim_id_b"])
+                          & (pairs["region"] != pairs["region_b"])
+                          & ((pairs["t"] - pairs["t_b"]).abs() <= s.two_places_hours * 3600)]
+            for col in ("claim_id", "claim_id_b"):
+                rows.append(pd.DataFrame({
+                    "card_id": pairs["card_id"], "signal": "two_places_one_day",
+                    "claim_id": pairs[col],
+                    "detail": "同日 " + pairs["region"].astype(str) + " 与 "
+                    + pairs["region_b"].astype(str) + " 两地就诊"}))
+    # --- one phone presents cards of unrelated households --------------------------------------
+    ph = c[c["operator_phone"].notna()][["card_id", "claim_id", "holder_id", "operator_phone"]]
+    if len(ph):
+        ph = ph.assign(household=ph["holder_id"].map(pats["household"]))
+        owners = pats[pats["phone"].notna()].reset_index()[["phone", "household"]]
+        owner_hh = owners.groupby("phone")["household"].agg(set)
+        own = ph["operator_phone"].map(owner_hh)
+        foreign = [(hh not in o) if isinstance(o, set) else True
+                   for hh, o in zip(ph["household"], own)]
+        ph = ph[np.asarray(foreign, dtype=bool)]
+        n_hh = ph.groupby("operator_phone")["household"].nunique()
+        bad_phones = n_hh[n_hh >= s.phone_min_households].index
+        hit = ph[ph["operator_phone"].isin(bad_phones)]
+        if len(hit):
+            rows.append(pd.DataFrame({
+                "card_id": hit["card_id"], "signal": "phone_presents_unrelated_cards",
+                "claim_id": hit["claim_id"],
+                "detail": "扫码手机 " + hit["operator_phone"].astype(str) + " 出示他人电子凭证"}))
+    if not rows:
+        return pd.DataFrame(columns=["card_id", "signal", "claim_id", "detail"])
+    out = pd.concat(rows, ignore_index=True).drop_duplicates(["card_id", "signal", "claim_id"])
+    return out.sort_values(["card_id", "signal", "claim_id"]).reset_index(drop=True)
+
+
+def detect_impersonation(ctx: Context, settings: Settings) -> list[Ring]:
+    s = settings.impersonation
+    sig = card_signals(ctx, settings)
+    if not len(sig):
+        return []
+    c = ctx.claims
+    cards = pd.Index(sorted(sig["card_id"].unique()))
+    idx = pd.Series(np.arange(len(cards)), index=cards)
+    # controller links between suspicious cards
+    sc = c[c["card_id"].isin(cards)]
+    links_a, links_b = [], []
+    dev_cards = c.groupby("device_id")["card_id"].nunique()
+    small_dev = dev_cards[dev_cards <= s.device_max_cards].index
+    for key, frame in (("operator_phone", sc), ("device_id", sc[sc["device_id"].isin(small_dev)])):
+        kc = frame[["card_id", key]].dropna().drop_duplicates()
+        first = kc.groupby(key)["card_id"].transform("min")
+        links_a.append(idx[kc["card_id"]].to_numpy())
+        links_b.append(idx[first].to_numpy())
+    hh = ctx.holder_of(cards).map(ctx.patients["household"])
+    hh = pd.Series(hh.to_numpy(), index=cards).dropna()
+    first_hh = hh.groupby(hh).transform(lambda x: x.index.min())
+    links_a.append(idx[hh.index].to_numpy())
+    links_b.append(idx[first_hh.to_numpy()].to_numpy())
+    a = np.concatenate(links_a) if links_a else np.zeros(0, int)
+    b = np.concatenate(links_b) if links_b else np.zeros(0, int)
+    labels = components_of_pairs(a, b, len(cards))
+    rings = []
+    for lab in np.unique(labels):
+        group = list(cards[labels == lab])
+        ring = _score(ctx, sig[sig["card_id"].isin(group)], group, settings)
+        if ring is not None:
+            rings.append(ring)
+    return rings
+
+
+def _score(ctx: Context, sig: pd.DataFrame, cards: list[str], settings: Settings) -> Ring | None:
+    counts = sig.groupby("signal")["claim_id"].nunique()
+    kinds = list(counts.index)
+    p_clean = 1.0
+    for k, n in counts.items():
+        w = _WEIGHTS.get(k, 0.2)
+        strength = 1 - (1 - w) ** min(int(n), 4)
+        p_clean *= 1 - strength
+    score = 1 - p_clean
+    if len(kinds) == 1:
+        # one kind of signal has innocent causes: only repetition well beyond them counts
+        only = kinds[0]
+        n = int(counts.iloc[0])
+        strong = (only == "claims_after_death" and n >= 3) or (
+            only == "phone_presents_unrelated_cards" and len(cards) >= 3 and n >= 4)
+        score = min(score, 0.75 if strong else 0.35)
+    claims = ctx.claims[ctx.claims["claim_id"].isin(set(sig["claim_id"]))]
+    ev = []
+    for k in kinds:
+        sub = sig[sig["signal"] == k]
+        example = sub["detail"].iloc[0]
+        ev.append(evidence(k, f"{sub['card_id'].nunique()} 张卡、{sub['claim_id'].nunique()} 笔结算；"
+                              f"例：{example}", int(sub["claim_id"].nunique())))
+    holders = ctx.holder_of(cards)
+    members = [Member("card", c, "card used by another") for c in cards]
+    members += [Member("patient", h, "card holder") for h in sorted(set(holders))]
+    phones = claims["operator_phone"].dropna()
+    for p in sorted(phones.value_counts()[lambda v: v >= 2].index):
+        members.append(Member("phone", str(p), "controller"))
+    extra = {"features": {k: int(v) for k, v in counts.items()}}
+    return make_ring("impersonation", score, members, claims, ev, extra)

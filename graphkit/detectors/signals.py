@@ -1,0 +1,208 @@
+"""Shared preparation for the detectors: compact claim frames, households, clauses, scoring.
+
+Everything here is a pure function of the :class:`~graphkit.graph.EntityGraph`; the detectors
+read a :class:`Context` and never change it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+
+from graphkit.graph import EntityGraph
+from graphkit.rings import Evidence, Member, Ring
+
+__all__ = ["Context", "CLAUSES", "evidence", "squash", "make_ring", "components_of_pairs",
+           "communities"]
+
+#: rule -> 负面清单(2025) clause (seeds/003, 使用医疗保障基金行为负面清单(2025年))
+CLAUSES = {
+    "lockstep_swipes": "负面清单(2025) 四(2) 非法收取参保人员医保凭证刷卡结付或套现",
+    "lockstep_swipes_pharmacy": "负面清单(2025) 二(7) 收集并空刷参保人员医保凭证",
+    "lockstep_swipes_institution": "负面清单(2025) 一(2) 收集医保凭证空刷套刷",
+    "shared_controller": "负面清单(2025) 四(2) 非法收取参保人员医保凭证",
+    "unrelated_holders": "负面清单(2025) 四(2) 非法收取参保人员医保凭证",
+    "facility_concentration": "负面清单(2025) 二(6) 串通勾结利用参保人医保凭证空刷",
+    "claims_after_death": "负面清单(2025) 三(2) 将本人的医保凭证交由他人冒名使用（冒用已故人员身份）",
+    "diagnosis_sex_age_mismatch": "负面清单(2025) 一(7) 诊断与患者性别或年龄不符",
+    "two_places_one_day": "负面清单(2025) 二(5)/一(7) 不执行实名就医购药、不核验医保凭证",
+    "overlapping_stays": "负面清单(2025) 一(1) 诱导、协助他人冒名或者虚假就医",
+    "phone_presents_unrelated_cards": "负面清单(2025) 三(2) 将本人的医保凭证交由他人冒名使用",
+    "trace_code_resettled": "负面清单(2025) 二(11) 参与或协助倒卖“回流药”",
+    "key_drug_excess": "负面清单(2025) 三(4) 利用享受医疗保障待遇的机会转卖药品",
+    "doctor_shopping": "负面清单(2025) 一(11) 超量开药、重复开药",
+    "repeated_co_admission": "负面清单(2025) 四(3) 协助医院组织参保人员办理虚假住院、挂床住院",
+    "similar_stays": "负面清单(2025) 一(6) 分解住院、挂床住院",
+    "recruited_from_one_place": "负面清单(2025) 一(1) 诱导、协助他人虚假就医",
+    "frequent_admission": "负面清单(2025) 一(13) 频繁住院或无指征住院",
+}
+
+DAY = 86400
+
+
+def evidence(rule: str, detail: str, count: int = 0, clause: str | None = None) -> Evidence:
+    return Evidence(rule=rule, clause=clause or CLAUSES.get(rule, ""), detail=detail,
+                    count=int(count))
+
+
+def squash(x: float, half: float) -> float:
+    """Map a non-negative strength to [0, 1): ``x / (x + half)`` (0.5 at ``half``)."""
+    x = max(0.0, float(x))
+    return x / (x + half) if (x + half) > 0 else 0.0
+
+
+def _iso(ts) -> str | None:
+    if ts is None or pd.isna(ts):
+        return None
+    return pd.Timestamp(ts).strftime("%Y-%m-%d")
+
+
+def make_ring(typology: str, score: float, members: list[Member], claims: pd.DataFrame,
+              ev: list[Evidence], extra: dict | None = None) -> Ring:
+    """A Ring with claims, fund amount and period taken from ``claims`` (rows of Context.claims)."""
+    seen: set[tuple[str, str]] = set()
+    uniq = []
+    for m in members:
+        k = (m.type, m.id)
+        if k not in seen:
+            seen.add(k)
+            uniq.append(m)
+    ids = tuple(sorted(claims["claim_id"].astype(str).unique()))
+    return Ring(
+        typology=typology,
+        score=float(min(1.0, max(0.0, score))),
+        members=tuple(sorted(uniq, key=lambda m: (m.type, m.id))),
+        claims=ids,
+        fund_amount=float(round(claims["fund_amount"].fillna(0).sum(), 2)),
+        first_seen=_iso(claims["settle_time"].min()) if len(claims) else None,
+        last_seen=_iso(claims["settle_time"].max()) if len(claims) else None,
+        evidence=tuple(ev),
+        extra=extra or {},
+    )
+
+
+def components_of_pairs(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
+    """Connected-component label per node 0..n-1 of the undirected graph with edges (a, b)."""
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    m = sparse.coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n, n))
+    _, labels = connected_components(m, directed=False)
+    return labels
+
+
+def communities(a: np.ndarray, b: np.ndarray, w: np.ndarray, n: int, *, seed: int,
+                resolution: float = 1.0) -> np.ndarray:
+    """Community label per node (igraph Leiden on modularity, seeded; isolated nodes alone).
+
+    igraph's C implementation: measured here ~60x faster than python-louvain on a 2M-claim
+    projection with the same modularity (shared/notes/performance.md).
+    """
+    import igraph as ig
+    import random
+
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    g = ig.Graph(n=n, edges=list(zip(a.tolist(), b.tolist())), directed=False)
+    g.es["weight"] = w.astype(float).tolist()
+    random.seed(seed)
+    ig.set_random_number_generator(random)
+    part = g.community_leiden(objective_function="modularity", weights="weight",
+                              resolution=resolution, n_iterations=-1)
+    return np.asarray(part.membership, dtype=np.int64)
+
+
+@dataclass
+class Context:
+    """Prepared frames every detector reads. Build once per run with ``Context(graph)``."""
+
+    graph: EntityGraph
+
+    @property
+    def dataset(self):
+        return self.graph.dataset
+
+    @cached_property
+    def claims(self) -> pd.DataFrame:
+        c = self.dataset.claims
+        cols = ["claim_id", "patient_id", "card_id", "holder_id", "facility_id", "facility_type",
+                "doctor_id", "pharmacist_id", "claim_type", "settle_time", "admit_date",
+                "discharge_date", "diagnosis_code", "total_amount", "fund_amount", "device_id",
+                "operator_phone"]
+        out = c[cols].copy()
+        ts = out["settle_time"]
+        out["t"] = (ts - pd.Timestamp(0)).dt.total_seconds().astype("int64")
+        out["day"] = (out["t"] // DAY).astype("int64")
+        out["admit_day"] = _days(out["admit_date"])
+        out["discharge_day"] = _days(out["discharge_date"])
+        out["dx3"] = out["diagnosis_code"].str.upper().str.replace(".", "", regex=False).str[:3]
+        return out
+
+    @cached_property
+    def patients(self) -> pd.DataFrame:
+        p = self.dataset.patients.set_index("patient_id")
+        out = p[["gender", "birth_date", "death_date", "region", "phone", "address"]].copy()
+        out["household"] = self.households.reindex(out.index).to_numpy()
+        return out
+
+    @cached_property
+    def households(self) -> pd.Series:
+        """patient_id -> household label: patients linked by a shared phone or address."""
+        p = self.dataset.patients
+        ids = p["patient_id"].to_numpy()
+        n = len(ids)
+        codes = []
+        for col in ("phone", "address"):
+            s = p[col]
+            has = s.notna().to_numpy()
+            k, _ = pd.factorize(s[has])
+            codes.append((np.flatnonzero(has), k))
+        # bipartite patient -- identifier graph, then components over patients
+        offset = n
+        a_list, b_list = [], []
+        for rows, k in codes:
+            a_list.append(rows)
+            b_list.append(k + offset)
+            offset += (k.max() + 1) if len(k) else 0
+        a = np.concatenate(a_list) if a_list else np.zeros(0, dtype=np.int64)
+        b = np.concatenate(b_list) if b_list else np.zeros(0, dtype=np.int64)
+        labels = components_of_pairs(a, b, offset)
+        return pd.Series(labels[:n], index=pd.Index(ids, name="patient_id"), name="household")
+
+    @cached_property
+    def facilities(self) -> pd.DataFrame:
+        ds = self.dataset
+        inst = ds.institutions.rename(columns={"institution_id": "facility_id"})
+        inst = inst.assign(facility_type="institution")
+        ph = ds.pharmacies.rename(columns={"pharmacy_id": "facility_id"})
+        ph = ph.assign(facility_type="pharmacy", level=pd.NA, ownership=pd.NA, kind="药店")
+        cols = ["facility_id", "facility_type", "name", "level", "ownership", "kind", "region"]
+        f = pd.concat([inst[cols], ph[cols]], ignore_index=True)
+        known = set(f["facility_id"])
+        extra = sorted(set(self.claims["facility_id"]) - known)
+        if extra:
+            f = pd.concat([f, pd.DataFrame({"facility_id": extra, "facility_type": "unknown"})],
+                          ignore_index=True)
+        return f.drop_duplicates("facility_id").set_index("facility_id")
+
+    @cached_property
+    def items(self) -> pd.DataFrame:
+        it = self.dataset.claim_items[["claim_id", "item_code", "item_name", "quantity", "amount",
+                                       "trace_code"]]
+        c = self.claims[["claim_id", "card_id", "holder_id", "facility_id", "facility_type",
+                         "doctor_id", "t", "day", "settle_time", "fund_amount"]]
+        return it.merge(c, on="claim_id", how="inner", sort=False)
+
+    def holder_of(self, cards) -> pd.Series:
+        m = self.dataset.cards.set_index("card_id")["patient_id"]
+        s = pd.Series(list(cards), dtype="str")
+        return s.map(m).fillna(s)
+
+
+def _days(s: pd.Series) -> pd.Series:
+    out = (s - pd.Timestamp(0)).dt.days
+    return out.astype("Int64")

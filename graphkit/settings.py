@@ -1,0 +1,146 @@
+"""One settings object for ring detection, written whole into every rings.json.
+
+Load from a JSON file (``--settings FILE``) or a dict; unknown keys are an error so a typo never
+silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from graphkit.errors import SettingsError
+
+__all__ = ["Settings", "GangSettings", "ImpersonationSettings", "DiversionSettings",
+           "FakeAdmissionSettings", "load_settings"]
+
+
+@dataclass(frozen=True)
+class GangSettings:
+    #: consecutive swipes at one facility terminal no further apart than this form one burst
+    burst_gap_minutes: float = 5.0
+    #: a burst must hold at least this many distinct cards
+    burst_min_cards: int = 3
+    #: bursts larger than this are busy-hour crowds, not one operator
+    burst_max_cards: int = 60
+    #: two cards are linked when they burst together on at least this many distinct days
+    min_shared_days: int = 3
+    #: a reported gang has at least this many cards
+    min_cards: int = 4
+    #: community detection resolution (igraph Leiden, modularity objective)
+    resolution: float = 1.0
+
+
+@dataclass(frozen=True)
+class ImpersonationSettings:
+    #: claims settled within this many days after death are an in-hospital death being settled
+    death_grace_days: int = 0
+    #: two stays overlapping by at most this many days are a transfer, not impersonation
+    transfer_overlap_days: int = 1
+    #: two claims in different regions on one card within this many hours are "two places"
+    two_places_hours: float = 3.0
+    #: an operator phone presenting cards of at least this many unrelated households
+    phone_min_households: int = 2
+    #: a device used with more than this many cards is a facility terminal, not a controller
+    device_max_cards: int = 30
+
+
+@dataclass(frozen=True)
+class DiversionSettings:
+    #: key-drug quantity per card per year above median x this is far beyond need
+    excess_factor: float = 4.0
+    #: and above this robust z-score (median / MAD)
+    excess_z: float = 6.0
+    #: a mule obtains from at least this many distinct doctors or facilities
+    min_sources: int = 3
+    #: a re-settled pack counts when the second settlement is at another facility
+    min_resettled_codes: int = 2
+
+
+@dataclass(frozen=True)
+class FakeAdmissionSettings:
+    #: admissions at one institution within this many days of each other are co-admissions
+    admit_window_days: int = 1
+    #: two patients are linked when co-admitted on at least this many separate occasions
+    min_episodes: int = 2
+    #: a reported group has at least this many patients
+    min_patients: int = 3
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every parameter that shapes ``find_rings``; written whole into rings.json ``params``.
+
+    Examples
+    --------
+    >>> from graphkit.settings import Settings
+    >>> s = Settings.from_dict({"min_score": 0.6, "gang": {"min_cards": 5}})
+    >>> (s.min_score, s.gang.min_cards)
+    (0.6, 5)
+    """
+
+    #: rings scoring below this are not reported (the default is what graphkit calls suspect)
+    min_score: float = 0.5
+    typologies: tuple[str, ...] = ("gang", "impersonation", "diversion", "fake_admission")
+    #: seed for every randomised step (community detection)
+    seed: int = 42
+    gang: GangSettings = field(default_factory=GangSettings)
+    impersonation: ImpersonationSettings = field(default_factory=ImpersonationSettings)
+    diversion: DiversionSettings = field(default_factory=DiversionSettings)
+    fake_admission: FakeAdmissionSettings = field(default_factory=FakeAdmissionSettings)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["typologies"] = list(self.typologies)
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> "Settings":
+        return _build(cls, data or {}, "settings")
+
+    def with_overrides(self, **kw) -> "Settings":
+        return replace(self, **{k: v for k, v in kw.items() if v is not None})
+
+
+def _build(cls, data: dict, where: str):
+    if not isinstance(data, dict):
+        raise SettingsError(f"{where}: expected an object, got {type(data).__name__}")
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise SettingsError(f"{where}: unknown setting(s) {', '.join(unknown)}; "
+                            f"known: {', '.join(known)}")
+    kw = {}
+    defaults = cls()
+    for name, value in data.items():
+        default = getattr(defaults, name)
+        if is_dataclass(default):
+            kw[name] = _build(type(default), value, f"{where}.{name}")
+        elif isinstance(default, tuple):
+            if not isinstance(value, (list, tuple)):
+                raise SettingsError(f"{where}.{name}: expected a list")
+            kw[name] = tuple(str(v) for v in value)
+        elif isinstance(default, bool) or not isinstance(default, (int, float)):
+            kw[name] = value
+        else:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise SettingsError(f"{where}.{name}: expected a number, got {value!r}")
+            kw[name] = type(default)(value) if isinstance(default, float) or float(value).is_integer() \
+                else value
+    return cls(**kw)
+
+
+def load_settings(path: str | Path | None) -> Settings:
+    """Settings from a JSON file (or defaults when ``path`` is None)."""
+    if path is None:
+        return Settings()
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SettingsError(f"{p}: settings file not found") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SettingsError(f"{p}: not a readable JSON settings file ({exc})") from None
+    return Settings.from_dict(data)
