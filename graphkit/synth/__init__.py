@@ -1,0 +1,370 @@
+"""Synthetic 医保 data with planted fraud rings and legitimate look-alikes.
+
+:func:`generate` writes a data directory that follows the data contract (section 1) plus
+``truth.csv`` (section 3). One year (2024) of a 成都-like population: households sharing phones
+and addresses, 社保卡 and 医保电子凭证 cards, hospitals, community centres, clinics, village
+卫生室, private hospitals and pharmacies with doctors, pharmacists and terminals; outpatient,
+pharmacy and about 3% inpatient settlements with itemised drugs carrying 20-digit trace codes.
+
+Planted on top: rings of the four typologies (gang, impersonation, diversion, fake_admission),
+whose members keep their normal activity, and every look-alike of the contract (dialysis
+cohorts, nursing homes, families sharing a phone, chronic refill days, a group admission after
+an incident, chemotherapy cycles, a cataract campaign, long rehabilitation stays, deaths in
+hospital, newborns on a parent's card, refund-and-resettle, split packs, transfers, relatives
+buying during a stay), which are never in the truth. All rows are sorted by ID or time, so
+nothing about a row's position or ID tells fraud apart.
+
+Examples
+--------
+>>> import tempfile, graphkit.synth as gs
+>>> s = gs.generate(tempfile.mkdtemp(), claims=3000, seed=7)
+>>> s["tables"]["claims"]
+3000
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from graphkit.errors import GraphkitError
+from graphkit.synth import _catalog as cat
+from graphkit.synth._claims import (DIAG_CODES, INP, OUT, PHA, Claims, background, build_items,
+                                    fund_amounts)
+from graphkit.synth._planted import LOOKALIKE_KINDS, plant_lookalikes, plant_rings
+from graphkit.synth._world import (CLINIC, COMMUNITY, PHARMACY, PRIVATE, SECONDARY, TERTIARY,
+                                   VILLAGE, YEAR_START, build_world)
+from graphkit.synth._write import write_table
+
+__all__ = ["generate", "LOOKALIKE_KINDS", "SynthError"]
+
+_EPOCH_2024 = 19723          # days from 1970-01-01 to 2024-01-01
+_EPOCH_2024_S = 1704067200   # seconds
+MIN_CLAIMS = 1000
+
+
+class SynthError(GraphkitError):
+    """Invalid generator arguments."""
+
+    exit_code = 2
+
+
+def _check(claims, seed, camouflage, fmt, encoding, headers):
+    if not isinstance(claims, (int, np.integer)) or claims < MIN_CLAIMS:
+        raise SynthError(f"--claims must be an integer >= {MIN_CLAIMS} (got {claims!r})")
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise SynthError(f"--seed must be a non-negative integer (got {seed!r})")
+    if not 0.0 <= float(camouflage) <= 1.0:
+        raise SynthError(f"--camouflage must be between 0 and 1 (got {camouflage!r})")
+    if fmt not in ("csv", "parquet"):
+        raise SynthError(f"--format must be csv or parquet (got {fmt!r})")
+    if encoding.lower() not in ("utf-8", "utf8", "gbk"):
+        raise SynthError(f"--encoding must be utf-8 or gbk (got {encoding!r})")
+    if fmt == "parquet" and encoding.lower() == "gbk":
+        raise SynthError("--encoding gbk applies to CSV only; Parquet text is always UTF-8")
+    if headers not in ("english", "chinese", "nhsa"):
+        raise SynthError(f"--headers must be english, chinese or nhsa (got {headers!r})")
+
+
+class _Progress:
+    def __init__(self, enabled: bool, total: int):
+        self.p = None
+        if enabled:
+            from rich.console import Console
+            from rich.progress import Progress
+
+            self.p = Progress(console=Console(stderr=True), transient=True)
+            self.p.start()
+            self.task = self.p.add_task("synth", total=total)
+
+    def step(self, what: str):
+        if self.p is not None:
+            self.p.update(self.task, advance=1, description=what)
+
+    def close(self):
+        if self.p is not None:
+            self.p.stop()
+
+
+def _s(arr) -> pa.Array:
+    return pa.array(arr, type=pa.string())
+
+
+def _opt(strings: np.ndarray, idx: np.ndarray) -> pa.Array:
+    """strings[idx] with null where idx < 0."""
+    idx = np.asarray(idx)
+    vals = np.asarray(strings, dtype=object)[np.maximum(idx, 0)]
+    return pa.array(vals, type=pa.string(), mask=idx < 0)
+
+
+def _date(days: np.ndarray) -> pa.Array:
+    days = np.asarray(days, dtype=np.int64)
+    return pa.array((days + _EPOCH_2024).astype(np.int32), type=pa.int32(),
+                    mask=days < 0 if days.min(initial=0) >= -1 else None).cast(pa.date32())
+
+
+def _money(x: np.ndarray, scale=2) -> pa.Array:
+    return pa.array(np.round(x, scale)).cast(pa.decimal128(16, scale), safe=False)
+
+
+def generate(out_dir, *, claims: int, seed: int, camouflage: float = 0.5, fmt: str = "csv",
+             encoding: str = "utf-8", headers: str = "english", progress: bool = False) -> dict:
+    """Write a synthetic data directory with ``claims`` settlements and ``truth.csv``.
+
+    Parameters
+    ----------
+    out_dir : path
+        Created if needed; existing table files of the same names are overwritten.
+    claims : int
+        Exact number of settlements (>= 1000). Patients ~ claims / 8; rings per typology
+        ~ claims / 4000 (at least 4).
+    seed : int
+        Same arguments give byte-identical files.
+    camouflage : float
+        0..1: how much normal activity ring members keep and how spread out (in time, places,
+        diagnoses) the fraud is.
+    fmt, encoding, headers
+        ``csv``/``parquet``; ``utf-8``/``gbk`` (CSV); ``english``/``chinese``/``nhsa`` headers.
+
+    Returns
+    -------
+    dict
+        ``tables`` (rows per table), ``rings`` (per typology), ``ring_members`` (patients per
+        typology), ``lookalikes`` (instances per kind), ``lookalike_patients`` (kind -> list of
+        lists of patient_ids), ``fraud_claims``, ``seed``, ``camouflage``.
+    """
+    _check(claims, seed, camouflage, fmt, encoding, headers)
+    claims, camo = int(claims), float(camouflage)
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SynthError(f"{out}: cannot create output directory ({exc})") from None
+    prog = _Progress(progress, 8)
+    rng = np.random.default_rng([int(seed), 20240101])
+    w = build_world(rng, claims)
+    prog.step("population")
+    cl = Claims(w, rng)
+    looks = plant_lookalikes(w, rng, cl, claims)
+    rings = plant_rings(w, rng, cl, claims, camo)
+    prog.step("rings and look-alikes")
+    weight = w.weight.copy()
+    ring_pat = np.unique(np.concatenate([r["patients"] for r in rings])) if rings else np.zeros(0, int)
+    weight[ring_pat] *= min(1.0, 0.2 + 1.6 * camo)
+    n_bg = claims - cl.n
+    if n_bg < claims * 0.4:
+        raise SynthError(f"--claims {claims} is too small for the planted structures; use more")
+    background(w, rng, cl, n_bg, weight)
+    prog.step("background claims")
+    c = cl.columns()
+    n = len(c["pat"])
+    # final order: by settlement time (ties broken at random)
+    order = np.lexsort((rng.random(n), c["ts"]))
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    items, total, forced_start = build_items(w, rng, c, rank)
+    fund = fund_amounts(w, rng, c, total)
+    prog.step("claim items")
+    trace = _trace_codes(rng, items, cl, forced_start)
+    prog.step("trace codes")
+    tables = _tables(w, c, order, rank, items, total, fund, trace, headers)
+    prog.step("tables")
+    counts = {}
+    for name, tab in tables.items():
+        write_table(out, name, tab, fmt=fmt, encoding=encoding, headers=headers)
+        counts[name] = tab.num_rows
+    truth = _truth(w, rings)
+    truth_path = out / "truth.csv"
+    truth_path.write_text("ring_id,typology,member_type,member_id\n"
+                          + "".join(",".join(r) + "\n" for r in truth), encoding="utf-8")
+    prog.step("written")
+    prog.close()
+    fam = _family_phones(w, c, looks, rings)
+    looks["family_shared_phone"] = fam
+    return {
+        "out_dir": str(out),
+        "seed": int(seed),
+        "camouflage": camo,
+        "tables": counts,
+        "rings": {t: sum(r["typology"] == t for r in rings) for t in
+                  ("gang", "impersonation", "diversion", "fake_admission")},
+        "ring_members": {t: int(sum(len(np.unique(r["patients"])) for r in rings if r["typology"] == t))
+                         for t in ("gang", "impersonation", "diversion", "fake_admission")},
+        "fraud_claims": int((c["src"] == 2).sum()),
+        "lookalikes": {k: len(v) for k, v in looks.items()},
+        "lookalike_patients": {k: [[str(w.pid[p]) for p in grp] for grp in v] for k, v in looks.items()},
+    }
+
+
+def _trace_codes(rng, items: dict, cl: Claims, forced_start: np.ndarray) -> np.ndarray:
+    is_drug = items["is_drug"]
+    rows = np.flatnonzero(is_drug)
+    m = 10**13
+    serial = (1_000_003 * rng.permutation(len(rows)).astype(np.int64) + 982_451_653) % m
+    product = np.array([(i * 7727 + 123457) % 10**6 for i in range(len(cat.DRUGS))], dtype=np.int64)
+    code = np.full(len(is_drug), None, dtype=object)
+    prod = product[items["code"][rows]]
+    code[rows] = [f"8{p:06d}{s:013d}" for p, s in zip(prod.tolist(), serial.tolist())]
+    for tgt_c, tgt_k, src_c, src_k in cl.reuse:
+        t = forced_start[tgt_c] + tgt_k
+        s = forced_start[src_c] + src_k
+        ok = (forced_start[tgt_c] >= 0) & (forced_start[src_c] >= 0)
+        code[t[ok]] = code[s[ok]]
+    return code
+
+
+_KIND_ZH = {TERTIARY: "综合医院", SECONDARY: "综合医院", COMMUNITY: "社区卫生服务中心",
+            CLINIC: "诊所", VILLAGE: "村卫生室", PRIVATE: "民营医院"}
+_CTYPE = {"english": ["outpatient", "inpatient", "pharmacy"], "chinese": ["门诊", "住院", "购药"],
+          "nhsa": ["11", "21", "41"]}
+_GENDER = {"english": ["M", "F"], "chinese": ["男", "女"], "nhsa": ["1", "2"]}
+
+
+def _tables(w, c, order, rank, items, total, fund, trace, headers) -> dict:
+    P = w.n_patients
+    porder = np.argsort(w.pid.astype(str), kind="stable")
+    death = w.death
+    region_codes = np.array(w.region_code, dtype=object)
+    addr = w.address
+    patients = pa.table({
+        "patient_id": _s(w.pid[porder]),
+        "name": _s(w.names[porder]),
+        "id_number": _s(w.id_number[porder]),
+        "gender": _s(np.array(_GENDER[headers], dtype=object)[w.sex[porder]]),
+        "birth_date": pa.array((w.birth[porder] + _EPOCH_2024).astype(np.int32)).cast(pa.date32()),
+        "region": _s(region_codes[w.region[porder]]),
+        "death_date": pa.array((death[porder] + _EPOCH_2024).astype(np.int32), mask=death[porder] < 0).cast(pa.date32()),
+        "phone": _s(w.phones[w.phone[porder]]),
+        "address": _s(addr[porder]),
+    })
+    corder = np.argsort(w.card_ids.astype(str), kind="stable")
+    cards = pa.table({"card_id": _s(w.card_ids[corder]), "patient_id": _s(w.pid[w.card_owner[corder]]),
+                      "card_type": _s(w.card_type[corder])})
+    inst = np.flatnonzero(w.fac_kind != PHARMACY)
+    inst = inst[np.argsort(w.fac_ids[inst].astype(str), kind="stable")]
+    k = w.fac_kind[inst]
+    lvl_rng = np.random.default_rng(len(inst))
+    level = np.where(k == TERTIARY, "三级", np.where(k == SECONDARY, "二级", np.where(
+        k == COMMUNITY, "一级", np.where(k == PRIVATE, np.where(lvl_rng.random(len(k)) < 0.6, "一级", "未定级"),
+                                         "未定级"))))
+    institutions = pa.table({
+        "institution_id": _s(w.fac_ids[inst]), "name": _s(np.array(w.fac_names, dtype=object)[inst]),
+        "level": _s(level.astype(object)),
+        "ownership": _s(np.where(np.isin(k, [CLINIC, PRIVATE]), "民营", "公立").astype(object)),
+        "kind": _s(np.array([_KIND_ZH[int(x)] for x in k], dtype=object)),
+        "region": _s(region_codes[w.fac_region[inst]])})
+    ph = np.flatnonzero(w.fac_kind == PHARMACY)
+    ph = ph[np.argsort(w.fac_ids[ph].astype(str), kind="stable")]
+    pharmacies = pa.table({"pharmacy_id": _s(w.fac_ids[ph]),
+                           "name": _s(np.array(w.fac_names, dtype=object)[ph]),
+                           "region": _s(region_codes[w.fac_region[ph]])})
+    dorder = np.argsort(w.doc_ids.astype(str), kind="stable")
+    doctors = pa.table({"doctor_id": _s(w.doc_ids[dorder]), "name": _s(w.doc_names[dorder]),
+                        "institution_id": _s(w.fac_ids[w.doc_fac[dorder]]),
+                        "department": _s(np.array(w.doc_dept, dtype=object)[dorder])})
+    porder2 = np.lexsort((w.fac_ids[w.phm_fac].astype(str), w.phm_ids.astype(str)))
+    pharmacists = pa.table({"pharmacist_id": _s(w.phm_ids[porder2]), "name": _s(w.phm_names[porder2]),
+                            "pharmacy_id": _s(w.fac_ids[w.phm_fac[porder2]])})
+    # claims, in time order
+    o = order
+    ts = pa.array(c["ts"][o] + _EPOCH_2024_S, type=pa.timestamp("s"))
+    day_str = pc.strftime(ts, format="%Y%m%d")
+    seq = pc.utf8_lpad(pa.array(np.arange(len(o)) + 1).cast(pa.string()), width=10, padding="0")
+    claim_ids = pc.binary_join_element_wise("51", day_str, seq, "")
+    ctype = c["ctype"][o]
+    inpat = ctype == INP
+    claims = pa.table({
+        "claim_id": claim_ids,
+        "patient_id": _s(w.pid[c["pat"][o]]),
+        "card_id": _opt(w.card_ids, c["card"][o]),
+        "facility_id": _s(w.fac_ids[c["fac"][o]]),
+        "doctor_id": _opt(w.doc_ids, c["doc"][o]),
+        "pharmacist_id": _opt(w.phm_ids, c["phm"][o]),
+        "claim_type": _s(np.array(_CTYPE[headers], dtype=object)[ctype]),
+        "settle_time": ts,
+        "admit_date": pa.array((c["admit"][o] + _EPOCH_2024).astype(np.int32), mask=~inpat).cast(pa.date32()),
+        "discharge_date": pa.array((c["disch"][o] + _EPOCH_2024).astype(np.int32), mask=~inpat).cast(pa.date32()),
+        "diagnosis_code": _opt(np.array(DIAG_CODES, dtype=object), c["diag"][o]),
+        "total_amount": _money(total[o]),
+        "fund_amount": _money(fund[o]),
+        "device_id": _opt(w.dev_ids, c["dev"][o]),
+        "operator_phone": _opt(w.phones, c["ophone"][o]),
+    })
+    # items (already sorted by claim rank)
+    ic = items["claim"]
+    item_claim_ids = pc.take(claim_ids, pa.array(rank[ic]))
+    is_drug = items["is_drug"]
+    dcodes = np.array(cat.drug_codes(), dtype=object)
+    dnames = np.array([d[0] for d in cat.DRUGS], dtype=object)
+    scodes = np.array([s[1] for s in cat.SERVICES], dtype=object)
+    snames = np.array([s[0] for s in cat.SERVICES], dtype=object)
+    code = np.where(is_drug, dcodes[np.where(is_drug, items["code"], 0)],
+                    scodes[np.where(is_drug, 0, items["code"])])
+    name = np.where(is_drug, dnames[np.where(is_drug, items["code"], 0)],
+                    snames[np.where(is_drug, 0, items["code"])])
+    item_ids = pc.utf8_lpad(pa.array(np.arange(len(ic)) + 1).cast(pa.string()), width=12, padding="0")
+    claim_items = pa.table({
+        "item_id": pc.binary_join_element_wise("F", item_ids, ""),
+        "claim_id": item_claim_ids,
+        "item_code": _s(code),
+        "item_name": _s(name),
+        "quantity": _money(items["qty"]),
+        "unit_price": _money(items["price"]),
+        "amount": _money(items["amount"]),
+        "trace_code": pa.array(trace, type=pa.string()),
+    })
+    return {"patients": patients, "cards": cards, "institutions": institutions,
+            "pharmacies": pharmacies, "doctors": doctors, "pharmacists": pharmacists,
+            "claims": claims, "claim_items": claim_items}
+
+
+def _member_id(w, typ: str, x) -> str:
+    if typ == "patient":
+        return str(w.pid[x])
+    if typ == "card":
+        return str(w.card_ids[x])
+    if typ in ("pharmacy", "institution"):
+        return str(w.fac_ids[x])
+    if typ == "phone":
+        return str(w.phones[x])
+    if typ == "doctor":
+        return str(w.doc_ids[x])
+    if typ == "drug":
+        return cat.drug_codes()[x]
+    return str(x)
+
+
+def _truth(w, rings) -> list[tuple]:
+    rows = []
+    for i, r in enumerate(rings, start=1):
+        rid = f"T{i:04d}"
+        seen = set()
+        for typ, x, _role in r["members"]:
+            mid = _member_id(w, typ, x)
+            if (typ, mid) in seen:
+                continue
+            seen.add((typ, mid))
+            rows.append((rid, r["typology"], typ, mid))
+    return rows
+
+
+def _family_phones(w, c, looks, rings) -> list:
+    """Phones presenting the 电子凭证 of >= 2 people of one household (ring phones excluded)."""
+    m = c["ophone"] >= 0
+    if not m.any():
+        return []
+    holder = w.card_owner[c["card"][m]]
+    phone = c["ophone"][m]
+    pairs = np.unique(np.stack([phone, holder]), axis=1)
+    ph, cnt = np.unique(pairs[0], return_counts=True)
+    multi = set(ph[cnt >= 2].tolist())
+    excluded = {x for r in rings for t, x, _ in r["members"] if t == "phone"}
+    out = []
+    for p in sorted(multi - excluded):
+        hs = pairs[1][pairs[0] == p]
+        if len(np.unique(w.hh[hs])) == 1:
+            out.append(np.sort(hs))
+    return out
