@@ -1,0 +1,704 @@
+"""Evidence packages for 公安 / 医保 investigators: masking, packages, manifest and verify.
+
+A package is a directory for one ring that opens anywhere and explains itself in Chinese::
+
+    报告.html          printable case summary (typology, members, period, 医保基金 amount,
+                       evidence with 负面清单 clauses, method, how to reproduce)
+    graph.html         the interactive ring page (as written by :mod:`graphkit.render`)
+    members.csv        the ring's members (and the people and places tied to them)
+    claims.csv         the ring's claims
+    claim_items.csv    their items
+    reproduce.cypher   parameterised Neo4j queries returning the ring's subgraph
+    manifest.json      SHA-256 of every file, input fingerprint, settings, version, time
+
+Personal data (身份证号, names, phones, addresses) is masked by default with the same functions the
+pages use, so one person looks the same in every file; ``unmasked=True`` is explicit and recorded in
+the manifest. :func:`verify` recomputes every hash and names what changed, is missing or was added.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import hashlib
+import html
+import io
+import json
+import os
+import re
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Iterable
+
+import pandas as pd
+
+from graphkit.contract import TYPOLOGIES
+from graphkit.errors import GraphkitError, RingsFileError
+
+__all__ = ["mask_id_number", "mask_name", "mask_phone", "mask_address", "Masker",
+           "write_package", "verify", "PackageError", "COMPOUND_SURNAMES", "MANIFEST_SCHEMA"]
+
+MANIFEST_SCHEMA = "graphkit.package/1"
+MANIFEST = "manifest.json"
+
+#: Two-character 复姓 that keep both characters when a name is masked.
+COMPOUND_SURNAMES = frozenset(
+    "欧阳 司马 诸葛 上官 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 夏侯 令狐 端木 南宫 西门 独孤 "
+    "轩辕 澹台 公冶 宗政 濮阳 淳于 单于 太叔 申屠 钟离 闻人 万俟 赫连 呼延 东郭 百里 司空 "
+    "拓跋 完颜 纳兰 第五 亓官 仲孙 鲜于 闾丘 子车 左丘".split())
+
+
+class PackageError(GraphkitError):
+    """A package cannot be written or verified (unknown ring, missing data, unreadable manifest)."""
+
+
+# --------------------------------------------------------------------------------------------
+# masking
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    try:
+        if pd.isna(value):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
+def mask_id_number(value) -> str:
+    """Mask a 身份证号 keeping the first 3 and last 4 characters.
+
+    >>> mask_id_number("510104199001011234")
+    '510***********1234'
+    """
+    s = _text(value).strip()
+    if not s:
+        return ""
+    if len(s) < 8:
+        return "*" * len(s)
+    return s[:3] + "*" * (len(s) - 7) + s[-4:]
+
+
+def mask_name(value) -> str:
+    """Mask a person's name keeping the surname (two characters for a 复姓 such as 欧阳).
+
+    >>> mask_name("张三"), mask_name("欧阳娜娜"), mask_name("张三丰")
+    ('张*', '欧阳**', '张**')
+    """
+    s = _text(value).strip()
+    if not s:
+        return ""
+    keep = 2 if s[:2] in COMPOUND_SURNAMES and len(s) > 2 else 1
+    if len(s) == 1:
+        return "*"
+    return s[:keep] + "*" * (len(s) - keep)
+
+
+def mask_phone(value) -> str:
+    """Mask a phone number keeping the first 3 and last 4 digits (separators kept).
+
+    >>> mask_phone("13812341234")
+    '138****1234'
+    """
+    s = _text(value).strip()
+    if not s:
+        return ""
+    digits = [i for i, ch in enumerate(s) if ch.isdigit()]
+    if len(digits) < 8:
+        return "".join("*" if ch.isalnum() else ch for ch in s[:-2]) + s[-2:] if len(s) > 2 \
+            else "*" * len(s)
+    hide = set(digits[3:-4])
+    return "".join("*" if i in hide else ch for i, ch in enumerate(s))
+
+
+_DISTRICT_RE = re.compile(r"(?<!自治)[区县旗]|市辖区")
+
+
+def mask_address(value) -> str:
+    """Keep an address down to its district (区/县/旗), else its first 6 characters.
+
+    >>> mask_address("四川省成都市武侯区人民南路四段1号")
+    '四川省成都市武侯区****'
+    """
+    s = _text(value).strip()
+    if not s:
+        return ""
+    m = _DISTRICT_RE.search(s)
+    if m and 2 <= m.end() <= 16 and m.end() < len(s):
+        return s[:m.end()] + "****"
+    if m and m.end() == len(s):
+        return s
+    if len(s) <= 6:
+        return s[:2] + "****" if len(s) > 2 else "****"
+    return s[:6] + "****"
+
+
+_ID_RE = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+_MOBILE_RE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+_TOKEN_RE = re.compile(r"[0-9A-Za-z][0-9A-Za-z\-]*")
+
+#: table -> column -> masking function
+PII_COLUMNS = {
+    "patients": {"name": mask_name, "id_number": mask_id_number, "phone": mask_phone,
+                 "address": mask_address},
+    "doctors": {"name": mask_name},
+    "pharmacists": {"name": mask_name},
+    "claims": {"operator_phone": mask_phone},
+}
+
+
+def _column_values(ds, table: str, column: str) -> Iterable[str]:
+    df = _frame(ds, table)
+    if df is None or column not in df:
+        return ()
+    return (str(v).strip() for v in df[column].dropna().unique())
+
+
+def _frame(ds, table: str):
+    if ds is None:
+        return None
+    try:
+        df = getattr(ds, table)
+    except (AttributeError, KeyError):
+        df = getattr(ds, "tables", {}).get(table)
+    return df if isinstance(df, pd.DataFrame) else None
+
+
+class Masker:
+    """Masks personal data the same way everywhere (pages, CSVs, report, tooltips).
+
+    ``Masker(dataset)`` learns the data set's 身份证号 and phones so that they are masked wherever
+    they appear (an id used as a card number, a phone in an evidence sentence), besides the
+    18-digit id and mobile-number patterns. Names and addresses of the people in view are masked
+    in free text once registered with :meth:`know_people`. ``Masker(enabled=False)`` changes
+    nothing.
+    """
+
+    def __init__(self, dataset=None, *, enabled: bool = True):
+        self.enabled = enabled
+        self._ids: set[str] = set()
+        self._phones: set[str] = set()
+        self._words: dict[str, str] = {}
+        self._words_re = None
+        if enabled and dataset is not None:
+            self._ids.update(v for v in _column_values(dataset, "patients", "id_number") if v)
+            for t, c in (("patients", "phone"), ("claims", "operator_phone")):
+                self._phones.update(v for v in _column_values(dataset, t, c) if v)
+
+    # column-level
+    def name(self, v) -> str:
+        return mask_name(v) if self.enabled else _text(v)
+
+    def id_number(self, v) -> str:
+        return mask_id_number(v) if self.enabled else _text(v)
+
+    def phone(self, v) -> str:
+        return mask_phone(v) if self.enabled else _text(v)
+
+    def address(self, v) -> str:
+        return mask_address(v) if self.enabled else _text(v)
+
+    def know_people(self, names: Iterable = (), addresses: Iterable = ()) -> None:
+        """Register names and addresses to be masked wherever they appear in free text."""
+        if not self.enabled:
+            return
+        for n in names:
+            n = _text(n).strip()
+            if len(n) >= 2:
+                self._words[n] = mask_name(n)
+        for a in addresses:
+            a = _text(a).strip()
+            if len(a) >= 4:
+                self._words[a] = mask_address(a)
+        self._words_re = None
+
+    def is_pii_id(self, value) -> bool:
+        s = _text(value).strip()
+        return bool(s) and (s in self._ids or s in self._phones or bool(_ID_RE.fullmatch(s))
+                            or bool(_MOBILE_RE.fullmatch(s)))
+
+    def ident(self, type_: str, value) -> str:
+        """An identifier of a member type as it may be shown (phones and addresses masked)."""
+        s = _text(value)
+        if not self.enabled:
+            return s
+        if type_ == "phone":
+            return mask_phone(s)
+        if type_ == "address":
+            return mask_address(s)
+        return self.text(s)
+
+    def text(self, value) -> str:
+        """Free text with every known or recognisable 身份证号, phone, name and address masked."""
+        s = _text(value)
+        if not self.enabled or not s:
+            return s
+
+        def tok(m):
+            t = m.group(0)
+            if t in self._ids:
+                return mask_id_number(t)
+            if t in self._phones:
+                return mask_phone(t)
+            return t
+
+        s = _TOKEN_RE.sub(tok, s)
+        s = _ID_RE.sub(lambda m: mask_id_number(m.group(0)), s)
+        s = _MOBILE_RE.sub(lambda m: mask_phone(m.group(0)), s)
+        for p in self._phones:  # phones written with separators are rare; exact only
+            if not p.isalnum() and p in s:
+                s = s.replace(p, mask_phone(p))
+        if self._words:
+            if self._words_re is None:
+                keys = sorted(self._words, key=len, reverse=True)
+                self._words_re = re.compile("|".join(re.escape(k) for k in keys))
+            s = self._words_re.sub(lambda m: self._words[m.group(0)], s)
+        return s
+
+    def frame(self, df: pd.DataFrame, table: str) -> pd.DataFrame:
+        """A copy of ``df`` with its PII columns masked and every other text column scrubbed."""
+        out = df.copy()
+        if not self.enabled:
+            return out
+        special = PII_COLUMNS.get(table, {})
+        for col in out.columns:
+            s = out[col]
+            if col in special:
+                fn = special[col]
+                out[col] = s.map(lambda v, fn=fn: fn(v) if _text(v) else v).astype("string")
+            elif s.dtype == object or isinstance(s.dtype, pd.StringDtype):
+                out[col] = s.map(lambda v: self.text(v) if _text(v) else v).astype("string")
+        return out
+
+
+# --------------------------------------------------------------------------------------------
+# manifest and verify
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _files(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
+def verify(path: str | Path) -> list[str]:
+    """Recompute every hash of a package (directory or ``.zip``); return the problems found.
+
+    An empty list means every file listed in ``manifest.json`` is present and unchanged and no
+    file was added. Each problem names the file: ``changed: claims.csv``, ``missing: graph.html``,
+    ``extra: notes.txt``.
+    """
+    p = Path(path)
+    if p.is_file() and zipfile.is_zipfile(p):
+        with tempfile.TemporaryDirectory(prefix="graphkit-verify-") as tmp:
+            with zipfile.ZipFile(p) as zf:
+                names = zf.namelist()
+                for n in names:
+                    if n.startswith("/") or ".." in Path(n).parts:
+                        return [f"unsafe path in zip: {n}"]
+                zf.extractall(tmp)
+            tops = {Path(n).parts[0] for n in names if Path(n).parts}
+            root = Path(tmp) / tops.pop() if len(tops) == 1 and not (Path(tmp) / MANIFEST).exists() \
+                else Path(tmp)
+            return verify(root)
+    if not p.is_dir():
+        raise PackageError(f"{p}: not a package directory or zip")
+    mp = p / MANIFEST
+    if not mp.is_file():
+        return [f"missing: {MANIFEST}"]
+    try:
+        manifest = json.loads(mp.read_text(encoding="utf-8"))
+        listed = manifest["files"]
+        if not isinstance(listed, dict):
+            raise TypeError("'files' is not an object")
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        return [f"unreadable {MANIFEST}: {exc}"]
+    problems = []
+    present = set(_files(p)) - {MANIFEST}
+    for name in sorted(listed):
+        entry = listed[name]
+        want = entry.get("sha256") if isinstance(entry, dict) else entry
+        if name not in present:
+            problems.append(f"missing: {name}")
+        elif _sha256(p / name) != want:
+            problems.append(f"changed: {name}")
+    for name in sorted(present - set(listed)):
+        problems.append(f"extra: {name}")
+    return problems
+
+
+def _write_manifest(root: Path, info: dict) -> Path:
+    files = {}
+    for name in _files(root):
+        if name == MANIFEST:
+            continue
+        fp = root / name
+        files[name] = {"sha256": _sha256(fp), "bytes": fp.stat().st_size}
+    manifest = {"schema": MANIFEST_SCHEMA, **info, "files": files}
+    mp = root / MANIFEST
+    mp.write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return mp
+
+
+def _created_time() -> _dt.datetime:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return _dt.datetime.fromtimestamp(int(epoch), tz=_dt.timezone.utc)
+    return _dt.datetime.now(tz=_dt.timezone.utc).replace(microsecond=0)
+
+
+def _write_zip(root: Path, when: _dt.datetime) -> Path:
+    zp = root.with_name(root.name + ".zip")
+    stamp = when.timetuple()[:6]
+    with zipfile.ZipFile(zp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name in _files(root):
+            zi = zipfile.ZipInfo(f"{root.name}/{name}", date_time=stamp)
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zi.external_attr = 0o644 << 16
+            zf.writestr(zi, (root / name).read_bytes())
+    return zp
+
+
+# --------------------------------------------------------------------------------------------
+# package contents
+
+_MEMBER_LABEL = {"Patient": "patient", "Card": "card", "Doctor": "doctor",
+                 "Pharmacist": "pharmacist", "Institution": "institution", "Pharmacy": "pharmacy",
+                 "Phone": "phone", "Address": "address", "Device": "device",
+                 "TraceCode": "trace_code", "Drug": "drug"}
+
+_METHOD_ZH = {
+    "gang": "把结算记录看作参保人、医保凭证、定点机构和终端设备之间的关系图；寻找同一批医保凭证在"
+            "同一家药店或诊所、同一终端、短时间内反复同步刷卡（空刷/套刷）的群体，并核对这些凭证"
+            "的持卡人之间有无正常的就医理由。",
+    "impersonation": "检查医保凭证的使用者是否可能是持卡人本人：持卡人已死亡后仍有结算、性别或年龄与"
+                     "诊断不符、同一天出现在两地、住院时间重叠，以及同一手机号或终端为多名参保人"
+                     "扫码结算。",
+    "diversion": "按药品追溯码追踪每一盒药：同一追溯码在不同药店被再次结算即为回流药；再沿开方医师、"
+                 "购药参保人和药店串联，找出远超合理用量的重点药品获取与倒卖链条。",
+    "fake_admission": "寻找反复在同一机构、同一日期集体入院、诊断和住院天数相似的参保人群体，"
+                      "并核对其来源（同一住址、同一联系人）是否集中。",
+}
+
+_RELS_HEADER = """\
+// Graph model assumed (labels PascalCase, relationship types UPPER_SNAKE, properties as in the
+// graphkit data contract): (:Patient)-[:HOLDS]->(:Card), (:Claim)-[:PRESENTED]->(:Card),
+// (:Claim)-[:AT]->(:Institution|:Pharmacy), (:Claim)-[:PRESCRIBED_BY]->(:Doctor),
+// (:Claim)-[:DISPENSED]->(:TraceCode), (:Claim)-[:USED_DEVICE]->(:Device),
+// (:Claim)-[:SCANNED_BY]->(:Phone), (:Patient)-[:HAS_PHONE]->(:Phone).
+// Patterns are written without direction so either direction of the load matches.
+"""
+
+
+def _cypher_literal(v) -> str:
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_cypher_literal(x) for x in v) + "]"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    s = str(v)
+    out = []
+    for ch in s:
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == "'":
+            out.append("\\'")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ord(ch) < 0x20:
+            out.append("\\u%04x" % ord(ch))
+        else:
+            out.append(ch)
+    return "'" + "".join(out) + "'"
+
+
+def reproduce_cypher(ring, view_claims: pd.DataFrame, masker: Masker) -> str:
+    """Parameterised Cypher returning the ring's subgraph; ids travel only in the ``:param`` block."""
+    params: dict[str, list] = {}
+    withheld = 0
+
+    def ids(values) -> list[str]:
+        nonlocal withheld
+        out = []
+        for v in values:
+            s = _text(v)
+            if not s:
+                continue
+            if masker.enabled and masker.is_pii_id(s):
+                withheld += 1
+                continue
+            out.append(s)
+        return sorted(set(out))
+
+    params["ring_id"] = ring.ring_id
+    params["claim_ids"] = ids(ring.claims or (view_claims["claim_id"] if len(view_claims) else []))
+    for t, key in (("patient", "patient_ids"), ("card", "card_ids"),
+                   ("institution", "institution_ids"), ("pharmacy", "pharmacy_ids"),
+                   ("doctor", "doctor_ids"), ("device", "device_ids"),
+                   ("trace_code", "trace_codes")):
+        params[key] = ids(ring.member_ids(t))
+    if not masker.enabled:
+        params["phones"] = sorted(set(ring.member_ids("phone")))
+    lines = [
+        f"// graphkit reproduce.cypher: ring {ring.ring_id} "
+        f"({ring.typology} {TYPOLOGIES.get(ring.typology, ('',))[0]})",
+        "// Run in cypher-shell or Neo4j Browser after `graphkit neo4j load DATA_DIR`.",
+        "// Values travel only as parameters (the :param lines below); the queries hold none.",
+        "// Parameters: " + ", ".join("$" + k for k in params),
+    ]
+    if withheld:
+        lines.append(f"// {withheld} identifier(s) that are personal data (身份证号/phone) were "
+                     "withheld from this masked package; $claim_ids still selects every claim.")
+    lines.append(_RELS_HEADER.rstrip("\n"))
+    lines.append("")
+    for k, v in params.items():
+        lines.append(f":param {k} => {_cypher_literal(v)};")
+    lines.append("")
+    lines.append("""\
+// 1. The ring's claims with the card, holder, facility, doctor and device behind each one.
+MATCH (cl:Claim)
+WHERE cl.claim_id IN $claim_ids
+OPTIONAL MATCH (cl)-[:PRESENTED]-(ca:Card)
+OPTIONAL MATCH (ca)-[:HOLDS]-(p:Patient)
+OPTIONAL MATCH (cl)-[:AT]-(f)
+OPTIONAL MATCH (cl)-[:PRESCRIBED_BY]-(d:Doctor)
+OPTIONAL MATCH (cl)-[:USED_DEVICE]-(dev:Device)
+RETURN cl.claim_id AS claim_id, cl.settle_time AS settle_time, cl.fund_amount AS fund_amount,
+       ca.card_id AS card_id, p.patient_id AS holder_id,
+       coalesce(f.institution_id, f.pharmacy_id) AS facility_id,
+       d.doctor_id AS doctor_id, dev.device_id AS device_id
+ORDER BY claim_id;
+
+// 2. The subgraph as paths (for Neo4j Browser's graph view).
+MATCH path = (cl:Claim)-[]-(n)
+WHERE cl.claim_id IN $claim_ids
+RETURN path;
+
+// 3. The ring's members and everything one hop from them.
+MATCH (m)
+WHERE (m:Patient AND m.patient_id IN $patient_ids)
+   OR (m:Card AND m.card_id IN $card_ids)
+   OR (m:Institution AND m.institution_id IN $institution_ids)
+   OR (m:Pharmacy AND m.pharmacy_id IN $pharmacy_ids)
+   OR (m:Doctor AND m.doctor_id IN $doctor_ids)
+   OR (m:Device AND m.device_id IN $device_ids)
+   OR (m:TraceCode AND m.trace_code IN $trace_codes)
+OPTIONAL MATCH (m)-[r]-(n)
+RETURN m, r, n;
+
+// 4. Trace codes settled more than once (回流药) among the ring's codes.
+MATCH (t:TraceCode)-[:DISPENSED]-(cl:Claim)
+WHERE t.trace_code IN $trace_codes
+WITH t, count(cl) AS settlements, collect(cl.claim_id) AS claim_ids
+WHERE settlements > 1
+RETURN t.trace_code AS trace_code, settlements, claim_ids
+ORDER BY settlements DESC, trace_code;
+""")
+    return "\n".join(lines)
+
+
+def _csv_text(df: pd.DataFrame) -> str:
+    buf = io.StringIO()
+    out = df.copy()
+    for c in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[c]):
+            s = out[c]
+            has_time = bool(((s.dt.hour != 0) | (s.dt.minute != 0) | (s.dt.second != 0)).any())
+            fmt = "%Y-%m-%d %H:%M:%S" if has_time else "%Y-%m-%d"
+            out[c] = s.dt.strftime(fmt)
+    out.to_csv(buf, index=False, lineterminator="\n")
+    # UTF-8 with BOM so that Excel on Chinese Windows opens it correctly.
+    return "\ufeff" + buf.getvalue()
+
+
+def _members_frame(ring, view, masker: Masker) -> pd.DataFrame:
+    rows = []
+    for node, a in sorted(view.graph_nodes_by_kind(), key=lambda x: (not x[1]["member"],
+                                                                      x[1]["type"], x[1]["id"])):
+        rows.append({
+            "ring_id": ring.ring_id,
+            "member": "是" if a["member"] else "否",
+            "member_type": a["type"],
+            "类型": a["type_zh"],
+            "member_id": masker.ident(a["type"], a["id"]),
+            "role": masker.text(a.get("role", "")),
+            "名称": a["display"],
+            "claims": a.get("n_claims", 0),
+            "fund_amount": round(float(a.get("fund", 0.0)), 2),
+            "detail": " | ".join(a.get("facts_display", [])),
+        })
+    return pd.DataFrame(rows, columns=["ring_id", "member", "member_type", "类型", "member_id",
+                                       "role", "名称", "claims", "fund_amount", "detail"])
+
+
+def _esc(v) -> str:
+    return html.escape(_text(v), quote=True)
+
+
+def _report_html(doc, ring, view, masker: Masker, manifest_info: dict) -> str:
+    from graphkit import render
+
+    zh, en = TYPOLOGIES.get(ring.typology, (ring.typology, ""))
+    counts = view.member_counts()
+    members_html = "".join(
+        f"<tr><td>{_esc(a['type_zh'])}</td><td class=mono>{_esc(masker.ident(a['type'], a['id']))}"
+        f"</td><td>{_esc(a['display'])}</td><td>{_esc(masker.text(a.get('role', '')))}</td>"
+        f"<td class=num>{a.get('n_claims', 0)}</td><td class=num>{a.get('fund', 0.0):,.2f}</td></tr>"
+        for _, a in sorted(view.graph_nodes_by_kind(), key=lambda x: (x[1]["type"], x[1]["id"]))
+        if a["member"])
+    ev_html = "".join(
+        f"<li><b>{_esc(e.clause or '（未注明条款）')}</b><br>{_esc(masker.text(e.detail))}"
+        f"<span class=muted>（规则 {_esc(e.rule)}，计数 {int(e.count)}）</span></li>"
+        for e in ring.evidence) or "<li>无</li>"
+    rings_file = manifest_info.get("rings_file") or "rings.json"
+    data_dir = doc.data_dir or "DATA_DIR"
+    params_json = json.dumps(doc.params, ensure_ascii=False, indent=1, sort_keys=True)
+    mask_flag = "" if masker.enabled else " --unmasked"
+    commands = "\n".join([
+        f"graphkit rings {data_dir} -o OUT_DIR   # 参数见下方 params",
+        f"graphkit package {rings_file} {ring.ring_id} -o {ring.ring_id} --data {data_dir}{mask_flag}",
+        f"graphkit verify {ring.ring_id}",
+    ])
+    mask_note = ("个人信息已脱敏（身份证号、姓名、电话、住址）。" if masker.enabled
+                 else "注意：本材料未脱敏（--unmasked），含完整个人信息，请按规定保管。")
+    period = f"{ring.first_seen or '—'} 至 {ring.last_seen or '—'}"
+    count_txt = "，".join(f"{render.TYPE_ZH.get(t, t)} {n}" for t, n in counts.items()) or "—"
+    claims_n = len(ring.claims) or int(view.claims["claim_id"].nunique()) if len(view.claims) else 0
+    return f"""<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>案件线索报告 {_esc(ring.ring_id)}</title>
+<style>
+body{{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:2em auto;
+max-width:60em;color:#222;line-height:1.6;padding:0 1em}}
+h1{{font-size:1.5em;border-bottom:2px solid #333}} h2{{font-size:1.15em;margin-top:1.6em}}
+table{{border-collapse:collapse;width:100%;font-size:.9em}} td,th{{border:1px solid #bbb;padding:3px 6px;
+text-align:left;vertical-align:top}} th{{background:#eee}} .num{{text-align:right}}
+.mono,pre{{font-family:ui-monospace,Consolas,monospace}} pre{{background:#f6f6f6;padding:.6em;
+white-space:pre-wrap;word-break:break-all;font-size:.85em}} .muted{{color:#666;font-size:.9em}}
+.note{{background:#fff6d5;border:1px solid #e0c860;padding:.4em .8em}}
+dl{{display:grid;grid-template-columns:9em 1fr;gap:.2em 1em}} dt{{font-weight:bold}} dd{{margin:0}}
+@media print{{body{{margin:0;max-width:none}} a{{color:#000;text-decoration:none}}
+h2{{page-break-after:avoid}} tr{{page-break-inside:avoid}}}}
+</style></head><body>
+<h1>医保基金欺诈线索报告：{_esc(ring.ring_id)}</h1>
+<p class=note>{_esc(mask_note)}</p>
+<h2>一、案件概要</h2>
+<dl>
+<dt>线索编号</dt><dd>{_esc(ring.ring_id)}</dd>
+<dt>类型</dt><dd>{_esc(zh)}（{_esc(ring.typology)}：{_esc(en)}）</dd>
+<dt>可疑程度评分</dt><dd>{ring.score:.2f}</dd>
+<dt>时间范围</dt><dd>{_esc(period)}</dd>
+<dt>涉及医保基金</dt><dd>{ring.fund_amount:,.2f} 元</dd>
+<dt>涉及结算</dt><dd>{claims_n} 笔</dd>
+<dt>成员构成</dt><dd>{_esc(count_txt)}</dd>
+</dl>
+<h2>二、证据与负面清单条款</h2>
+<ol>{ev_html}</ol>
+<h2>三、成员</h2>
+<table><thead><tr><th>类型</th><th>编号</th><th>名称</th><th>角色</th><th>结算笔数</th>
+<th>基金支付（元）</th></tr></thead><tbody>{members_html}</tbody></table>
+<p class=muted>完整成员、结算和费用明细见 members.csv、claims.csv、claim_items.csv；关系图见 graph.html。</p>
+<h2>四、分析方法</h2>
+<p>{_esc(_METHOD_ZH.get(ring.typology, "把结算数据看作关系图，寻找反复共同出现、超出正常就医规律的人员与机构群体。"))}</p>
+<p>每条线索都附有可核对的证据条目；常见的合理情形（血透、化疗周期、养老院共同住址、新生儿随母结算、
+退费重结等）已在检测时排除或降权，但仍需人工核实后方可认定。本报告为线索，不是结论。</p>
+<h2>五、如何复现</h2>
+<p>输入数据指纹（SHA-256）：<span class=mono>{_esc(doc.fingerprint or '—')}</span><br>
+graphkit 版本：{_esc(manifest_info.get('graphkit_version', ''))}；生成时间：{_esc(manifest_info.get('created', ''))}</p>
+<pre>{_esc(commands)}</pre>
+<p>检测参数（params）：</p>
+<pre>{_esc(params_json)}</pre>
+<p>在 Neo4j 中复现该线索的子图：见 reproduce.cypher（所有编号以参数传入）。
+用 <span class=mono>graphkit verify</span> 核对本材料的每个文件未被改动（manifest.json 记录了每个文件的 SHA-256）。</p>
+</body></html>
+"""
+
+
+def _resolve_dataset(doc, dataset, rings_path=None):
+    if dataset is not None:
+        return dataset
+    from graphkit.load import load
+
+    if not doc.data_dir:
+        raise PackageError("the rings file names no input data directory; pass --data DATA_DIR")
+    candidates = [Path(doc.data_dir)]
+    if rings_path is not None and not Path(doc.data_dir).is_absolute():
+        candidates.append(Path(rings_path).parent / doc.data_dir)
+    for c in candidates:
+        if c.is_dir():
+            return load(c)
+    raise PackageError(f"data directory {doc.data_dir!r} from the rings file does not exist; "
+                       "pass --data DATA_DIR")
+
+
+def write_package(doc, ring_id: str, out_dir: str | Path, dataset=None, *, unmasked: bool = False,
+                  zip_: bool = False, rings_path: str | Path | None = None,
+                  max_nodes: int = 2000) -> Path:
+    """Write the evidence package for one ring into ``out_dir``; return the directory.
+
+    ``dataset`` defaults to loading the rings file's ``input.data_dir``. With ``zip_=True`` also
+    writes ``<out_dir>.zip`` next to the directory. Existing package files in ``out_dir`` are
+    replaced; any other file there makes this fail (so :func:`verify` stays meaningful).
+    """
+    from graphkit import __version__
+    from graphkit import render
+
+    try:
+        ring = doc.ring(ring_id)
+    except RingsFileError as exc:
+        raise PackageError(str(exc)) from None
+    ds = _resolve_dataset(doc, dataset, rings_path)
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise PackageError(f"{out} exists and is not a directory")
+    out.mkdir(parents=True, exist_ok=True)
+    ours = {"报告.html", "graph.html", "members.csv", "claims.csv", "claim_items.csv",
+            "reproduce.cypher", MANIFEST}
+    strangers = [n for n in _files(out) if n not in ours]
+    if strangers:
+        raise PackageError(f"{out} already holds other files ({', '.join(strangers[:3])}); "
+                           "choose an empty or new directory")
+
+    masker = Masker(ds, enabled=not unmasked)
+    view = render.RingView(ring, ds, masker, max_nodes=max_nodes)
+    created = _created_time()
+    info = {
+        "ring_id": ring.ring_id,
+        "typology": ring.typology,
+        "masked": not unmasked,
+        "created": created.isoformat().replace("+00:00", "Z"),
+        "graphkit_version": __version__,
+        "rings_file": str(rings_path) if rings_path else "",
+        "input": {"data_dir": doc.data_dir, "fingerprint": doc.fingerprint,
+                  "loaded_fingerprint": _text(getattr(ds, "fingerprint", ""))},
+        "params": doc.params,
+        "settings": {"unmasked": bool(unmasked), "zip": bool(zip_), "max_nodes": max_nodes},
+    }
+    (out / "graph.html").write_text(render.page_from_view(view), encoding="utf-8")
+    (out / "报告.html").write_text(_report_html(doc, ring, view, masker, info), encoding="utf-8")
+    (out / "members.csv").write_text(_csv_text(_members_frame(ring, view, masker)),
+                                     encoding="utf-8")
+    claims = view.ring_claims_frame()
+    (out / "claims.csv").write_text(_csv_text(masker.frame(claims, "claims")), encoding="utf-8")
+    items = view.ring_items_frame()
+    (out / "claim_items.csv").write_text(_csv_text(masker.frame(items, "claim_items")),
+                                         encoding="utf-8")
+    (out / "reproduce.cypher").write_text(reproduce_cypher(ring, claims, masker),
+                                          encoding="utf-8")
+    _write_manifest(out, info)
+    if zip_:
+        _write_zip(out, created)
+    return out

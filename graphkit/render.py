@@ -1,0 +1,908 @@
+"""Ring pages: an index of every ring and one self-contained interactive page per ring.
+
+Every page inlines vis-network (read from the installed pyvis package at run time), its CSS and
+its data, and loads nothing from any network: it works from a USB stick on a machine with no
+internet, and inside an ``<iframe srcdoc>``. The network data is built directly as vis-network
+node/edge JSON (pyvis's ``add_edge`` is quadratic), physics stabilises once and then stops.
+
+Every user string is escaped (HTML text, attributes, tooltips built as DOM text, JSON embedded
+with ``<``, ``>`` and ``&`` escaped). Personal data is masked by default with the functions of
+:mod:`graphkit.evidence`, the same ones evidence packages use.
+
+Examples
+--------
+>>> import graphkit as gk
+>>> from graphkit.render import render_all, ring_page_html
+>>> doc = gk.rings.read_rings("out/demo/rings.json")           # doctest: +SKIP
+>>> ds = gk.load("data_samples/demo")                            # doctest: +SKIP
+>>> render_all(doc, ds, "out/demo")                              # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import json
+import math
+import re
+from collections import Counter, defaultdict
+from importlib import resources
+from pathlib import Path
+
+import networkx as nx
+import pandas as pd
+
+from graphkit.contract import TABLES, TYPOLOGIES
+from graphkit.errors import GraphkitError
+from graphkit.evidence import Masker, _frame, _text
+
+__all__ = ["render_all", "ring_graph", "ring_page_html", "RingView", "TYPE_ZH", "NODE_STYLE",
+           "vis_network_js"]
+
+#: member type -> (中文, colour, vis-network shape)
+NODE_STYLE = {
+    "patient": ("参保人", "#4e79a7", "dot"),
+    "card": ("医保凭证", "#f28e2b", "diamond"),
+    "doctor": ("医师", "#59a14f", "triangle"),
+    "pharmacist": ("药师", "#86bc6a", "triangleDown"),
+    "institution": ("医疗机构", "#e15759", "square"),
+    "pharmacy": ("定点药店", "#b07aa1", "star"),
+    "phone": ("手机号", "#17becf", "dot"),
+    "address": ("住址", "#9c755f", "hexagon"),
+    "device": ("终端设备", "#7f7f7f", "square"),
+    "trace_code": ("药品追溯码", "#ff9da7", "triangle"),
+    "drug": ("药品", "#d4a017", "hexagon"),
+}
+TYPE_ZH = {t: s[0] for t, s in NODE_STYLE.items()}
+TYPE_ORDER = list(NODE_STYLE)
+CLAIM_TYPE_ZH = {"outpatient": "门诊", "inpatient": "住院", "pharmacy": "购药"}
+CARD_TYPE_ZH = {"01": "医保电子凭证", "02": "居民身份证", "03": "社会保障卡"}
+
+# edge kind -> (verb, colour)
+EDGE_STYLE = {
+    "holds": ("持卡", "#999999"),
+    "used": ("使用他人凭证", "#d62728"),
+    "swipe": ("刷卡", "#b07aa1"),
+    "visit": ("就诊", "#e15759"),
+    "stay": ("住院", "#c03d3e"),
+    "prescribed": ("开单", "#59a14f"),
+    "pharmacist": ("药师审方", "#86bc6a"),
+    "device": ("终端", "#7f7f7f"),
+    "scan": ("扫码", "#17becf"),
+    "tel": ("联系电话", "#17becf"),
+    "addr": ("住址", "#9c755f"),
+    "trace": ("追溯码结算", "#ff6f86"),
+    "trace_buy": ("购药", "#ff9da7"),
+    "drug": ("配药", "#d4a017"),
+}
+
+_SOURCE_MAP_RE = re.compile(r"//# sourceMappingURL=\S*")
+
+
+# --------------------------------------------------------------------------------------------
+# assets
+
+
+@functools.lru_cache(maxsize=1)
+def vis_network_js() -> str:
+    """vis-network's minified JS from the installed pyvis package, safe to inline in <script>."""
+    try:
+        import pyvis
+    except ImportError:  # pragma: no cover - pyvis is a dependency
+        raise GraphkitError("pyvis is not installed; `pip install pyvis` (it ships vis-network)")
+    lib = Path(pyvis.__file__).parent / "lib"
+    candidates = sorted(lib.glob("vis-*/vis-network.min.js"), reverse=True)
+    if not candidates:
+        raise GraphkitError(f"vis-network.min.js not found under {lib}; reinstall pyvis")
+    js = candidates[0].read_text(encoding="utf-8")
+    js = _SOURCE_MAP_RE.sub("", js)
+    return _script_safe(js)
+
+
+def _script_safe(js: str) -> str:
+    return js.replace("</script", "<\\/script").replace("<!--", "<\\!--")
+
+
+@functools.lru_cache(maxsize=None)
+def _template(name: str) -> str:
+    return resources.files("graphkit").joinpath("templates", name).read_text(encoding="utf-8")
+
+
+def _esc(v) -> str:
+    return html.escape(_text(v), quote=True)
+
+
+def _json_script(obj) -> str:
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def _money(v) -> str:
+    try:
+        return f"{float(v):,.2f}"
+    except (TypeError, ValueError):
+        return ""
+
+
+# --------------------------------------------------------------------------------------------
+# data set lookups (computed once per data set, shared by every ring of one render)
+
+
+def _empty(table: str) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="string") for c in TABLES[table].column_names})
+
+
+class _Index:
+    """Lookups over a Dataset (or anything with the same table attributes)."""
+
+    def __init__(self, ds):
+        def get(name):
+            df = _frame(ds, name)
+            if df is None:
+                return _empty(name)
+            for c in TABLES[name].column_names:
+                if c not in df.columns:
+                    df = df.assign(**{c: pd.NA})
+            return df
+
+        self.patients = get("patients").drop_duplicates("patient_id").set_index("patient_id",
+                                                                                drop=False)
+        cards = get("cards")
+        if cards.empty and not self.patients.empty:
+            cards = pd.DataFrame({"card_id": self.patients["patient_id"].values,
+                                  "patient_id": self.patients["patient_id"].values,
+                                  "card_type": pd.NA})
+        self.cards = cards.drop_duplicates("card_id").set_index("card_id", drop=False)
+        self.institutions = get("institutions").drop_duplicates("institution_id").set_index(
+            "institution_id", drop=False)
+        self.pharmacies = get("pharmacies").drop_duplicates("pharmacy_id").set_index(
+            "pharmacy_id", drop=False)
+        self.doctors = get("doctors").drop_duplicates("doctor_id").set_index("doctor_id",
+                                                                             drop=False)
+        self.pharmacists = get("pharmacists")
+        self.claims = get("claims")
+        self.items = get("claim_items")
+        tc = self.items[["trace_code", "claim_id"]].dropna()
+        if len(tc):
+            n = tc.drop_duplicates().groupby("trace_code", sort=False)["claim_id"].size()
+            self.trace_settlements = n
+            self.repeated_codes = set(n.index[n > 1])
+        else:
+            self.trace_settlements = pd.Series(dtype="int64")
+            self.repeated_codes = set()
+
+    def facility_kind(self, fid, claim_types=()) -> str:
+        if fid in self.pharmacies.index:
+            return "pharmacy"
+        if fid in self.institutions.index:
+            return "institution"
+        return "pharmacy" if claim_types and all(t == "pharmacy" for t in claim_types) \
+            else "institution"
+
+
+# --------------------------------------------------------------------------------------------
+# the ring view
+
+
+class RingView:
+    """The part of the data set a ring's page shows: its claims, the graph and the facts.
+
+    ``graph`` is a :class:`networkx.Graph` whose nodes are ``"type:id"`` strings with attributes
+    ``type``, ``id``, ``member`` (a ring member, not just tied to one), ``role``, ``name`` and
+    ``facts`` (raw, unmasked); edges carry ``kind``, ``count``, ``fund``, ``claims`` and ``label``.
+    Views over ``max_nodes`` are cut to the ring's core; ``graph.graph["omitted"]`` counts what
+    was left out by type and ``graph.graph["note"]`` says so in Chinese.
+    """
+
+    def __init__(self, ring, dataset, masker: Masker | None = None, *, max_nodes: int = 2000,
+                 index: _Index | None = None):
+        self.ring = ring
+        self.masker = masker if masker is not None else Masker(dataset)
+        self.ix = index if index is not None else _Index(dataset)
+        self.max_nodes = max(1, int(max_nodes))
+        self.claims = self._select_claims()
+        self.graph = self._build_graph()
+        self._cut()
+        pats = [self.graph.nodes[n] for n in self.graph if self.graph.nodes[n]["type"] == "patient"]
+        self.masker.know_people([a.get("name") for a in pats],
+                                [a.get("address") for a in pats])
+
+    # ---- claims
+    def _select_claims(self) -> pd.DataFrame:
+        c = self.ix.claims
+        ring = self.ring
+        if ring.claims:
+            sel = c[c["claim_id"].isin(set(ring.claims))]
+        else:
+            pats, cards = set(ring.patients), set(ring.member_ids("card"))
+            facs = set(ring.member_ids("institution")) | set(ring.member_ids("pharmacy"))
+            if pats or cards:
+                m = c["patient_id"].isin(pats) | c["card_id"].isin(cards)
+                if facs:
+                    m &= c["facility_id"].isin(facs)
+            else:
+                m = c["facility_id"].isin(facs)
+            sel = c[m.fillna(False).astype(bool)]
+        sel = sel.assign(in_ring=True)
+        # trace codes of interest: the ring's own and any code of its claims settled again
+        items = self.ix.items
+        ring_items = items[items["claim_id"].isin(set(sel["claim_id"]))]
+        codes = set(ring.member_ids("trace_code"))
+        codes |= set(ring_items["trace_code"].dropna()) & self.ix.repeated_codes
+        self.trace_codes = codes
+        if codes:
+            more = set(items.loc[items["trace_code"].isin(codes), "claim_id"].dropna())
+            more -= set(sel["claim_id"])
+            if more:
+                extra = c[c["claim_id"].isin(more)].assign(in_ring=False)
+                sel = pd.concat([sel, extra], ignore_index=True)
+        if "settle_time" in sel and len(sel):
+            sel = sel.sort_values(["settle_time", "claim_id"], kind="stable")
+        return sel.reset_index(drop=True)
+
+    def ring_claims_frame(self) -> pd.DataFrame:
+        """The ring's claims with the contract's columns (plus ``in_ring`` for re-settlements)."""
+        cols = [c for c in TABLES["claims"].column_names if c in self.claims.columns]
+        return self.claims[cols + ["in_ring"]].copy()
+
+    def ring_items_frame(self) -> pd.DataFrame:
+        cols = [c for c in TABLES["claim_items"].column_names if c in self.ix.items.columns]
+        items = self.ix.items
+        return items.loc[items["claim_id"].isin(set(self.claims["claim_id"])), cols].copy()
+
+    # ---- graph
+    def _build_graph(self) -> nx.Graph:
+        ring, ix, C = self.ring, self.ix, self.claims
+        nodes: dict[str, dict] = {}
+        edges: dict[tuple, dict] = {}
+        members = {(m.type, m.id): m for m in ring.members}
+
+        def node(t, i):
+            key = f"{t}:{i}"
+            if key not in nodes:
+                m = members.get((t, i))
+                nodes[key] = {"type": t, "id": i, "member": m is not None,
+                              "role": m.role if m else ""}
+            return key
+
+        def edge(a, b, kind, n=1, fund=0.0, claims=(), label=None):
+            k = (a, b, kind) if a <= b else (b, a, kind)
+            e = edges.get(k)
+            if e is None:
+                e = edges[k] = {"kind": kind, "count": 0, "fund": 0.0, "claims": [], "label": label}
+            e["count"] += int(n)
+            e["fund"] += float(fund or 0.0)
+            room = 12 - len(e["claims"])
+            if room > 0:
+                e["claims"].extend(list(claims)[:room])
+
+        for m in ring.members:
+            node(m.type, m.id)
+
+        if len(C):
+            C = C.assign(
+                _fund=pd.to_numeric(C["fund_amount"], errors="coerce").fillna(0.0),
+                _holder=C["card_id"].map(ix.cards["patient_id"]) if len(ix.cards) else pd.NA,
+            )
+            C["_holder"] = C["_holder"].fillna(C["patient_id"])
+            C["_who"] = C["card_id"].fillna("")
+            has_card = C["card_id"].notna()
+            who_key = pd.Series([f"card:{c}" if h else f"patient:{p}" for c, p, h in
+                                 zip(C["card_id"].fillna(""), C["patient_id"].fillna(""),
+                                     has_card)], index=C.index)
+            C["_whokey"] = who_key
+            for t, col in (("patient", "patient_id"), ("patient", "_holder")):
+                for v in C[col].dropna().unique():
+                    node(t, v)
+            for v in C.loc[has_card, "card_id"].unique():
+                node("card", v)
+
+            def agg(df, keys):
+                g = df.groupby(keys, sort=True, dropna=True)
+                return g.agg(n=("claim_id", "size"), fund=("_fund", "sum"),
+                             claims=("claim_id", lambda s: list(s[:12])),
+                             types=("claim_type", lambda s: sorted(set(s.dropna()))))
+
+            # card holder, and a card used for someone other than its holder
+            for (card, holder, pat), r in agg(C[has_card], ["card_id", "_holder", "patient_id"]
+                                               ).iterrows():
+                edge(node("patient", holder), node("card", card), "holds", 0)
+                if pat != holder:
+                    edge(node("patient", pat), node("card", card), "used", r.n, r.fund, r.claims)
+            # card (or patient) at facility
+            for (who, fac), r in agg(C, ["_whokey", "facility_id"]).iterrows():
+                kind = ix.facility_kind(fac, r.types)
+                ek = "swipe" if kind == "pharmacy" else (
+                    "stay" if r.types == ["inpatient"] else "visit")
+                edge(who, node(kind, fac), ek, r.n, r.fund, r.claims)
+            for col, t, ek in (("doctor_id", "doctor", "prescribed"),
+                               ("device_id", "device", "device"),
+                               ("operator_phone", "phone", "scan")):
+                sub = C[C[col].notna()]
+                for (who, v), r in agg(sub, ["_whokey", col]).iterrows():
+                    edge(who, node(t, v), ek, r.n, r.fund, r.claims)
+            sub = C[C["pharmacist_id"].notna()]
+            for (fac, v), r in agg(sub, ["facility_id", "pharmacist_id"]).iterrows():
+                kind = ix.facility_kind(fac, r.types)
+                edge(node("pharmacist", v), node(kind, fac), "pharmacist", r.n, r.fund, r.claims)
+
+        # shared phones and addresses of the people in view
+        pids = [nodes[k]["id"] for k in nodes if nodes[k]["type"] == "patient"]
+        P = ix.patients.loc[ix.patients.index.intersection(pids)]
+        for col, t, ek in (("phone", "phone", "tel"), ("address", "address", "addr")):
+            vals = P[col].dropna()
+            counts = vals.value_counts()
+            for pid, v in vals.items():
+                if counts[v] >= 2 or (t, v) in members or f"{t}:{v}" in nodes:
+                    edge(node("patient", pid), node(t, v), ek, 1)
+
+        # trace codes: where each was settled and by whom
+        if self.trace_codes and len(C):
+            it = ix.items[ix.items["trace_code"].isin(self.trace_codes)
+                          & ix.items["claim_id"].isin(set(C["claim_id"]))]
+            it = it.merge(C[["claim_id", "facility_id", "_whokey", "_fund", "claim_type"]],
+                          on="claim_id", how="inner")
+            for (code, fac), r in agg_items(it, ["trace_code", "facility_id"]).iterrows():
+                kind = ix.facility_kind(fac, r.types)
+                total = int(ix.trace_settlements.get(code, r.n))
+                label = "追溯码重复结算" if total > 1 else "追溯码结算"
+                if r.n > 1:
+                    label += f" ×{r.n}"
+                edge(node("trace_code", code), node(kind, fac), "trace", r.n, r.fund, r.claims,
+                     label=label)
+            for (code, who), r in agg_items(it, ["trace_code", "_whokey"]).iterrows():
+                edge(node("trace_code", code), who, "trace_buy", r.n, r.fund, r.claims)
+        drugs = set(ring.member_ids("drug"))
+        if drugs and len(C):
+            it = ix.items[ix.items["item_code"].isin(drugs)
+                          & ix.items["claim_id"].isin(set(C["claim_id"]))]
+            it = it.merge(C[["claim_id", "facility_id", "_fund", "claim_type"]], on="claim_id")
+            for (code, fac), r in agg_items(it, ["item_code", "facility_id"]).iterrows():
+                kind = ix.facility_kind(fac, r.types)
+                edge(node("drug", code), node(kind, fac), "drug", r.n, r.fund, r.claims)
+
+        G = nx.Graph(ring_id=ring.ring_id, typology=ring.typology)
+        for key, a in nodes.items():
+            a.update(self._facts(a["type"], a["id"]))
+            G.add_node(key, **a)
+        for (a, b, _kind), e in edges.items():
+            verb = EDGE_STYLE[e["kind"]][0]
+            if not e["label"]:
+                e["label"] = verb if e["kind"] in ("holds", "tel", "addr") else \
+                    f"{verb} ×{e['count']}"
+            if G.has_edge(a, b):  # two kinds between one pair: keep both labels
+                old = G.edges[a, b]
+                old["label"] += " / " + e["label"]
+                old["count"] += e["count"]
+                old["fund"] += e["fund"]
+                old["claims"] = (old["claims"] + e["claims"])[:12]
+            else:
+                G.add_edge(a, b, **e)
+        self._node_stats(G)
+        return G
+
+    def _node_stats(self, G: nx.Graph) -> None:
+        C = self.claims
+        if not len(C):
+            return
+        fund = pd.to_numeric(C["fund_amount"], errors="coerce").fillna(0.0)
+        for col, t in (("patient_id", "patient"), ("card_id", "card"), ("facility_id", "pharmacy"),
+                       ("facility_id", "institution"), ("doctor_id", "doctor"),
+                       ("device_id", "device"), ("operator_phone", "phone"),
+                       ("pharmacist_id", "pharmacist")):
+            g = fund.groupby(C[col]).agg(["size", "sum"])
+            for v, row in g.iterrows():
+                key = f"{t}:{v}"
+                if key in G:
+                    G.nodes[key]["n_claims"] = int(row["size"])
+                    G.nodes[key]["fund"] = float(row["sum"])
+        it = self.ix.items
+        if self.trace_codes:
+            sub = it[it["trace_code"].isin(self.trace_codes)]
+            for code, n in sub.groupby("trace_code")["claim_id"].nunique().items():
+                key = f"trace_code:{code}"
+                if key in G:
+                    G.nodes[key]["n_claims"] = int(n)
+
+    def _facts(self, t: str, i: str) -> dict:
+        """Raw attributes of a node: ``name`` and ``facts`` [(label, value, mask kind)]."""
+        ix = self.ix
+        facts: list[tuple[str, str, str]] = []
+        name = ""
+
+        def row(df, key):
+            if key in df.index:
+                r = df.loc[key]
+                return r.iloc[0] if isinstance(r, pd.DataFrame) else r
+            return None
+
+        extra = {}
+        if t == "patient":
+            r = row(ix.patients, i)
+            if r is not None:
+                name = _text(r.get("name"))
+                g = {"M": "男", "F": "女"}.get(_text(r.get("gender")), _text(r.get("gender")))
+                facts += [("身份证号", _text(r.get("id_number")), "id_number"), ("性别", g, ""),
+                          ("出生日期", _date(r.get("birth_date")), ""),
+                          ("联系电话", _text(r.get("phone")), "phone"),
+                          ("住址", _text(r.get("address")), "address"),
+                          ("参保地", _text(r.get("region")), "")]
+                if _text(r.get("death_date")):
+                    facts.append(("死亡日期", _date(r.get("death_date")), ""))
+                extra["address"] = _text(r.get("address"))
+        elif t == "card":
+            r = row(ix.cards, i)
+            if r is not None:
+                facts += [("持卡人", _text(r.get("patient_id")), "text"),
+                          ("凭证类型", CARD_TYPE_ZH.get(_text(r.get("card_type")),
+                                                    _text(r.get("card_type"))), "")]
+        elif t in ("institution", "pharmacy"):
+            r = row(ix.institutions if t == "institution" else ix.pharmacies, i)
+            if r is not None:
+                name = _text(r.get("name"))
+                for label, col in (("等级", "level"), ("性质", "ownership"), ("类别", "kind"),
+                                   ("区划", "region")):
+                    if col in r.index:
+                        facts.append((label, _text(r.get(col)), "text"))
+        elif t == "doctor":
+            r = row(ix.doctors, i)
+            if r is not None:
+                name = _text(r.get("name"))
+                facts += [("科室", _text(r.get("department")), "text"),
+                          ("所在机构", _text(r.get("institution_id")), "text")]
+        elif t == "pharmacist":
+            ph = ix.pharmacists[ix.pharmacists["pharmacist_id"] == i]
+            if len(ph):
+                name = _text(ph["name"].iloc[0])
+                regs = sorted(ph["pharmacy_id"].dropna().unique())
+                facts.append((f"注册药店（{len(regs)}）", "、".join(regs[:10]), "text"))
+        elif t == "trace_code":
+            n = int(ix.trace_settlements.get(i, 0))
+            facts.append(("结算次数", str(n), ""))
+            if len(i) != 20 or not i.isdigit():
+                facts.append(("格式", "不是20位数字追溯码", ""))
+        elif t == "drug":
+            it = ix.items[ix.items["item_code"] == i]
+            if len(it):
+                name = _text(it["item_name"].dropna().iloc[0]) if it["item_name"].notna().any() \
+                    else ""
+        return {"name": name, "facts": [f for f in facts if f[1]], **extra}
+
+    def _cut(self) -> None:
+        G = self.graph
+        G.graph["total_nodes"] = G.number_of_nodes()
+        G.graph["omitted"] = {}
+        G.graph["note"] = ""
+        if G.number_of_nodes() <= self.max_nodes:
+            return
+        deg = dict(G.degree(weight="count"))
+        order = sorted(G.nodes, key=lambda n: (not G.nodes[n]["member"], -deg[n],
+                                               TYPE_ORDER.index(G.nodes[n]["type"])
+                                               if G.nodes[n]["type"] in TYPE_ORDER else 99, n))
+        keep = set(order[:self.max_nodes])
+        dropped = Counter(G.nodes[n]["type"] for n in order[self.max_nodes:])
+        dropped_members = sum(1 for n in order[self.max_nodes:] if G.nodes[n]["member"])
+        H = G.subgraph(keep).copy()
+        H.graph.update(G.graph)
+        H.graph["omitted"] = {t: dropped[t] for t in TYPE_ORDER if dropped.get(t)}
+        parts = "，".join(f"{TYPE_ZH.get(t, t)} {n}" for t, n in H.graph["omitted"].items())
+        H.graph["note"] = (f"本图共 {G.number_of_nodes()} 个节点，超过显示上限 {self.max_nodes}；"
+                           f"仅显示线索核心（成员优先、按关联强度排序）。未显示：{parts}"
+                           + (f"（其中线索成员 {dropped_members} 个）" if dropped_members else "")
+                           + "。完整名单见成员表。")
+        self.graph = H
+
+    # ---- display
+    def display_name(self, a: dict) -> str:
+        t, m = a["type"], self.masker
+        if t in ("patient", "doctor", "pharmacist"):
+            return m.name(a.get("name"))
+        if t == "phone":
+            return m.phone(a["id"])
+        if t == "address":
+            return m.address(a["id"])
+        return m.text(a.get("name") or "")
+
+    def facts_display(self, a: dict) -> list[str]:
+        m = self.masker
+        fn = {"id_number": m.id_number, "phone": m.phone, "address": m.address,
+              "name": m.name, "text": m.text, "": m.text}
+        return [f"{label}：{fn[kind](v)}" for label, v, kind in a.get("facts", [])]
+
+    def graph_nodes_by_kind(self):
+        """(node, attrs) pairs with display fields added (masked as the masker says)."""
+        for n, a in self.graph.nodes(data=True):
+            b = dict(a)
+            b["type_zh"] = TYPE_ZH.get(a["type"], a["type"])
+            b["display"] = self.display_name(a)
+            b["facts_display"] = self.facts_display(a)
+            yield n, b
+
+    def member_counts(self) -> dict[str, int]:
+        c = Counter(m.type for m in self.ring.members)
+        return {t: c[t] for t in TYPE_ORDER if c.get(t)}
+
+    def vis_data(self) -> dict:
+        G, m = self.graph, self.masker
+        ids = {n: i for i, n in enumerate(sorted(G.nodes))}
+        pos = _initial_layout(G, ids)
+        nodes = []
+        for n, a in sorted(self.graph_nodes_by_kind(), key=lambda x: ids[x[0]]):
+            shown_id = m.ident(a["type"], a["id"])
+            disp = a["display"]
+            if a["type"] in ("phone", "address"):
+                label = disp
+            elif disp:
+                label = f"{_short(disp, 14)}\n{_short(shown_id, 22)}"
+            else:
+                label = _short(shown_id, 22)
+            head = f"{a['type_zh']} {shown_id}" + (f"  {disp}" if disp and disp != shown_id else "")
+            tip = [head]
+            tip.append("线索成员" + (f"（{m.text(a['role'])}）" if a.get("role") else "")
+                       if a["member"] else "关联节点（非线索成员）")
+            tip += a["facts_display"]
+            if a.get("n_claims"):
+                tip.append(f"结算 {a['n_claims']} 笔" +
+                           (f"，基金支付 {_money(a.get('fund', 0))} 元" if a.get("fund") else ""))
+            x, y = pos[ids[n]]
+            nodes.append({"id": ids[n], "label": label, "group": a["type"],
+                          "m": 1 if a["member"] else 0, "tip": tip, "x": x, "y": y})
+        edges = []
+        for u, v, e in sorted(G.edges(data=True), key=lambda x: (ids[x[0]], ids[x[1]])):
+            tip = [e["label"]]
+            if e.get("fund"):
+                tip.append(f"基金支付 {_money(e['fund'])} 元")
+            if e.get("claims"):
+                more = "…" if e["count"] > len(e["claims"]) else ""
+                tip.append("结算ID：" + "、".join(m.text(c) for c in e["claims"]) + more)
+            w = 1 + min(6.0, math.log2(1 + e["count"])) if e["count"] else 1
+            edges.append({"from": ids[u], "to": ids[v], "label": e["label"], "tip": tip,
+                          "w": round(w, 2), "c": EDGE_STYLE[e["kind"]][1]})
+        groups = {t: {"shape": s[2], "color": {"background": s[1], "border": _darker(s[1]),
+                                               "highlight": {"background": s[1],
+                                                             "border": "#000"}}}
+                  for t, s in NODE_STYLE.items()}
+        n = len(nodes)
+        iterations = 150 if n <= 300 else 100 if n <= 800 else 60
+        return {"nodes": nodes, "edges": edges, "groups": groups,
+                "options": {"iterations": iterations}}
+
+
+def _initial_layout(G: nx.Graph, ids: dict) -> list[tuple[float, float]]:
+    """Seeded Fruchterman-Reingold start positions (igraph), scaled to vis-network's springs.
+
+    Physics then only polishes the layout, which keeps stabilisation short on large views.
+    """
+    n = len(ids)
+    if n == 0:
+        return []
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    start = rng.uniform(-1, 1, size=(n, 2))
+    edges = sorted((min(ids[u], ids[v]), max(ids[u], ids[v])) for u, v in G.edges)
+    try:
+        import igraph as ig
+
+        g = ig.Graph(n=n, edges=edges)
+        coords = np.asarray(g.layout_fruchterman_reingold(seed=start.tolist(), niter=300).coords,
+                            dtype=float)
+    except ImportError:  # pragma: no cover - igraph is a dependency
+        coords = np.asarray(list(nx.spring_layout(nx.Graph(edges), seed=7).values()))
+        if len(coords) != n:
+            coords = start
+    coords -= coords.mean(axis=0)
+    if edges:
+        a, b = np.array(edges).T
+        d = np.median(np.hypot(*(coords[a] - coords[b]).T))
+    else:
+        d = 1.0
+    scale = 110.0 / d if d > 1e-9 else 100.0
+    return [(round(float(x) * scale, 1), round(float(y) * scale, 1)) for x, y in coords]
+
+
+def agg_items(it: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    g = it.groupby(keys, sort=True, dropna=True)
+    return g.agg(n=("claim_id", "nunique"), fund=("_fund", "first"),
+                 claims=("claim_id", lambda s: sorted(set(s))[:12]),
+                 types=("claim_type", lambda s: sorted(set(s.dropna()))))
+
+
+def _short(s: str, n: int) -> str:
+    s = _text(s)
+    return s if len(s) <= n else s[:n - 1] + "…"
+
+
+def _date(v) -> str:
+    if v is None:
+        return ""
+    try:
+        if pd.isna(v):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    if isinstance(v, pd.Timestamp):
+        return v.strftime("%Y-%m-%d")
+    return _text(v)[:10]
+
+
+def _darker(hex_colour: str) -> str:
+    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    return "#%02x%02x%02x" % (int(r * .7), int(g * .7), int(b * .7))
+
+
+# --------------------------------------------------------------------------------------------
+# page pieces
+
+
+def _shape_svg(shape: str, colour: str, member: bool = True) -> str:
+    stroke = _darker(colour)
+    dash = "" if member else ' stroke-dasharray="3,2" fill-opacity="0.6"'
+    body = {
+        "dot": '<circle cx="8" cy="8" r="6"/>',
+        "diamond": '<polygon points="8,1 15,8 8,15 1,8"/>',
+        "square": '<rect x="2" y="2" width="12" height="12"/>',
+        "triangle": '<polygon points="8,1 15,14 1,14"/>',
+        "triangleDown": '<polygon points="1,2 15,2 8,15"/>',
+        "star": '<polygon points="8,1 10,6 15,6 11,9.5 12.5,15 8,11.5 3.5,15 5,9.5 1,6 6,6"/>',
+        "hexagon": '<polygon points="4,1.5 12,1.5 15.5,8 12,14.5 4,14.5 0.5,8"/>',
+    }[shape]
+    return (f'<svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true">'
+            f'<g fill="{colour}" stroke="{stroke}" stroke-width="1.5"{dash}>{body}</g></svg>')
+
+
+def _legend_html(view: RingView) -> str:
+    present = Counter(a["type"] for _, a in view.graph.nodes(data=True))
+    items = []
+    for t in TYPE_ORDER:
+        if present.get(t):
+            zh, colour, shape = NODE_STYLE[t]
+            items.append(f'<li>{_shape_svg(shape, colour)}<span>{_esc(zh)}'
+                         f' <span class="muted">{_esc(t)} · {present[t]}</span></span></li>')
+    items.append(f'<li>{_shape_svg("dot", "#bbbbbb", member=False)}'
+                 '<span>虚线/浅色：关联但非线索成员</span></li>')
+    return ('<div id="gk-legend"><b>图例</b><ul>' + "".join(items) + "</ul>"
+            '<div id="gk-status" aria-live="polite">正在加载…</div></div>')
+
+
+def _timeline_svg(view: RingView, max_dots: int = 4000) -> str:
+    C = view.claims
+    if not len(C) or "settle_time" not in C or C["settle_time"].isna().all():
+        return '<p class="muted">无结算时间数据。</p>'
+    C = C[C["settle_time"].notna()]
+    t = pd.to_datetime(C["settle_time"])
+    t0, t1 = t.min().normalize(), t.max().normalize() + pd.Timedelta(days=1)
+    span = max((t1 - t0).total_seconds(), 86400.0)
+    facs = C["facility_id"].fillna("—").value_counts()
+    lanes = list(facs.index[:12])
+    other = len(facs) > 12
+    W, left, right, lane_h, top = 1000, 190, 20, 22, 10
+    H = top + lane_h * (len(lanes) + (1 if other else 0)) + 34
+    inner = W - left - right
+    names = {}
+    for f in lanes:
+        if f in view.ix.pharmacies.index:
+            names[f] = _text(view.ix.pharmacies.loc[f, "name"])
+        elif f in view.ix.institutions.index:
+            names[f] = _text(view.ix.institutions.loc[f, "name"])
+    out = [f'<svg class="timeline" viewBox="0 0 {W} {H}" xmlns="http://www.w3.org/2000/svg" '
+           f'role="img" aria-label="结算时间线">']
+    all_lanes = lanes + (["其他机构"] if other else [])
+    for k, f in enumerate(all_lanes):
+        y = top + k * lane_h
+        out.append(f'<rect x="{left}" y="{y}" width="{inner}" height="{lane_h}" '
+                   f'fill="{"#f6f8fa" if k % 2 == 0 else "#ffffff"}"/>')
+        label = view.masker.text(names.get(f) or f) if f != "其他机构" else f
+        out.append(f'<text x="{left - 6}" y="{y + 15}" text-anchor="end" font-size="11">'
+                   f'{_esc(_short(label, 22))}</text>')
+    # ticks
+    days = span / 86400
+    freq = "D" if days <= 20 else "W-MON" if days <= 120 else "MS" if days <= 800 else "YS"
+    ticks = pd.date_range(t0, t1, freq=freq)
+    if len(ticks) > 16:
+        ticks = ticks[:: math.ceil(len(ticks) / 16)]
+    ybase = top + lane_h * len(all_lanes)
+    for tk in ticks:
+        x = left + inner * (tk - t0).total_seconds() / span
+        out.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{ybase + 4}" stroke="#ddd"/>')
+        out.append(f'<text x="{x:.1f}" y="{ybase + 17}" font-size="10" text-anchor="middle">'
+                   f'{tk.strftime("%Y-%m-%d" if freq != "MS" else "%Y-%m")}</text>')
+    colours = {"pharmacy": "#b07aa1", "inpatient": "#c03d3e", "outpatient": "#4e79a7"}
+    sample = C if len(C) <= max_dots else C.iloc[:: math.ceil(len(C) / max_dots)]
+    lane_of = {f: k for k, f in enumerate(lanes)}
+    for r, ts in zip(sample.itertuples(index=False), pd.to_datetime(sample["settle_time"])):
+        fac = r.facility_id if isinstance(r.facility_id, str) else "—"
+        k = lane_of.get(fac, len(lanes))
+        x = left + inner * (ts - t0).total_seconds() / span
+        y = top + k * lane_h + lane_h / 2
+        col = colours.get(_text(r.claim_type), "#555")
+        fill = col if r.in_ring else "none"
+        tip = (f"{view.masker.text(r.claim_id)} · {ts:%Y-%m-%d %H:%M} · "
+               f"{CLAIM_TYPE_ZH.get(_text(r.claim_type), _text(r.claim_type))} · "
+               f"{view.masker.text(fac)} · 基金 {_money(r.fund_amount)} 元"
+               + ("" if r.in_ring else " · 追溯码再次结算（线索外）"))
+        out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{fill}" stroke="{col}" '
+                   f'fill-opacity="0.6"><title>{_esc(tip)}</title></circle>')
+    out.append("</svg>")
+    note = ""
+    if len(sample) < len(C):
+        note = f'<p class="muted">共 {len(C)} 笔结算，时间线均匀抽样显示 {len(sample)} 笔。</p>'
+    key = ('<p class="muted">每个点是一笔结算（紫：购药，红：住院，蓝：门诊；空心：线索外的追溯码'
+           '再次结算）。悬停查看详情。</p>')
+    return "".join(out) + note + key
+
+
+def _evidence_html(view: RingView) -> str:
+    if not view.ring.evidence:
+        return '<p class="muted">无证据条目。</p>'
+    items = []
+    for e in view.ring.evidence:
+        items.append(f'<li><span class="clause">{_esc(e.clause or "（未注明条款）")}</span>'
+                     f'<br>{_esc(view.masker.text(e.detail))} '
+                     f'<span class="muted">规则 <span class="mono">{_esc(e.rule)}</span>'
+                     f'，计数 {int(e.count)}</span></li>')
+    return '<ol class="evidence">' + "".join(items) + "</ol>"
+
+
+def _members_html(view: RingView) -> str:
+    rows = []
+    nodes = sorted(view.graph_nodes_by_kind(),
+                   key=lambda x: (not x[1]["member"], TYPE_ORDER.index(x[1]["type"])
+                                  if x[1]["type"] in TYPE_ORDER else 99, x[1]["id"]))
+    shown = {(a["type"], a["id"]) for _, a in nodes}
+    m = view.masker
+    for _, a in nodes:
+        rows.append(
+            f'<tr><td>{_esc(a["type_zh"])}</td><td class="mono">{_esc(m.ident(a["type"], a["id"]))}'
+            f'</td><td>{_esc(a["display"])}</td><td>{"是" if a["member"] else "关联"}</td>'
+            f'<td>{_esc(m.text(a.get("role", "")))}</td>'
+            f'<td class="num">{a.get("n_claims", 0)}</td>'
+            f'<td class="num">{_money(a.get("fund", 0.0))}</td>'
+            f'<td>{_esc("；".join(a["facts_display"]))}</td></tr>')
+    for mem in view.ring.members:  # members cut from the view still belong in the table
+        if (mem.type, mem.id) not in shown:
+            rows.append(f'<tr><td>{_esc(TYPE_ZH.get(mem.type, mem.type))}</td>'
+                        f'<td class="mono">{_esc(m.ident(mem.type, mem.id))}</td><td></td>'
+                        f'<td>是（图中未显示）</td><td>{_esc(m.text(mem.role))}</td>'
+                        '<td></td><td></td><td></td></tr>')
+    return ('<table><thead><tr><th>类型</th><th>编号</th><th>名称</th><th>线索成员</th><th>角色</th>'
+            '<th>结算笔数</th><th>基金支付（元）</th><th>信息</th></tr></thead><tbody>'
+            + "".join(rows) + "</tbody></table>")
+
+
+def _head(title: str) -> str:
+    return ('<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<title>{_esc(title)}</title><style>{_template("page.css")}</style></head>')
+
+
+def page_from_view(view: RingView, *, index_href: str | None = None) -> str:
+    """The whole self-contained HTML page for a :class:`RingView`."""
+    ring = view.ring
+    zh, en = TYPOLOGIES.get(ring.typology, (ring.typology, ""))
+    counts = view.member_counts()
+    badges = [f"<span>{_esc(zh)} · {_esc(ring.typology)}</span>",
+              f"<span>评分 {ring.score:.2f}</span>",
+              f"<span>医保基金 {_money(ring.fund_amount)} 元</span>",
+              f"<span>{_esc(ring.first_seen or '—')} 至 {_esc(ring.last_seen or '—')}</span>",
+              f"<span>结算 {len(ring.claims) or int(view.claims['in_ring'].sum()) if len(view.claims) else 0} 笔</span>"]
+    badges += [f"<span>{_esc(TYPE_ZH.get(t, t))} {n}</span>" for t, n in counts.items()]
+    badges.append('<span class="mask">个人信息已脱敏</span>' if view.masker.enabled
+                  else '<span class="nomask">未脱敏（含个人信息）</span>')
+    note = view.graph.graph.get("note")
+    back = (f'<p><a href="{_esc(index_href)}">← 全部线索 (all rings)</a></p>'
+            if index_href else "")
+    data = _json_script(view.vis_data())
+    return (
+        _head(f"{ring.ring_id} {zh} · graphkit")
+        + "<body><main>" + back
+        + f"<h1>{_esc(ring.ring_id)} {_esc(zh)} <span class=\"muted\">{_esc(en)}</span></h1>"
+        + f'<div class="badges">{"".join(badges)}</div>'
+        + (f'<p class="note" id="gk-note">{_esc(note)}</p>' if note else "")
+        + '<h2>关系图</h2><div id="gk-wrap"><div id="gk-graph" role="img" '
+          f'aria-label="{_esc(ring.ring_id)} 关系图"></div>{_legend_html(view)}</div>'
+        + "<h2>结算时间线</h2>" + _timeline_svg(view)
+        + "<h2>证据（负面清单条款）</h2>" + _evidence_html(view)
+        + "<h2>成员</h2>" + _members_html(view)
+        + '<p class="muted">graphkit 生成；本页离线可用，不访问任何网络。线索需人工核实。</p>'
+        + "</main>"
+        + f'<script type="application/json" id="gk-data">{data}</script>'
+        + f"<script>{vis_network_js()}</script>"
+        + f"<script>{_script_safe(_template('graph.js'))}</script>"
+        + "</body></html>\n"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# public API
+
+
+def ring_graph(ring, dataset, max_nodes: int = 2000) -> nx.Graph:
+    """The graph a ring's page shows (raw, unmasked attributes), cut to the core when larger."""
+    return RingView(ring, dataset, Masker(enabled=False), max_nodes=max_nodes).graph
+
+
+def ring_page_html(ring, dataset, *, mask: bool = True, max_nodes: int = 2000,
+                   index_href: str | None = None) -> str:
+    """One ring's self-contained page as a string (works as a file and in ``<iframe srcdoc>``)."""
+    view = RingView(ring, dataset, Masker(dataset, enabled=mask), max_nodes=max_nodes)
+    return page_from_view(view, index_href=index_href)
+
+
+def _index_html(doc, rows: list[str], masked: bool) -> str:
+    typ_opts = "".join(f'<option value="{_esc(t)}">{_esc(zh)} ({_esc(t)})</option>'
+                       for t, (zh, _en) in TYPOLOGIES.items()
+                       if any(r.typology == t for r in doc.rings))
+    fp = doc.fingerprint or "—"
+    return (
+        _head("graphkit 线索列表")
+        + "<body><main><h1>医保基金欺诈线索 <span class=\"muted\">graphkit rings</span></h1>"
+        + f'<p class="muted">共 {len(doc.rings)} 条线索；输入数据指纹 <span class="mono">'
+        + f'{_esc(fp[:16])}</span>；{"个人信息已脱敏" if masked else "未脱敏"}。</p>'
+        + '<div class="filters"><label>搜索 <input id="gk-filter" type="search" '
+          'placeholder="编号、条款、证据…"></label>'
+        + f'<label>类型 <select id="gk-typology"><option value="">全部</option>{typ_opts}'
+          '</select></label>'
+        + '<label>最低评分 <input id="gk-min-score" type="number" min="0" max="1" step="0.05" '
+          'value="0" style="width:5em"></label>'
+        + '<span class="muted">显示 <span id="gk-shown"></span> 条</span></div>'
+        + '<table id="gk-rings"><thead><tr>'
+          '<th class="sortable">编号</th><th class="sortable">类型</th>'
+          '<th class="sortable" data-type="num">评分</th><th>成员</th>'
+          '<th class="sortable" data-type="num">成员数</th>'
+          '<th class="sortable" data-type="num">基金支付（元）</th>'
+          '<th class="sortable">时间范围</th><th>主要证据</th></tr></thead><tbody>'
+        + "".join(rows) + "</tbody></table>"
+        + f"</main><script>{_script_safe(_template('table.js'))}</script></body></html>\n"
+    )
+
+
+def _index_row(ring, masker: Masker) -> str:
+    zh, _en = TYPOLOGIES.get(ring.typology, (ring.typology, ""))
+    counts = Counter(m.type for m in ring.members)
+    mem = "、".join(f"{TYPE_ZH.get(t, t)} {counts[t]}" for t in TYPE_ORDER if counts.get(t))
+    ev = ring.evidence[0] if ring.evidence else None
+    top = (f'<span class="clause">{_esc(ev.clause)}</span><br>{_esc(masker.text(ev.detail))}'
+           if ev else "")
+    if len(ring.evidence) > 1:
+        top += f' <span class="muted">（另 {len(ring.evidence) - 1} 条）</span>'
+    rid = _esc(ring.ring_id)
+    href = _esc(f"rings/{_safe_name(ring.ring_id)}.html")
+    return (f'<tr data-typology="{_esc(ring.typology)}" data-score="{ring.score:.4f}">'
+            f'<td><a href="{href}">{rid}</a></td>'
+            f'<td data-sort="{_esc(ring.typology)}">{_esc(zh)}<br>'
+            f'<span class="muted">{_esc(ring.typology)}</span></td>'
+            f'<td class="num" data-sort="{ring.score:.6f}">{ring.score:.2f}</td>'
+            f'<td>{_esc(mem)}</td><td class="num">{len(ring.members)}</td>'
+            f'<td class="num" data-sort="{float(ring.fund_amount):.2f}">'
+            f'{_money(ring.fund_amount)}</td>'
+            f'<td data-sort="{_esc(ring.first_seen or "")}">{_esc(ring.first_seen or "—")}<br>'
+            f'{_esc(ring.last_seen or "—")}</td><td>{top}</td></tr>')
+
+
+_UNSAFE_FILE = re.compile(r"[^0-9A-Za-z._-]")
+
+
+def _safe_name(ring_id: str) -> str:
+    name = _UNSAFE_FILE.sub("_", ring_id or "ring")
+    return name if name not in ("", ".", "..") else "ring"
+
+
+def render_all(doc, dataset, out_dir, *, mask: bool = True, max_nodes: int = 2000) -> list[Path]:
+    """Write ``out_dir/index.html`` and ``out_dir/rings/<ring_id>.html``; return the paths."""
+    out = Path(out_dir)
+    (out / "rings").mkdir(parents=True, exist_ok=True)
+    masker = Masker(dataset, enabled=mask)
+    ix = _Index(dataset)
+    written = []
+    rows = []
+    for ring in doc.rings:
+        view = RingView(ring, dataset, masker, max_nodes=max_nodes, index=ix)
+        p = out / "rings" / f"{_safe_name(ring.ring_id)}.html"
+        p.write_text(page_from_view(view, index_href="../index.html"), encoding="utf-8")
+        written.append(p)
+        rows.append(_index_row(ring, masker))
+    idx = out / "index.html"
+    idx.write_text(_index_html(doc, rows, mask), encoding="utf-8")
+    return [idx] + written

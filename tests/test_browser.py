@@ -1,0 +1,147 @@
+"""Ring pages in a real headless Chromium: offline, drawn, safe, and settling quickly."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import time
+
+import pytest
+
+import graphkit
+from graphkit.evidence import write_package
+from graphkit.render import render_all
+from tests.browser import (HOSTILE_IMG, HOSTILE_PHARMACY, HOSTILE_SCRIPT, browser_missing,
+                     start_chromium, write_big, write_sample)
+
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(browser_missing() is not None,
+                                 reason=browser_missing() or "")]
+
+# Installed before any page script runs: records alert() calls instead of showing them.
+_TRAP = ("window.__alerts=[];window.alert=window.confirm=window.prompt="
+         "function(m){window.__alerts.push(String(m));};")
+
+
+@pytest.fixture(scope="module")
+def driver():
+    drv, profile = start_chromium()
+    drv.execute_cdp_cmd("Network.enable", {})
+    drv.execute_cdp_cmd("Network.emulateNetworkConditions",
+                        {"offline": True, "latency": 0, "downloadThroughput": -1,
+                         "uploadThroughput": -1})
+    drv.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _TRAP})
+    yield drv
+    drv.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    root = tmp_path_factory.mktemp("site")
+    data, doc = write_sample(root / "data")
+    ds = graphkit.load(data)
+    render_all(doc, ds, root / "masked")
+    render_all(doc, ds, root / "plain", mask=False)
+    return root
+
+
+def _open(driver, path, timeout=20.0):
+    driver.get_log("performance")  # drop earlier entries
+    driver.get(path.as_uri())
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        done = driver.execute_script(
+            "return document.readyState === 'complete' && (!window.graphkitStats || "
+            "window.graphkitStats.stabilized === true)")
+        if done:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{path.name} did not finish loading and stabilising in {timeout} s")
+
+
+def _requested_urls(driver) -> list[str]:
+    urls = []
+    for entry in driver.get_log("performance"):
+        msg = json.loads(entry["message"])["message"]
+        if msg.get("method") == "Network.requestWillBeSent":
+            urls.append(msg["params"]["request"]["url"])
+    urls += driver.execute_script(
+        "return performance.getEntriesByType('resource').map(function(e){return e.name})")
+    return urls
+
+
+def test_ring_page_draws_offline_without_requests(driver, site):
+    page = site / "masked" / "rings" / "R0001.html"
+    _open(driver, page)
+    stats = driver.execute_script("return window.graphkitStats")
+    drawn = driver.execute_script("return window.graphkitNetwork.body.data.nodes.length")
+    attr = driver.find_element("id", "gk-graph").get_attribute("data-node-count")
+    assert stats["stabilized"] is True
+    assert drawn == stats["nodes"] == int(attr) == 16
+    outside = [u for u in _requested_urls(driver) if not u.startswith(("file:", "data:", "about:"))]
+    assert outside == []
+
+
+def test_ring_page_screenshot_is_not_blank(driver, site):
+    from PIL import Image
+
+    _open(driver, site / "masked" / "rings" / "R0002.html")
+    graph = driver.find_element("id", "gk-graph")
+    img = Image.open(io.BytesIO(graph.screenshot_as_png)).convert("RGB")
+    colours = img.getcolors(maxcolors=1 << 20)
+    assert colours is not None and len(colours) > 50
+
+
+def test_hostile_names_stay_text(driver, site):
+    _open(driver, site / "plain" / "rings" / "R0001.html")
+    body = driver.find_element("tag name", "body").text
+    assert HOSTILE_IMG in body and HOSTILE_SCRIPT in body and HOSTILE_PHARMACY in body
+    assert driver.execute_script("return window.__alerts") == []
+    assert driver.execute_script("return document.querySelectorAll('img, b[onmouseover]').length") == 0
+    # the tooltip of the hostile patient is DOM text too
+    tips = driver.execute_script(
+        "var out=[];window.graphkitNetwork.body.data.nodes.forEach(function(n){"
+        "out.push(n.title.textContent)});return out")
+    assert any(HOSTILE_IMG in t for t in tips)
+
+
+def test_masked_index_filters_and_sorts(driver, site):
+    _open(driver, site / "masked" / "index.html")
+    assert driver.find_element("id", "gk-shown").text == "3"
+    sel = driver.find_element("id", "gk-typology")
+    driver.execute_script("arguments[0].value='diversion';"
+                          "arguments[0].dispatchEvent(new Event('input'))", sel)
+    assert driver.find_element("id", "gk-shown").text == "1"
+    assert driver.execute_script("return window.__alerts") == []
+
+
+def test_package_graph_works_in_iframe_srcdoc(driver, site, tmp_path):
+    data, doc = write_sample(tmp_path / "data")
+    pkg = write_package(doc, "R0003", tmp_path / "pkg", graphkit.load(data))
+    host = tmp_path / "host.html"
+    host.write_text("<!DOCTYPE html><html><body><iframe id=f style='width:1000px;height:700px'>"
+                    "</iframe><script>document.getElementById('f').srcdoc="
+                    + json.dumps((pkg / "graph.html").read_text(encoding="utf-8"))
+                    .replace("</", "<\\/") + ";</script></body></html>", encoding="utf-8")
+    driver.get(host.as_uri())
+    end = time.monotonic() + 20
+    stats = None
+    while time.monotonic() < end and not (stats and stats.get("stabilized")):
+        stats = driver.execute_script("var w=document.getElementById('f').contentWindow;"
+                                      "return w && w.graphkitStats || null")
+        time.sleep(0.05)
+    assert stats and stats["stabilized"] is True and stats["nodes"] == 7
+
+
+def test_500_node_layout_settles_and_stops(driver, tmp_path):
+    data, doc = write_big(tmp_path / "big", n_cards=240, n_pharmacies=20)
+    render_all(doc, graphkit.load(data), tmp_path / "out")
+    _open(driver, tmp_path / "out" / "rings" / "R0001.html", timeout=60)
+    stats = driver.execute_script("return window.graphkitStats")
+    physics = driver.execute_script(
+        "return window.graphkitNetwork.physics.physicsEnabled")
+    print(f"\n500-node layout: {stats['nodes']} nodes, {stats['edges']} edges, "
+          f"{stats['iterations']} iterations, stabilised in {stats['stabilizeMs']} ms")
+    assert stats["nodes"] == 500 and stats["stabilized"] is True and physics is False
