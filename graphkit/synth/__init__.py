@@ -43,7 +43,7 @@ __all__ = ["generate", "LOOKALIKE_KINDS", "SynthError"]
 
 _EPOCH_2024 = 19723          # days from 1970-01-01 to 2024-01-01
 _EPOCH_2024_S = 1704067200   # seconds
-MIN_CLAIMS = 1000
+MIN_CLAIMS = 3000
 
 
 class SynthError(GraphkitError):
@@ -119,7 +119,7 @@ def generate(out_dir, *, claims: int, seed: int, camouflage: float = 0.5, fmt: s
     out_dir : path
         Created if needed; existing table files of the same names are overwritten.
     claims : int
-        Exact number of settlements (>= 1000). Patients ~ claims / 8; rings per typology
+        Exact number of settlements (>= 3000). Patients ~ claims / 8; rings per typology
         ~ claims / 4000 (at least 4).
     seed : int
         Same arguments give byte-identical files.

@@ -151,7 +151,7 @@ def _id_numbers(rng, region_codes: np.ndarray, birth_dates: np.ndarray, sex: np.
 
 
 def build_world(rng: np.random.Generator, n_claims: int) -> World:
-    P_target = max(300, n_claims // 8)
+    P_target = max(700, n_claims // 8)
     w = World(rng=rng, n_patients=0)
     # ---- regions: alternate urban districts and rural counties
     urban = [r for r in cat.REGIONS if not r[2]]
