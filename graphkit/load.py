@@ -147,10 +147,12 @@ def find_table_files(data_dir: Path) -> tuple[dict[str, Path], list[str]]:
     files: dict[str, Path] = {}
     ignored: list[str] = []
     for p in sorted(data_dir.iterdir(), key=lambda q: q.name):
-        t = _table_of(p.name) if p.is_file() else None
+        t = _table_of(p.name)
         if t is None:
             ignored.append(p.name)
             continue
+        if not p.is_file():
+            raise LoadError(f"{p}: not a regular file (a table file must be a file)", file=str(p))
         if t in files:
             raise LoadError(
                 f"{data_dir}: two files for table {t!r}: {files[t].name} and {p.name}; keep one",
@@ -223,9 +225,14 @@ def _parse_csv(path: Path) -> _Parsed:
     del raw
     if not data.strip():
         raise LoadError(f"{path}: file is empty (no header row)", file=str(path))
+    if b"\n" not in data and b"\r" in data:
+        data = data.replace(b"\r", b"\n")  # classic Mac line endings
     first_nl = data.find(b"\n")
     header_text = (data if first_nl < 0 else data[:first_nl]).decode("utf-8").rstrip("\r")
-    header = next(csv.reader([header_text]))
+    try:
+        header = next(csv.reader([header_text]))
+    except csv.Error as exc:
+        raise LoadError(f"{path}: cannot parse the header row ({exc})", file=str(path)) from None
     if not any(h.strip() for h in header):
         raise LoadError(f"{path}: first line is not a header row", file=str(path))
     parsed = _parse_fast(data, header) if '"' not in header_text else None
@@ -393,7 +400,7 @@ def _parse_decimal(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     present = s.notna() & (s != "")
     cleaned = s.str.replace(_AMOUNT_JUNK, "", regex=True)
     vals = pd.to_numeric(cleaned.where(present), errors="coerce").astype("float64")
-    bad = present & vals.isna()
+    bad = present & ~np.isfinite(vals.fillna(np.nan))  # NaN, inf and 1e999 are not amounts
     return vals, bad
 
 
@@ -580,17 +587,19 @@ def _empty_table(name: str) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
+def _implicit_cards(pats: pd.DataFrame) -> pd.DataFrame:
+    """No cards table: every patient has one card whose card_id equals patient_id."""
+    return pd.DataFrame({
+        "card_id": pats["patient_id"].astype("str"),
+        "patient_id": pats["patient_id"].astype("str"),
+        "card_type": pd.Series(pd.NA, index=pats.index, dtype="str"),
+        _LINE: pd.Series(0, index=pats.index, dtype="int64"),
+    }).reset_index(drop=True)
+
+
 def _derive(acc: dict[str, pd.DataFrame], present: set[str]) -> None:
     """Derived columns and implicit rows the detectors rely on."""
     pats = acc["patients"]
-    if "cards" not in present:
-        cards = pd.DataFrame({
-            "card_id": pats["patient_id"].astype("str"),
-            "patient_id": pats["patient_id"].astype("str"),
-            "card_type": pd.Series(pd.NA, index=pats.index, dtype="str"),
-            _LINE: pd.Series(0, index=pats.index, dtype="int64"),
-        })
-        acc["cards"] = cards.reset_index(drop=True)
     cards = acc["cards"]
     claims = acc["claims"]
     if len(claims):
@@ -610,7 +619,8 @@ def _derive(acc: dict[str, pd.DataFrame], present: set[str]) -> None:
     ftype = np.where(claims["facility_id"].isin(inst), "institution",
                      np.where(claims["facility_id"].isin(phar), "pharmacy", "unknown"))
     claims["facility_type"] = pd.Series(ftype, index=claims.index, dtype="str")
-    death = claims["patient_id"].map(pats.set_index("patient_id")["death_date"])
+    death = pats.set_index("patient_id")["death_date"].reindex(claims["patient_id"].to_numpy())
+    death = pd.Series(death.to_numpy(), index=claims.index, dtype="datetime64[us]")
     claims["flag_after_death"] = (claims["settle_date"] > death).fillna(False).astype(bool)
     claims["flag_card_holder_mismatch"] = (claims["holder_id"] != claims["patient_id"]).astype(bool)
     items = acc["claim_items"]
@@ -666,7 +676,8 @@ def load(data_dir: str | Path, *, rejects_path: str | Path | None = None,
     report = _progress_fn(progress)
     for name in TABLE_ORDER:
         if name not in files:
-            acc[name] = _empty_table(name)
+            # implicit cards exist before claims are validated against them
+            acc[name] = _implicit_cards(acc["patients"]) if name == "cards" else _empty_table(name)
             continue
         path = files[name]
         report(name)

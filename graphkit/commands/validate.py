@@ -38,7 +38,12 @@ def validate_cmd(data_dir: Path, as_json: bool, rejects_path: Path | None) -> No
     with library_errors():
         ds = load(data_dir, progress=not as_json)
     path = rejects_path or default_rejects_path(data_dir)
-    ds.write_rejects(path)
+    try:
+        ds.write_rejects(path)
+    except OSError as exc:
+        raise click.ClickException(
+            f"{path}: cannot write the rejects file ({exc.strerror or exc}); "
+            "choose another place with --rejects PATH") from None
     if as_json:
         out = ds.summary()
         out["rejects_file"] = str(path)
