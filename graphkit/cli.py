@@ -11,6 +11,7 @@ import click
 from graphkit import __version__
 from graphkit.commands.rings import rings_cmd
 from graphkit.commands.validate import validate_cmd
+from graphkit.commands.render import package_cmd, render_cmd, verify_cmd
 from graphkit.commands.synth import synth_cmd
 from graphkit.commands.evaluate import eval_cmd
 
@@ -31,3 +32,6 @@ main.add_command(validate_cmd)
 main.add_command(rings_cmd)
 main.add_command(synth_cmd)
 main.add_command(eval_cmd)
+main.add_command(render_cmd)
+main.add_command(package_cmd)
+main.add_command(verify_cmd)

@@ -566,8 +566,9 @@ def _report_html(doc, ring, view, masker: Masker, manifest_info: dict) -> str:
     data_dir = doc.data_dir or "DATA_DIR"
     params_json = json.dumps(doc.params, ensure_ascii=False, indent=1, sort_keys=True)
     mask_flag = "" if masker.enabled else " --unmasked"
+    settings_opt = " --settings settings.json" if doc.params else ""
     commands = "\n".join([
-        f"graphkit rings {data_dir} -o OUT_DIR   # 参数见下方 params",
+        f"graphkit rings {data_dir} -o OUT_DIR{settings_opt}",
         f"graphkit package {rings_file} {ring.ring_id} -o {ring.ring_id} --data {data_dir}{mask_flag}",
         f"graphkit verify {ring.ring_id}",
     ])
@@ -619,7 +620,7 @@ h2{{page-break-after:avoid}} tr{{page-break-inside:avoid}}}}
 <p>输入数据指纹（SHA-256）：<span class=mono>{_esc(doc.fingerprint or '—')}</span><br>
 graphkit 版本：{_esc(manifest_info.get('graphkit_version', ''))}；生成时间：{_esc(manifest_info.get('created', ''))}</p>
 <pre>{_esc(commands)}</pre>
-<p>检测参数（params）：</p>
+<p>检测参数（params，与本目录 settings.json 相同）：</p>
 <pre>{_esc(params_json)}</pre>
 <p>在 Neo4j 中复现该线索的子图：见 reproduce.cypher（所有编号以参数传入）。
 用 <span class=mono>graphkit verify</span> 核对本材料的每个文件未被改动（manifest.json 记录了每个文件的 SHA-256）。</p>
@@ -666,7 +667,7 @@ def write_package(doc, ring_id: str, out_dir: str | Path, dataset=None, *, unmas
         raise PackageError(f"{out} exists and is not a directory")
     out.mkdir(parents=True, exist_ok=True)
     ours = {"报告.html", "graph.html", "members.csv", "claims.csv", "claim_items.csv",
-            "reproduce.cypher", MANIFEST}
+            "reproduce.cypher", "settings.json", MANIFEST}
     strangers = [n for n in _files(out) if n not in ours]
     if strangers:
         raise PackageError(f"{out} already holds other files ({', '.join(strangers[:3])}); "
@@ -698,6 +699,12 @@ def write_package(doc, ring_id: str, out_dir: str | Path, dataset=None, *, unmas
                                          encoding="utf-8")
     (out / "reproduce.cypher").write_text(reproduce_cypher(ring, claims, masker),
                                           encoding="utf-8")
+    if doc.params:
+        (out / "settings.json").write_text(
+            json.dumps(doc.params, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
+            encoding="utf-8")
+    elif (out / "settings.json").exists():
+        (out / "settings.json").unlink()
     _write_manifest(out, info)
     if zip_:
         _write_zip(out, created)

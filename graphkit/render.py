@@ -298,20 +298,15 @@ class RingView:
             for v in C.loc[has_card, "card_id"].unique():
                 node("card", v)
 
-            def agg(df, keys):
-                g = df.groupby(keys, sort=True, dropna=True)
-                return g.agg(n=("claim_id", "size"), fund=("_fund", "sum"),
-                             claims=("claim_id", lambda s: list(s[:12])),
-                             types=("claim_type", lambda s: sorted(set(s.dropna()))))
+            agg = _agg
 
             # card holder, and a card used for someone other than its holder
-            for (card, holder, pat), r in agg(C[has_card], ["card_id", "_holder", "patient_id"]
-                                               ).iterrows():
+            for (card, holder, pat), r in agg(C[has_card], ["card_id", "_holder", "patient_id"]):
                 edge(node("patient", holder), node("card", card), "holds", 0)
                 if pat != holder:
                     edge(node("patient", pat), node("card", card), "used", r.n, r.fund, r.claims)
             # card (or patient) at facility
-            for (who, fac), r in agg(C, ["_whokey", "facility_id"]).iterrows():
+            for (who, fac), r in agg(C, ["_whokey", "facility_id"]):
                 kind = ix.facility_kind(fac, r.types)
                 ek = "swipe" if kind == "pharmacy" else (
                     "stay" if r.types == ["inpatient"] else "visit")
@@ -320,10 +315,10 @@ class RingView:
                                ("device_id", "device", "device"),
                                ("operator_phone", "phone", "scan")):
                 sub = C[C[col].notna()]
-                for (who, v), r in agg(sub, ["_whokey", col]).iterrows():
+                for (who, v), r in agg(sub, ["_whokey", col]):
                     edge(who, node(t, v), ek, r.n, r.fund, r.claims)
             sub = C[C["pharmacist_id"].notna()]
-            for (fac, v), r in agg(sub, ["facility_id", "pharmacist_id"]).iterrows():
+            for (fac, v), r in agg(sub, ["facility_id", "pharmacist_id"]):
                 kind = ix.facility_kind(fac, r.types)
                 edge(node("pharmacist", v), node(kind, fac), "pharmacist", r.n, r.fund, r.claims)
 
@@ -343,7 +338,7 @@ class RingView:
                           & ix.items["claim_id"].isin(set(C["claim_id"]))]
             it = it.merge(C[["claim_id", "facility_id", "_whokey", "_fund", "claim_type"]],
                           on="claim_id", how="inner")
-            for (code, fac), r in agg_items(it, ["trace_code", "facility_id"]).iterrows():
+            for (code, fac), r in _agg(it, ["trace_code", "facility_id"]):
                 kind = ix.facility_kind(fac, r.types)
                 total = int(ix.trace_settlements.get(code, r.n))
                 label = "追溯码重复结算" if total > 1 else "追溯码结算"
@@ -351,14 +346,14 @@ class RingView:
                     label += f" ×{r.n}"
                 edge(node("trace_code", code), node(kind, fac), "trace", r.n, r.fund, r.claims,
                      label=label)
-            for (code, who), r in agg_items(it, ["trace_code", "_whokey"]).iterrows():
+            for (code, who), r in _agg(it, ["trace_code", "_whokey"]):
                 edge(node("trace_code", code), who, "trace_buy", r.n, r.fund, r.claims)
         drugs = set(ring.member_ids("drug"))
         if drugs and len(C):
             it = ix.items[ix.items["item_code"].isin(drugs)
                           & ix.items["claim_id"].isin(set(C["claim_id"]))]
             it = it.merge(C[["claim_id", "facility_id", "_fund", "claim_type"]], on="claim_id")
-            for (code, fac), r in agg_items(it, ["item_code", "facility_id"]).iterrows():
+            for (code, fac), r in _agg(it, ["item_code", "facility_id"]):
                 kind = ix.facility_kind(fac, r.types)
                 edge(node("drug", code), node(kind, fac), "drug", r.n, r.fund, r.claims)
 
@@ -585,9 +580,15 @@ def _initial_layout(G: nx.Graph, ids: dict) -> list[tuple[float, float]]:
     try:
         import igraph as ig
 
+        import random
+
         g = ig.Graph(n=n, edges=edges)
-        coords = np.asarray(g.layout_fruchterman_reingold(seed=start.tolist(), niter=300).coords,
-                            dtype=float)
+        ig.set_random_number_generator(random.Random(7))
+        try:
+            coords = np.asarray(g.layout_fruchterman_reingold(seed=start.tolist(), niter=300)
+                                .coords, dtype=float)
+        finally:
+            ig.set_random_number_generator(random)
     except ImportError:  # pragma: no cover - igraph is a dependency
         coords = np.asarray(list(nx.spring_layout(nx.Graph(edges), seed=7).values()))
         if len(coords) != n:
@@ -602,11 +603,38 @@ def _initial_layout(G: nx.Graph, ids: dict) -> list[tuple[float, float]]:
     return [(round(float(x) * scale, 1), round(float(y) * scale, 1)) for x, y in coords]
 
 
-def agg_items(it: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    g = it.groupby(keys, sort=True, dropna=True)
-    return g.agg(n=("claim_id", "nunique"), fund=("_fund", "first"),
-                 claims=("claim_id", lambda s: sorted(set(s))[:12]),
-                 types=("claim_type", lambda s: sorted(set(s.dropna()))))
+class _Group:
+    __slots__ = ("n", "fund", "claims", "types", "_seen")
+
+    def __init__(self):
+        self.n, self.fund, self.claims, self.types, self._seen = 0, 0.0, [], [], set()
+
+
+def _agg(df: pd.DataFrame, keys: list[str]) -> list[tuple[tuple, _Group]]:
+    """Group rows by ``keys``: distinct claims (n), their fund, first 12 claim ids, claim types."""
+    df = df.dropna(subset=keys)
+    groups: dict[tuple, _Group] = {}
+    cols = [df[k] for k in keys] + [df["claim_id"], df["_fund"], df["claim_type"]]
+    k = len(keys)
+    for row in zip(*cols):
+        key = row[:k]
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = _Group()
+        cid, fund, ctype = row[k], row[k + 1], row[k + 2]
+        if cid in g._seen:
+            continue
+        g._seen.add(cid)
+        g.n += 1
+        g.fund += float(fund) if fund == fund else 0.0
+        if len(g.claims) < 12:
+            g.claims.append(cid)
+        if isinstance(ctype, str) and ctype not in g.types:
+            g.types.append(ctype)
+    out = sorted(groups.items(), key=lambda kv: tuple(str(x) for x in kv[0]))
+    for _, g in out:
+        g.types.sort()
+    return [(key if k > 1 else key[0], g) for key, g in out]
 
 
 def _short(s: str, n: int) -> str:

@@ -1,0 +1,275 @@
+"""Masking, evidence packages, manifest and verify."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import zipfile
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import graphkit
+from graphkit.cli import main
+from graphkit.evidence import (Masker, PackageError, mask_address, mask_id_number, mask_name,
+                               mask_phone, verify, write_package)
+from graphkit.rings import Member, Ring, RingsDocument, write_rings
+from tests.browser import ID_CARD, ID_NUMBERS, PHONES, write_sample
+
+PACKAGE_FILES = ["claim_items.csv", "claims.csv", "graph.html", "manifest.json", "members.csv",
+                 "reproduce.cypher", "settings.json", "报告.html"]
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    data, doc = write_sample(tmp_path_factory.mktemp("sample") / "data")
+    return data, doc, graphkit.load(data)
+
+
+@pytest.fixture(scope="module")
+def package(sample, tmp_path_factory):
+    _, doc, ds = sample
+    out = tmp_path_factory.mktemp("pkg") / "R0001"
+    return write_package(doc, "R0001", out, ds, zip_=True)
+
+
+def _input_pii(data_dir) -> set[str]:
+    """Every 身份证号 and phone in the input files."""
+    found = set()
+    pats = pd.read_csv(data_dir / "patients.csv", dtype=str)
+    claims = pd.read_csv(data_dir / "claims.csv", dtype=str)
+    for s in (pats["id_number"], pats["phone"], claims["operator_phone"]):
+        found |= set(s.dropna())
+    return found
+
+
+def _all_blobs(path):
+    for p in sorted(path.parent.rglob("*")):
+        if p.is_file() and (p.parent == path or p == path.with_name(path.name + ".zip")):
+            if p.suffix == ".zip":
+                with zipfile.ZipFile(p) as zf:
+                    for n in zf.namelist():
+                        yield f"{p.name}:{n}", zf.read(n)
+            else:
+                yield p.name, p.read_bytes()
+
+
+# ---- masking functions
+
+
+def test_mask_id_number_keeps_first_three_and_last_four():
+    assert mask_id_number("510104199001011234") == "510***********1234"
+    assert mask_id_number("11010519491231002X") == "110***********002X"
+    assert mask_id_number(None) == "" and mask_id_number(pd.NA) == ""
+
+
+def test_mask_name_keeps_surname_and_compound_surname():
+    assert mask_name("张三") == "张*"
+    assert mask_name("张三丰") == "张**"
+    assert mask_name("欧阳娜娜") == "欧阳**"
+    assert mask_name("司马相如") == "司马**"
+    assert mask_name("欧阳") == "欧*"  # a two-character name is surname + given name
+
+
+def test_mask_phone_keeps_first_three_and_last_four_digits():
+    assert mask_phone("13812341234") == "138****1234"
+    assert mask_phone("138-1234-1234") == "138-****-1234"
+    assert mask_phone("") == ""
+
+
+def test_mask_address_stops_at_district():
+    assert mask_address("四川省成都市武侯区人民南路四段1号") == "四川省成都市武侯区****"
+    assert mask_address("广西壮族自治区南宁市青秀区民族大道1号") == "广西壮族自治区南宁市青秀区****"
+    assert mask_address("某某村幸福路一百号院") == "某某村幸福路****"
+
+
+def test_masker_scrubs_ids_and_phones_in_free_text(sample):
+    _, _, ds = sample
+    m = Masker(ds)
+    text = f"phone {PHONES[0]} card {ID_CARD}; 身份证 11010119900101123X, 手机15000000000"
+    out = m.text(text)
+    assert PHONES[0] not in out and ID_CARD not in out
+    assert "138****1234" in out and "510***********7777" in out
+    assert "110***********123X" in out and "150****0000" in out
+    assert Masker(ds, enabled=False).text(text) == text
+
+
+def test_masker_leaves_trace_codes_alone(sample):
+    _, _, ds = sample
+    code = "81234567890123456789"
+    assert Masker(ds).text(f"追溯码 {code}") == f"追溯码 {code}"
+
+
+# ---- packages
+
+
+def test_package_has_every_file_and_verifies(package):
+    assert sorted(p.name for p in package.iterdir()) == PACKAGE_FILES
+    assert verify(package) == []
+    assert verify(package.with_name("R0001.zip")) == []
+
+
+def test_manifest_records_hashes_fingerprint_settings_and_masking(package, sample):
+    _, doc, ds = sample
+    m = json.loads((package / "manifest.json").read_text(encoding="utf-8"))
+    assert m["masked"] is True and m["ring_id"] == "R0001"
+    assert m["input"]["fingerprint"] == doc.fingerprint
+    assert m["input"]["loaded_fingerprint"] == ds.fingerprint
+    assert m["params"] == doc.params and m["graphkit_version"] == graphkit.__version__
+    assert sorted(m["files"]) == [f for f in PACKAGE_FILES if f != "manifest.json"]
+    assert all(len(v["sha256"]) == 64 for v in m["files"].values())
+
+
+def test_changed_byte_fails_verify_naming_the_file(sample, tmp_path):
+    _, doc, ds = sample
+    pkg = write_package(doc, "R0002", tmp_path / "R0002", ds)
+    p = pkg / "claims.csv"
+    data = bytearray(p.read_bytes())
+    data[-2] ^= 1
+    p.write_bytes(bytes(data))
+    assert verify(pkg) == ["changed: claims.csv"]
+    res = CliRunner().invoke(main, ["verify", str(pkg)])
+    assert res.exit_code == 1 and "changed: claims.csv" in res.output
+
+
+def test_missing_and_extra_files_fail_verify(sample, tmp_path):
+    _, doc, ds = sample
+    pkg = write_package(doc, "R0002", tmp_path / "R0002", ds)
+    (pkg / "graph.html").unlink()
+    (pkg / "notes.txt").write_text("added later", encoding="utf-8")
+    assert verify(pkg) == ["missing: graph.html", "extra: notes.txt"]
+
+
+def test_masked_package_holds_no_input_id_number_or_phone(package, sample):
+    data, _, _ = sample
+    secrets = _input_pii(data)
+    assert ID_CARD in secrets and len(secrets) >= 15
+    scanned = 0
+    for name, blob in _all_blobs(package):
+        scanned += 1
+        leaked = [s for s in secrets if s.encode("utf-8") in blob]
+        assert leaked == [], (name, leaked)
+    assert scanned == 2 * len(PACKAGE_FILES)  # the directory and the zip
+
+
+def test_masked_package_of_card_that_is_an_id_number_leaks_nothing(sample, tmp_path):
+    data, doc, ds = sample
+    pkg = write_package(doc, "R0003", tmp_path / "R0003", ds, zip_=True)
+    secrets = _input_pii(data)
+    for name, blob in _all_blobs(pkg):
+        assert [s for s in secrets if s.encode("utf-8") in blob] == [], name
+    members = (pkg / "members.csv").read_text(encoding="utf-8-sig")
+    assert "510***********7777" in members and "186****7777" in members
+
+
+def test_masking_is_consistent_across_files(package):
+    rows = list(csv.DictReader(io.StringIO((package / "members.csv")
+                                           .read_text(encoding="utf-8-sig"))))
+    names = {r["名称"] for r in rows if r["member_type"] == "patient"}
+    assert "张*" in names and "欧阳**" in names
+    for f in ("报告.html", "graph.html"):
+        text = (package / f).read_text(encoding="utf-8")
+        assert "张*" in text and "138****1234" in text, f
+    claims = (package / "claims.csv").read_text(encoding="utf-8-sig")
+    assert "138****1234" in claims
+
+
+def test_unmasked_package_is_explicit(sample, tmp_path):
+    _, doc, ds = sample
+    pkg = write_package(doc, "R0003", tmp_path / "R0003", ds, unmasked=True)
+    assert json.loads((pkg / "manifest.json").read_text(encoding="utf-8"))["masked"] is False
+    assert ID_CARD in (pkg / "claims.csv").read_text(encoding="utf-8-sig")
+    assert "未脱敏" in (pkg / "报告.html").read_text(encoding="utf-8")
+
+
+def test_report_explains_case_in_chinese(package, sample):
+    _, doc, _ = sample
+    text = (package / "报告.html").read_text(encoding="utf-8")
+    for want in ("职业骗保团伙", "负面清单 二(6) 空刷套刷", "2024-03-03 至 2024-03-15",
+                 "7,200.00 元", "分析方法", "如何复现", "graphkit rings", "--settings settings.json",
+                 "graphkit verify", doc.fingerprint, "@media print"):
+        assert want in text, want
+
+
+def test_claims_csv_holds_the_ring_claims(package, sample):
+    _, doc, _ = sample
+    claims = pd.read_csv(package / "claims.csv", dtype=str, encoding="utf-8-sig")
+    assert sorted(claims["claim_id"]) == sorted(doc.ring("R0001").claims)
+
+
+def test_cypher_passes_ids_only_as_parameters(package):
+    text = (package / "reproduce.cypher").read_text(encoding="utf-8")
+    params = [ln for ln in text.splitlines() if ln.startswith(":param")]
+    queries = [ln for ln in text.splitlines()
+               if not ln.startswith((":param", "//")) and ln.strip()]
+    assert ":param claim_ids => ['S0001'," in text
+    assert any(ln.startswith(":param card_ids => ['C001',") for ln in params)
+    body = "\n".join(queries)
+    assert "S0001" not in body and "C001" not in body and "PH01" not in body
+    for label in ("(cl:Claim)", "(ca:Card)", "(p:Patient)", ":PRESENTED", ":HOLDS", ":AT",
+                  "$claim_ids", "$card_ids", "TraceCode"):
+        assert label in body
+
+
+def test_cypher_param_literals_escape_hostile_ids(sample, tmp_path):
+    _, doc, ds = sample
+    hostile = "X'}) DETACH DELETE n //"
+    ring = Ring("gang", 0.5, (Member("card", hostile), Member("card", "C001")), ring_id="R0009")
+    doc2 = RingsDocument(rings=(ring,), data_dir=doc.data_dir, fingerprint=doc.fingerprint)
+    pkg = write_package(doc2, "R0009", tmp_path / "R0009", ds)
+    text = (pkg / "reproduce.cypher").read_text(encoding="utf-8")
+    assert ":param card_ids => ['C001', 'X\\'}) DETACH DELETE n //'];" in text
+    assert [ln for ln in text.splitlines() if "DETACH" in ln and not ln.startswith(":param")] == []
+
+
+def test_unknown_ring_is_a_clear_error(sample, tmp_path):
+    _, doc, ds = sample
+    with pytest.raises(PackageError, match="R0404"):
+        write_package(doc, "R0404", tmp_path / "x", ds)
+
+
+def test_package_refuses_a_directory_holding_other_files(sample, tmp_path):
+    _, doc, ds = sample
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "mine.txt").write_text("x", encoding="utf-8")
+    with pytest.raises(PackageError, match="mine.txt"):
+        write_package(doc, "R0001", tmp_path / "busy", ds)
+
+
+def test_package_cli_defaults_to_the_rings_data_dir_and_zips(sample, tmp_path):
+    _, doc, _ = sample
+    pj, _ = write_rings(doc, tmp_path / "rings")
+    out = tmp_path / "cases" / "R0002"
+    res = CliRunner().invoke(main, ["package", str(pj), "R0002", "-o", str(out), "--zip"])
+    assert res.exit_code == 0, res.output
+    assert "masked" in res.output
+    res = CliRunner().invoke(main, ["verify", str(out.with_name("R0002.zip"))])
+    assert res.exit_code == 0 and "ok" in res.output
+
+
+def test_package_cli_unknown_ring_exits_2(sample, tmp_path):
+    _, doc, _ = sample
+    pj, _ = write_rings(doc, tmp_path / "rings")
+    res = CliRunner().invoke(main, ["package", str(pj), "R0404", "-o", str(tmp_path / "x")])
+    assert res.exit_code == 2 and "R0404" in res.output and "Traceback" not in res.output
+
+
+def test_verify_cli_on_a_non_package_is_a_clear_error(tmp_path):
+    (tmp_path / "f.txt").write_text("x", encoding="utf-8")
+    res = CliRunner().invoke(main, ["verify", str(tmp_path / "f.txt")])
+    assert res.exit_code == 1 and "not a package" in res.output
+    res = CliRunner().invoke(main, ["verify", str(tmp_path)])
+    assert res.exit_code == 1 and "missing: manifest.json" in res.output
+
+
+def test_package_is_reproducible_with_source_date_epoch(sample, tmp_path, monkeypatch):
+    _, doc, ds = sample
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    a = write_package(doc, "R0002", tmp_path / "a" / "R0002", ds, zip_=True)
+    b = write_package(doc, "R0002", tmp_path / "b" / "R0002", ds, zip_=True)
+    assert a.with_name("R0002.zip").read_bytes() == b.with_name("R0002.zip").read_bytes()
+    assert re.search(r'"created": "2023-11-14T22:13:20Z"',
+                     (a / "manifest.json").read_text(encoding="utf-8"))

@@ -1,0 +1,177 @@
+"""Ring pages: the graph view, escaping, masking, offline assets, the index and the CLI."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from click.testing import CliRunner
+
+import graphkit
+from graphkit.cli import main
+from graphkit.render import render_all, ring_graph, ring_page_html
+from graphkit.rings import write_rings
+from tests.browser import (HOSTILE_IMG, HOSTILE_PHARMACY, HOSTILE_SCRIPT, ID_CARD, ID_NUMBERS,
+                           PHONES, write_big, write_sample)
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    data, doc = write_sample(tmp_path_factory.mktemp("sample") / "data")
+    return data, doc, graphkit.load(data)
+
+
+@pytest.fixture(scope="module")
+def site(sample, tmp_path_factory):
+    data, doc, ds = sample
+    out = tmp_path_factory.mktemp("site")
+    paths = render_all(doc, ds, out)
+    return out, paths
+
+
+def _edge_labels(G, node):
+    return {G.nodes[n]["id"]: G.edges[node, n]["label"] for n in G.neighbors(node)}
+
+
+def test_gang_graph_ties_every_card_to_the_pharmacy_and_device(sample):
+    _, doc, ds = sample
+    G = ring_graph(doc.ring("R0001"), ds)
+    to_pharmacy = _edge_labels(G, "pharmacy:PH01")
+    assert to_pharmacy == {f"C{i:03d}": "刷卡 ×5" for i in range(1, 7)}
+    assert set(_edge_labels(G, "device:D01").values()) == {"终端 ×5"}
+    assert G.nodes["card:C001"]["member"] and not G.nodes["patient:P001"]["member"]
+    assert G.edges["card:C001", "patient:P001"]["label"] == "持卡"
+
+
+def test_gang_graph_links_patients_sharing_a_phone(sample):
+    _, doc, ds = sample
+    G = ring_graph(doc.ring("R0001"), ds)
+    phone = f"phone:{PHONES[0]}"
+    assert {"patient:P001", "patient:P002"} <= set(G.neighbors(phone))
+
+
+def test_diversion_graph_shows_trace_codes_settled_again(sample):
+    _, doc, ds = sample
+    G = ring_graph(doc.ring("R0002"), ds)
+    code = "trace_code:" + "8" + "0" * 19
+    labels = _edge_labels(G, code)
+    assert labels["H01"] == "追溯码重复结算" and labels["PH02"] == "追溯码重复结算"
+    assert labels["C007"] == "购药 ×1" and labels["C008"] == "购药 ×1"
+
+
+def test_large_view_is_cut_to_core_with_note(tmp_path):
+    data, doc = write_big(tmp_path / "big", n_cards=60, n_pharmacies=10)
+    ds = graphkit.load(data)
+    full = ring_graph(doc.rings[0], ds, max_nodes=10_000)
+    cut = ring_graph(doc.rings[0], ds, max_nodes=50)
+    assert full.number_of_nodes() == 130 and cut.number_of_nodes() == 50
+    assert sum(cut.graph["omitted"].values()) == 80
+    assert all(cut.nodes[n]["member"] for n in cut)  # members come first
+    assert "未显示" in cut.graph["note"]
+    page = ring_page_html(doc.rings[0], ds, max_nodes=50)
+    assert 'id="gk-note"' in page and "未显示" in page
+
+
+def test_render_all_writes_index_and_one_page_per_ring(site):
+    out, paths = site
+    assert [p.relative_to(out).as_posix() for p in paths] == [
+        "index.html", "rings/R0001.html", "rings/R0002.html", "rings/R0003.html"]
+    index = (out / "index.html").read_text(encoding="utf-8")
+    for rid in ("R0001", "R0002", "R0003"):
+        assert f'href="rings/{rid}.html"' in index
+    assert "职业骗保团伙" in index and "回流药" in index and "负面清单 二(6) 空刷套刷" in index
+
+
+_EXTERNAL = re.compile(r"""(?:src|href|action|data)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
+
+
+def test_pages_reference_no_external_url(site):
+    out, paths = site
+    for p in paths:
+        text = p.read_text(encoding="utf-8")
+        assert not _EXTERNAL.search(text), p
+        assert "<link" not in text and not re.search(r"<script[^>]*\ssrc=", text)
+        assert "sourceMappingURL" not in text and "@import" not in text
+
+
+def test_pages_inline_vis_network(site):
+    out, _ = site
+    text = (out / "rings" / "R0001.html").read_text(encoding="utf-8")
+    assert "vis-network" in text and "new vis.Network" in text
+    assert len(text) > 400_000
+
+
+def test_hostile_names_are_escaped_everywhere(sample):
+    _, doc, ds = sample
+    page = ring_page_html(doc.ring("R0001"), ds, mask=False)
+    assert HOSTILE_IMG not in page and HOSTILE_SCRIPT not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<b onmouseover" not in page
+    data = re.search(r'<script type="application/json" id="gk-data">(.*?)</script>', page, re.S)
+    assert "<" not in data.group(1) and ">" not in data.group(1)
+    parsed = json.loads(data.group(1))
+    tips = [line for n in parsed["nodes"] for line in n["tip"]]
+    assert any(HOSTILE_IMG in t for t in tips)
+    assert any(HOSTILE_PHARMACY in t for t in tips)
+
+
+def test_masked_pages_show_no_personal_data(site):
+    out, paths = site
+    secrets = ID_NUMBERS + PHONES + ["张三", "欧阳娜娜", "司马相如", "人民南路"]
+    for p in paths:
+        text = p.read_text(encoding="utf-8")
+        leaked = [s for s in secrets if s in text]
+        assert leaked == [], (p.name, leaked)
+    r1 = (out / "rings" / "R0001.html").read_text(encoding="utf-8")
+    assert "张*" in r1 and "欧阳**" in r1 and "138****1234" in r1
+    r3 = (out / "rings" / "R0003.html").read_text(encoding="utf-8")
+    assert "510***********7777" in r3 and ID_CARD not in r3
+
+
+def test_unmasked_page_says_so_and_shows_data(sample):
+    _, doc, ds = sample
+    page = ring_page_html(doc.ring("R0003"), ds, mask=False)
+    assert ID_CARD in page and "未脱敏" in page
+
+
+def test_page_has_timeline_dot_per_claim(sample):
+    _, doc, ds = sample
+    page = ring_page_html(doc.ring("R0001"), ds)
+    svg = re.search(r'<svg class="timeline".*?</svg>', page, re.S).group(0)
+    assert svg.count("<circle") == 30
+
+
+def test_standalone_page_has_no_index_link(sample):
+    _, doc, ds = sample
+    page = ring_page_html(doc.ring("R0002"), ds)
+    assert "index.html" not in page and 'id="gk-graph"' in page
+
+
+def test_render_is_deterministic(sample, tmp_path):
+    _, doc, ds = sample
+    a = render_all(doc, ds, tmp_path / "a")
+    b = render_all(doc, ds, tmp_path / "b")
+    assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b]
+
+
+def test_render_cli_writes_pages(sample, tmp_path):
+    data, doc, _ = sample
+    pj, _ = write_rings(doc, tmp_path / "rings")
+    res = CliRunner().invoke(main, ["render", str(pj), str(data), "-o", str(tmp_path / "pages")])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "pages" / "rings" / "R0003.html").is_file()
+
+
+def test_render_cli_bad_rings_file_is_one_line_error(tmp_path):
+    bad = tmp_path / "rings.json"
+    bad.write_text("{not json", encoding="utf-8")
+    res = CliRunner().invoke(main, ["render", str(bad), str(tmp_path), "-o", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "rings.json" in res.output and "Traceback" not in res.output
+
+
+@pytest.mark.parametrize("cmd", ["render", "package", "verify"])
+def test_commands_have_help_with_example(cmd):
+    res = CliRunner().invoke(main, [cmd, "--help"])
+    assert res.exit_code == 0 and "Example:" in res.output
