@@ -21,6 +21,7 @@ import io
 import json
 import re
 import sys
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -172,7 +173,7 @@ def _read_raw(path: Path) -> bytes:
         raw = path.read_bytes()
         if path.name.lower().endswith(".gz"):
             raw = gzip.decompress(raw)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise LoadError(f"{path}: cannot read file ({exc.__class__.__name__}: {exc})",
                         file=str(path)) from None
     return raw

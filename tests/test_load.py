@@ -775,6 +775,8 @@ def test_missing_required_column_raises_load_error_naming_file_and_column(tmp_pa
 
 @pytest.mark.parametrize("name,content,message", [
     ("claims.csv.gz", b"not gzip at all", "cannot read file"),
+    ("claims.csv.gz", b"\x1f\x8b\x08\x00corrupt deflate stream", "cannot read file"),
+    ("claims.csv.gz", gzip.compress(b"claim_id,patient_id\n" * 50)[:40], "cannot read file"),
     ("claims.csv", "claim_id,patient_id\nS\xe9,1\n".encode("latin-1") + bytes(range(128, 256)),
      "cannot decode"),
     ("claims.csv", b"", "file is empty"),
