@@ -185,9 +185,10 @@ def _bridge(a: socket.socket, b: socket.socket) -> None:
 class _Relay:
     """Accept on ``listener``; connect each client to ``connect()`` and copy bytes both ways."""
 
-    def __init__(self, listener: socket.socket, connect):
+    def __init__(self, listener: socket.socket, connect, before=None):
         self.listener = listener
         self.connect = connect
+        self.before = before
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
 
@@ -198,6 +199,8 @@ class _Relay:
             except OSError:
                 return
             try:
+                if self.before is not None:
+                    self.before()
                 upstream = self.connect()
             except OSError:
                 client.close()
@@ -323,8 +326,12 @@ class BoltServer:
             time.sleep(0.05)
         bolt = _tcp_listener()
         redis_l = _tcp_listener()
-        self.relays = [_Relay(bolt, _unix_connector(str(wd / "bolt.sock"))),
-                       _Relay(redis_l, _unix_connector(str(wd / "redis.sock")))]
+        redis_sock = _unix_connector(str(wd / "redis.sock"))
+        # Every new Bolt connection first touches Redis: after a driver's close() FalkorDB stalls
+        # the next Bolt connection for up to 60 s unless something wakes it (see poke()).
+        self.relays = [_Relay(bolt, _unix_connector(str(wd / "bolt.sock")),
+                              before=lambda: redis_sock().close()),
+                       _Relay(redis_l, redis_sock)]
         self.bolt_port = bolt.getsockname()[1]
         self.redis_port = redis_l.getsockname()[1]
         self.uri = f"bolt://127.0.0.1:{self.bolt_port}"

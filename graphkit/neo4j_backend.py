@@ -1,0 +1,776 @@
+"""The Neo4j store: named Cypher queries, batched idempotent loading, motif queries over Bolt.
+
+Every query lives in its own file under ``cypher/`` with a header comment naming its
+``$parameters`` (with types and defaults) and the columns it returns; this module reads those
+headers, so the files are the single source of truth. Values always travel as driver parameters.
+
+The graph model is documented in ``cypher/schema.cypher``. Loading merges on node keys, so it is
+idempotent (loading twice creates nothing new) and resumable: a checkpoint node
+``(:GraphkitLoad {load_key})`` records how many batches of a given input (its fingerprint and the
+batch size) were written, and a re-run skips them. Works with Neo4j 5 and with FalkorDB 4.18 (the
+Bolt server the tests run); Neo4j-only statements live in ``cypher/constraints_neo4j.cypher``.
+
+Examples
+--------
+>>> import graphkit as gk
+>>> from graphkit.neo4j_backend import Neo4jStore
+>>> ds = gk.load("data_samples/demo")                                  # doctest: +SKIP
+>>> with Neo4jStore.connect("bolt://127.0.0.1:7687") as store:         # doctest: +SKIP
+...     report = store.load_dataset(ds, batch_size=10_000)
+...     dead = store.motif("claims_after_death", grace_days=3)
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from graphkit.errors import BackendError
+
+__all__ = [
+    "Neo4jStore",
+    "NamedQuery",
+    "Param",
+    "LoadReport",
+    "MOTIFS",
+    "get_query",
+    "list_queries",
+    "cypher_dir",
+    "parse_param",
+]
+
+#: The motif queries behind each typology, in the order ``graphkit rings --backend neo4j`` runs
+#: them. Their columns are documented in each file's header (``get_query(name).columns``).
+MOTIFS = (
+    "trace_code_resettled",   # diversion
+    "shared_operator",        # impersonation / gang
+    "claims_after_death",     # impersonation
+    "card_two_places",        # impersonation
+    "overlapping_stays",      # impersonation / fake_admission
+    "co_admission",           # fake_admission
+    "lockstep_swipes",        # gang
+)
+
+DEFAULT_BATCH = 10_000
+_EPOCH = np.datetime64("1970-01-01T00:00:00", "s")
+
+
+# ------------------------------------------------------------------------------------------------
+# Named queries
+# ------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Param:
+    """A ``$parameter`` declared in a query header: ``//   $name type [= default]  text``."""
+
+    name: str
+    type: str               # int | float | str | list[str] | list[map]
+    default: Any = None
+    required: bool = True
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class NamedQuery:
+    """One ``cypher/NAME.cypher`` file: its text, declared parameters and returned columns."""
+
+    name: str
+    path: Path
+    text: str
+    kind: str                               # schema | load | motif | query | internal
+    server: str = "any"                     # any | neo4j
+    params: tuple[Param, ...] = ()
+    columns: tuple[tuple[str, str], ...] = ()  # (name, type) in return order
+    order: tuple[str, ...] = ()
+    title: str = ""
+
+    @property
+    def file(self) -> str:
+        return f"cypher/{self.path.name}"
+
+    @property
+    def body(self) -> str:
+        """The query without its comment lines."""
+        return "\n".join(ln for ln in self.text.splitlines()
+                         if not ln.lstrip().startswith("//")).strip()
+
+    def statements(self) -> list[str]:
+        """The statements of a schema script (separated by ``;``); one for other queries."""
+        if self.kind != "schema":
+            return [self.body]
+        return [s.strip() for s in self.body.split(";") if s.strip()]
+
+    def bind(self, values: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Complete ``values`` with defaults; reject unknown or missing parameters."""
+        values = dict(values or {})
+        known = {p.name: p for p in self.params}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise BackendError(f"query {self.name} ({self.file}) has no parameter "
+                               f"{', '.join('$' + u for u in unknown)}; it takes "
+                               f"{', '.join('$' + k for k in known) or 'no parameters'}")
+        out = {}
+        for p in self.params:
+            if p.name in values:
+                out[p.name] = values[p.name]
+            elif not p.required:
+                out[p.name] = p.default
+            else:
+                raise BackendError(f"query {self.name} ({self.file}) needs ${p.name} ({p.type})")
+        return out
+
+
+_PARAM_RE = re.compile(r"^//\s+\$(\w+)\s+([\w\[\]]+)(?:\s*=\s*(\S+))?\s*(.*)$")
+_COL_RE = re.compile(r"^//\s+(\w+)\s+(str|int|float)\b")
+
+
+def cypher_dir() -> Path:
+    """Where the ``.cypher`` files are: the repository's ``cypher/`` (editable install or a
+    checkout) or the package data ``graphkit/cypher/`` of an installed wheel."""
+    repo = Path(__file__).resolve().parent.parent / "cypher"
+    if repo.is_dir() and any(repo.glob("*.cypher")):
+        return repo
+    return Path(str(resources.files("graphkit") / "cypher"))
+
+
+def _parse_default(text: str | None, typ: str) -> tuple[Any, bool]:
+    if text is None:
+        return None, True
+    if text == "[]":
+        return [], False
+    if text == "null":
+        return None, False
+    return _coerce(text, typ, "default"), False
+
+
+def _parse_header(name: str, path: Path, text: str) -> NamedQuery:
+    kind, server, title = "query", "any", ""
+    params: list[Param] = []
+    columns: list[tuple[str, str]] = []
+    order: tuple[str, ...] = ()
+    section = ""
+    for line in text.splitlines():
+        if not line.lstrip().startswith("//"):
+            if line.strip():
+                break
+            continue
+        content = line.lstrip()[2:].strip()
+        if not title and content:
+            title = content
+        if content.startswith("Kind:"):
+            kind = content[5:].strip()
+        elif content.startswith("Server:"):
+            server = content[7:].strip().split()[0]
+        elif content.startswith("Order:"):
+            order = tuple(c.strip() for c in content[6:].split(",") if c.strip())
+        elif content.startswith("Parameters:"):
+            section = "params"
+        elif content.startswith("Returns:"):
+            section = "returns"
+        elif section == "params" and (m := _PARAM_RE.match(line.strip())):
+            default, required = _parse_default(m.group(3), m.group(2))
+            params.append(Param(m.group(1), m.group(2), default, required, m.group(4).strip()))
+        elif section == "returns" and (m := _COL_RE.match(line.strip())):
+            columns.append((m.group(1), m.group(2)))
+    return NamedQuery(name=name, path=path, text=text, kind=kind, server=server,
+                      params=tuple(params), columns=tuple(columns), order=order, title=title)
+
+
+_CACHE: dict[Path, NamedQuery] = {}
+
+
+def list_queries(kind: str | None = None) -> list[str]:
+    """Names of the queries in ``cypher/`` (optionally of one kind), sorted."""
+    names = sorted(p.stem for p in cypher_dir().glob("*.cypher"))
+    if kind is None:
+        return names
+    return [n for n in names if get_query(n).kind == kind]
+
+
+def get_query(name: str) -> NamedQuery:
+    """The named query ``cypher/NAME.cypher``.
+
+    Raises
+    ------
+    BackendError
+        No such file; the message lists the available names.
+    """
+    if not re.fullmatch(r"[A-Za-z0-9_]+", name or ""):
+        raise BackendError(f"invalid query name {name!r}: use letters, digits and _ "
+                           f"(available: {', '.join(list_queries())})")
+    path = cypher_dir() / f"{name}.cypher"
+    if not path.is_file():
+        raise BackendError(f"no query named {name!r} in {cypher_dir()} "
+                           f"(available: {', '.join(list_queries())})")
+    stat = path.stat()
+    cached = _CACHE.get(path)
+    if cached is not None and getattr(cached, "_mtime", None) == stat.st_mtime_ns:
+        return cached
+    q = _parse_header(name, path, path.read_text(encoding="utf-8"))
+    object.__setattr__(q, "_mtime", stat.st_mtime_ns)
+    _CACHE[path] = q
+    return q
+
+
+def _coerce(text: str, typ: str, name: str) -> Any:
+    try:
+        if typ == "int":
+            return int(text)
+        if typ == "float":
+            return float(text)
+        if typ == "list[str]":
+            return [] if text == "" else [v.strip() for v in text.split(",")]
+        if typ == "str":
+            return text
+    except ValueError:
+        raise BackendError(f"parameter {name}: {text!r} is not a valid {typ}") from None
+    raise BackendError(f"parameter {name} of type {typ} cannot be given on the command line")
+
+
+def parse_param(query: NamedQuery, item: str) -> tuple[str, Any]:
+    """Parse ``k=v`` from the command line, converting ``v`` to the declared type of ``$k``
+    (``list[str]`` takes comma-separated values)."""
+    if "=" not in item:
+        raise BackendError(f"--param {item!r}: expected NAME=VALUE")
+    key, value = item.split("=", 1)
+    key = key.strip().lstrip("$")
+    declared = {p.name: p for p in query.params}
+    if key not in declared:
+        raise BackendError(f"query {query.name} ({query.file}) has no parameter ${key}; it takes "
+                           f"{', '.join('$' + k for k in declared) or 'no parameters'}")
+    return key, _coerce(value, declared[key].type, "$" + key)
+
+
+# ------------------------------------------------------------------------------------------------
+# Rows for loading
+# ------------------------------------------------------------------------------------------------
+
+def _col(df: pd.DataFrame, name: str) -> pd.Series:
+    if name in df.columns:
+        return df[name]
+    return pd.Series(pd.NA, index=df.index, dtype="object")
+
+
+def _objects(s: pd.Series) -> np.ndarray:
+    """Values as Python objects with None for missing (NA, NaN, NaT)."""
+    arr = s.astype("object").to_numpy(copy=True)
+    arr[pd.isna(s).to_numpy()] = None
+    return arr
+
+
+def _floats(s: pd.Series) -> np.ndarray:
+    v = pd.to_numeric(s, errors="coerce").astype("float64")
+    arr = v.astype("object").to_numpy(copy=True)
+    arr[v.isna().to_numpy()] = None
+    return arr
+
+
+def _iso_date(s: pd.Series) -> np.ndarray:
+    d = pd.to_datetime(s, errors="coerce")
+    return _objects(d.dt.strftime("%Y-%m-%d"))
+
+
+def _iso_datetime(s: pd.Series) -> np.ndarray:
+    d = pd.to_datetime(s, errors="coerce")
+    return _objects(d.dt.strftime("%Y-%m-%dT%H:%M:%S"))
+
+
+def _epoch_day(s: pd.Series) -> np.ndarray:
+    d = pd.to_datetime(s, errors="coerce").dt.normalize()
+    days = ((d - pd.Timestamp("1970-01-01")) // pd.Timedelta(days=1))
+    arr = days.astype("object").to_numpy(copy=True)
+    mask = d.isna().to_numpy()
+    arr[mask] = None
+    arr[~mask] = [int(x) for x in arr[~mask]]
+    return arr
+
+
+def _epoch_seconds(s: pd.Series) -> np.ndarray:
+    d = pd.to_datetime(s, errors="coerce")
+    secs = (d - pd.Timestamp("1970-01-01")) // pd.Timedelta(seconds=1)
+    arr = secs.astype("object").to_numpy(copy=True)
+    mask = d.isna().to_numpy()
+    arr[mask] = None
+    arr[~mask] = [int(x) for x in arr[~mask]]
+    return arr
+
+
+def _records(keys: dict[str, np.ndarray], props: dict[str, np.ndarray], n: int) -> list[dict]:
+    knames, pnames = list(keys), list(props)
+    kcols = [keys[k] for k in knames]
+    pcols = [props[p] for p in pnames]
+    out = []
+    for i in range(n):
+        row = {k: c[i] for k, c in zip(knames, kcols)}
+        if pnames:
+            row["props"] = {p: c[i] for p, c in zip(pnames, pcols)}
+        out.append(row)
+    return out
+
+
+def _facility_types(ds) -> pd.Series:
+    claims = ds.claims
+    if "facility_type" in claims.columns:
+        return claims["facility_type"].astype("object").fillna("unknown")
+    inst = set(ds.institutions["institution_id"].dropna())
+    phar = set(ds.pharmacies["pharmacy_id"].dropna())
+    fid = claims["facility_id"]
+    return pd.Series(np.where(fid.isin(inst), "institution",
+                              np.where(fid.isin(phar), "pharmacy", "unknown")), index=claims.index)
+
+
+def _strs(s: pd.Series) -> np.ndarray:
+    """ID/text columns: strings kept verbatim, empty strings treated as missing."""
+    arr = _objects(s.astype("string"))
+    arr[arr == ""] = None
+    return arr
+
+
+def load_steps(ds) -> list[tuple[str, list[dict]]]:
+    """The (query name, rows) of each load step of a :class:`graphkit.load.Dataset`, in order.
+
+    Exposed for tests and for callers that want to load with their own driver.
+    """
+    steps: list[tuple[str, list[dict]]] = []
+    p = ds.patients
+    steps.append(("load_patients", _records(
+        {"patient_id": _strs(p["patient_id"]), "phone": _strs(_col(p, "phone")),
+         "address": _strs(_col(p, "address"))},
+        {"name": _strs(_col(p, "name")), "id_number": _strs(_col(p, "id_number")),
+         "gender": _strs(_col(p, "gender")), "birth_date": _iso_date(_col(p, "birth_date")),
+         "birth_day": _epoch_day(_col(p, "birth_date")), "region": _strs(_col(p, "region")),
+         "death_date": _iso_date(_col(p, "death_date")),
+         "death_day": _epoch_day(_col(p, "death_date")),
+         "phone": _strs(_col(p, "phone")), "address": _strs(_col(p, "address"))}, len(p))))
+    k = ds.cards
+    rows = _records({"card_id": _strs(k["card_id"]), "patient_id": _strs(k["patient_id"]),
+                     "card_type": _strs(_col(k, "card_type"))}, {}, len(k))
+    steps.append(("load_cards", rows))
+    i = ds.institutions
+    steps.append(("load_institutions", _records(
+        {"institution_id": _strs(i["institution_id"])},
+        {c: _strs(_col(i, c)) for c in ("name", "level", "ownership", "kind", "region")}, len(i))))
+    f = ds.pharmacies
+    steps.append(("load_pharmacies", _records(
+        {"pharmacy_id": _strs(f["pharmacy_id"])},
+        {c: _strs(_col(f, c)) for c in ("name", "region")}, len(f))))
+    d = ds.doctors
+    steps.append(("load_doctors", _records(
+        {"doctor_id": _strs(d["doctor_id"]), "institution_id": _strs(_col(d, "institution_id"))},
+        {c: _strs(_col(d, c)) for c in ("name", "department")}, len(d))))
+    s = ds.pharmacists
+    steps.append(("load_pharmacists", _records(
+        {"pharmacist_id": _strs(s["pharmacist_id"]), "pharmacy_id": _strs(_col(s, "pharmacy_id")),
+         "name": _strs(_col(s, "name"))}, {}, len(s))))
+    c = ds.claims
+    ftype = _facility_types(ds).to_numpy()
+    fid = _strs(c["facility_id"])
+    pick = lambda t: np.where(ftype == t, fid, None)  # noqa: E731
+    settle = _col(c, "settle_time")
+    steps.append(("load_claims", _records(
+        {"claim_id": _strs(c["claim_id"]), "patient_id": _strs(c["patient_id"]),
+         "card_id": _strs(_col(c, "card_id").fillna(c["patient_id"])),
+         "institution_id": pick("institution"), "pharmacy_id": pick("pharmacy"),
+         "facility_id": np.where((ftype != "institution") & (ftype != "pharmacy"), fid, None),
+         "doctor_id": _strs(_col(c, "doctor_id")), "pharmacist_id": _strs(_col(c, "pharmacist_id")),
+         "device_id": _strs(_col(c, "device_id")),
+         "operator_phone": _strs(_col(c, "operator_phone"))},
+        {"claim_type": _strs(c["claim_type"]),
+         "facility_type": np.array([str(t) for t in ftype], dtype=object),
+         "settle_time": _iso_datetime(settle), "settle_date": _iso_date(settle),
+         "settle_day": _epoch_day(settle), "settle_ts": _epoch_seconds(settle),
+         "admit_date": _iso_date(_col(c, "admit_date")),
+         "admit_day": _epoch_day(_col(c, "admit_date")),
+         "discharge_date": _iso_date(_col(c, "discharge_date")),
+         "discharge_day": _epoch_day(_col(c, "discharge_date")),
+         "diagnosis_code": _strs(_col(c, "diagnosis_code")),
+         "total_amount": _floats(_col(c, "total_amount")),
+         "fund_amount": _floats(_col(c, "fund_amount"))}, len(c))))
+    it = ds.claim_items
+    item_id = _col(it, "item_id")
+    if item_id.isna().any():  # the loader fills item ids; a hand-built frame may not
+        fill = it["claim_id"].astype("str") + "#" + it.groupby("claim_id").cumcount().astype("str")
+        item_id = item_id.astype("object").where(item_id.notna(), fill)
+    steps.append(("load_claim_items", _records(
+        {"item_id": _strs(item_id), "claim_id": _strs(it["claim_id"]),
+         "trace_code": _strs(_col(it, "trace_code"))},
+        {"item_code": _strs(_col(it, "item_code")), "item_name": _strs(_col(it, "item_name")),
+         "quantity": _floats(_col(it, "quantity")), "unit_price": _floats(_col(it, "unit_price")),
+         "amount": _floats(_col(it, "amount"))}, len(it))))
+    return steps
+
+
+def _batches(rows: list[dict], size: int) -> Iterator[list[dict]]:
+    for start in range(0, len(rows), size):
+        yield rows[start:start + size]
+
+
+# ------------------------------------------------------------------------------------------------
+# The store
+# ------------------------------------------------------------------------------------------------
+
+@dataclass
+class LoadReport:
+    """What :meth:`Neo4jStore.load_dataset` did."""
+
+    rows: int = 0                    # input rows of this run's batches (skipped ones excluded)
+    batches: int = 0                 # batches written by this run
+    batches_skipped: int = 0         # batches an earlier, interrupted run had written
+    nodes_created: int = 0
+    relationships_created: int = 0
+    properties_set: int = 0
+    seconds: float = 0.0
+    per_step: dict[str, int] = field(default_factory=dict)   # query name -> rows
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+
+def _driver_errors():
+    from neo4j import exceptions as ne
+    return ne
+
+
+class Neo4jStore:
+    """A graph database reached over Bolt (Neo4j 5 or FalkorDB), queried by named Cypher files.
+
+    Parameters
+    ----------
+    driver : neo4j.Driver
+        An open driver. Use :meth:`connect` to build one from a URI; pass your own to share one
+        driver across stores (the tests do: FalkorDB stalls new connections after a close).
+    uri : str
+        For messages.
+    owns_driver : bool
+        Close the driver in :meth:`close`.
+    server : {"auto", "neo4j", "other"}
+        ``auto`` asks the server (``dbms.components()`` answers only on Neo4j).
+    """
+
+    def __init__(self, driver, *, uri: str = "", owns_driver: bool = False, server: str = "auto"):
+        self.driver = driver
+        self.uri = uri
+        self.owns_driver = owns_driver
+        self._server = None if server == "auto" else server
+        self._inline: bool | None = None
+
+    # -- connection ---------------------------------------------------------------------------
+    @classmethod
+    def connect(cls, uri: str, user: str | None = None, password: str | None = None, *,
+                server: str = "auto", timeout: float = 15.0) -> "Neo4jStore":
+        """Open a driver to ``uri`` and check that the server answers.
+
+        With no ``user`` the connection is made without authentication.
+
+        Raises
+        ------
+        BackendError
+            The neo4j driver is missing, the URI is invalid, the server is unreachable or it
+            refused the credentials.
+        """
+        try:
+            from neo4j import GraphDatabase
+        except ImportError:
+            raise BackendError("the neo4j driver is not installed: pip install 'graphkit[neo4j]'"
+                               ) from None
+        ne = _driver_errors()
+        auth = (user, password or "") if user else None
+        try:
+            driver = GraphDatabase.driver(uri, auth=auth, connection_timeout=timeout,
+                                          connection_acquisition_timeout=timeout)
+        except (ValueError, ne.ConfigurationError) as exc:
+            raise BackendError(f"invalid Bolt URI {uri!r}: {exc} "
+                               f"(expected e.g. bolt://localhost:7687)") from None
+        try:
+            driver.verify_connectivity()
+        except ne.AuthError as exc:
+            driver.close()
+            raise BackendError(f"the server at {uri} refused the credentials"
+                               f"{' of user ' + repr(user) if user else ' (no auth given)'}: "
+                               f"{exc.message or exc.code}. Check --user/--password "
+                               f"(NEO4J_USER/NEO4J_PASSWORD)") from None
+        except (ne.ServiceUnavailable, ne.SessionExpired, OSError) as exc:
+            driver.close()
+            raise BackendError(f"cannot reach a Bolt server at {uri}: {_short(exc)}. Is it "
+                               f"running, and is --uri (NEO4J_URI) right?") from None
+        except ne.Neo4jError as exc:
+            driver.close()
+            if user:
+                raise BackendError(f"the server at {uri} refused the connection for user "
+                                   f"{user!r} ({exc.code}: {exc.message}). Check --user/"
+                                   f"--password, or omit --user if the server has no "
+                                   f"authentication") from None
+            raise BackendError(f"the server at {uri} failed the connection check: "
+                               f"{exc.code}: {exc.message}") from None
+        return cls(driver, uri=uri, owns_driver=True, server=server)
+
+    def close(self) -> None:
+        if self.owns_driver and self.driver is not None:
+            self.driver.close()
+        self.driver = None
+
+    def __enter__(self) -> "Neo4jStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def server(self) -> str:
+        """``neo4j`` when the server is Neo4j, else ``other`` (FalkorDB reports a Neo4j agent
+        string, so the agent is not trusted)."""
+        if self._server is None:
+            try:
+                rows = self._run_text("CALL dbms.components() YIELD name RETURN name", {})
+                self._server = "neo4j" if any("neo4j" in str(r[0]).lower() for r in rows) \
+                    else "other"
+            except Exception:  # noqa: BLE001 - any failure means "not Neo4j"
+                self._server = "other"
+        return self._server
+
+    # -- running ------------------------------------------------------------------------------
+    @property
+    def inlines_parameters(self) -> bool:
+        """Whether the server pastes string parameters into the query text unescaped.
+
+        FalkorDB 4.18's Bolt layer turns parameters into a ``CYPHER name='value'`` prefix without
+        escaping quotes or backslashes: a value such as ``x' MATCH (n) DETACH DELETE n //`` would
+        run as Cypher. Detected once per store by echoing ``x\\'y``; when true, every string
+        parameter is escaped (``\\`` and ``\'``) so that the server reads back the exact value.
+        """
+        if self._inline is None:
+            probe = "x\\'y"
+            try:
+                with self.driver.session() as session:
+                    got = session.run("RETURN $p AS v", {"p": probe}).single()[0]
+                self._inline = got != probe
+            except Exception:  # noqa: BLE001 - a server that fails the probe inlines badly
+                self._inline = True
+        return self._inline
+
+    def run_cypher(self, text: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        """Run ad-hoc Cypher (debugging, tests); values still travel as parameters."""
+        res = self._run(NamedQuery("ad hoc", Path("<ad hoc>"), text, "query"), dict(params or {}),
+                        statement=text)
+        return pd.DataFrame.from_records(res.records, columns=res.keys)
+
+    def _run_text(self, text: str, params: dict):
+        if params and self.inlines_parameters:
+            params = _escape(params)
+        with self.driver.session() as session:
+            result = session.run(text, params)
+            records = [tuple(r.values()) for r in result]
+            keys = result.keys()
+            summary = result.consume()
+        return _Result(records, list(keys), summary)
+
+    def _run(self, query: NamedQuery, params: dict, statement: str | None = None):
+        ne = _driver_errors()
+        try:
+            return self._run_text(statement or query.body, params)
+        except ne.AuthError as exc:
+            raise BackendError(f"the server at {self.uri} refused the credentials: "
+                               f"{exc.message or exc.code}") from None
+        except (ne.ServiceUnavailable, ne.SessionExpired, OSError) as exc:
+            raise BackendError(f"lost the Bolt server at {self.uri} while running {query.name} "
+                               f"({query.file}): {_short(exc)}") from None
+        except ne.Neo4jError as exc:
+            raise BackendError(f"query {query.name} ({query.file}) failed on the server: "
+                               f"{exc.code}: {exc.message}") from None
+        except ne.DriverError as exc:
+            raise BackendError(f"query {query.name} ({query.file}) failed: {_short(exc)}") from None
+
+    def run(self, name: str, params: Mapping[str, Any] | None = None, /, **kw) -> pd.DataFrame:
+        """Run ``cypher/NAME.cypher`` and return its rows as a DataFrame.
+
+        Parameters not given take the defaults declared in the file's header. Columns follow the
+        header's ``Returns`` list (present even when no row comes back) and rows its ``Order``.
+
+        Raises
+        ------
+        BackendError
+            Unknown query or parameter, or the server failed the query (the message names the
+            file).
+        """
+        query = get_query(name)
+        if query.kind == "schema":
+            raise BackendError(f"{query.file} is a schema script: use apply_schema()")
+        values = query.bind({**(params or {}), **kw})
+        res = self._run(query, values)
+        columns = res.keys or [c for c, _ in query.columns]
+        df = pd.DataFrame.from_records(res.records, columns=columns)
+        for col, typ in query.columns:
+            if col not in df.columns:
+                df[col] = pd.Series(dtype="object")
+        if query.columns:
+            declared = [c for c, _ in query.columns]
+            df = df[declared + [c for c in df.columns if c not in declared]]
+            for col, typ in query.columns:
+                df[col] = _typed(df[col], typ)
+        if query.order and len(df):
+            df = df.sort_values(list(query.order), kind="stable", na_position="first")
+            df = df.reset_index(drop=True)
+        return df
+
+    def motif(self, name: str, **params) -> pd.DataFrame:
+        """Run one of :data:`MOTIFS`; columns as documented in ``cypher/NAME.cypher``."""
+        if name not in MOTIFS:
+            raise BackendError(f"{name!r} is not a motif query (motifs: {', '.join(MOTIFS)})")
+        return self.run(name, params)
+
+    def ring_subgraph(self, patient_ids=(), card_ids=(), claim_ids=()) -> pd.DataFrame:
+        """Edges (src_label, src_id, rel, dst_label, dst_id) around the given ids."""
+        return self.run("ring_subgraph", patient_ids=[str(x) for x in patient_ids],
+                        card_ids=[str(x) for x in card_ids],
+                        claim_ids=[str(x) for x in claim_ids])
+
+    def counts(self) -> dict[str, int]:
+        """``{"nodes": n, "relationships": m}`` over the whole graph (checkpoints included)."""
+        df = self.run("graph_counts")
+        by_kind = df.groupby("kind")["total"].sum()
+        return {"nodes": int(by_kind.get("node", 0)),
+                "relationships": int(by_kind.get("relationship", 0))}
+
+    # -- schema and loading -------------------------------------------------------------------
+    def apply_schema(self) -> int:
+        """Create the indexes (and, on Neo4j, the uniqueness constraints); skip existing ones.
+
+        Returns the number of statements run.
+        """
+        files = (["constraints_neo4j"] if self.server == "neo4j" else []) + ["schema"]
+        ran = 0
+        for name in files:
+            query = get_query(name)
+            existing = self._existing_indexes()
+            for stmt in query.statements():
+                m = re.search(r"FOR\s*\(\s*\w+\s*:\s*(\w+)\s*\)\s*ON\s*\(\s*\w+\.(\w+)\s*\)", stmt)
+                if m and (m.group(1), m.group(2)) in existing:
+                    continue
+                self._run(query, {}, statement=stmt)
+                ran += 1
+        return ran
+
+    def _existing_indexes(self) -> set[tuple[str, str]]:
+        for text in ("CALL db.indexes() YIELD label, properties RETURN label, properties",
+                     "SHOW INDEXES YIELD labelsOrTypes, properties "
+                     "RETURN labelsOrTypes[0] AS label, properties"):
+            try:
+                rows = self._run_text(text, {}).records
+            except Exception:  # noqa: BLE001 - try the other server's dialect
+                continue
+            return {(str(lab), str(p)) for lab, props in rows if lab for p in (props or [])}
+        return set()
+
+    def load_dataset(self, ds, *, batch_size: int = DEFAULT_BATCH, resume: bool = True,
+                     on_batch: Callable[[str, int, int], None] | None = None,
+                     on_start: Callable[[int], None] | None = None) -> LoadReport:
+        """Load a :class:`graphkit.load.Dataset`: schema, then every accepted row in batches.
+
+        Parameters
+        ----------
+        ds : Dataset
+        batch_size : int
+            Rows per ``UNWIND $rows`` query.
+        resume : bool
+            Skip the batches an earlier run of the same input and batch size already wrote
+            (tracked in a ``(:GraphkitLoad)`` node). ``False`` merges everything again, which
+            is safe too: every write is a MERGE on a key.
+        on_batch : callable(step, rows, batches_done), optional
+            Called after each batch is written (progress bars; raising from it interrupts the
+            load, which a later call resumes).
+        on_start : callable(total_rows), optional
+
+        Returns
+        -------
+        LoadReport
+        """
+        if batch_size < 1:
+            raise BackendError(f"batch size must be at least 1, got {batch_size}")
+        started = time.perf_counter()
+        report = LoadReport()
+        self.apply_schema()
+        steps = load_steps(ds)
+        total = sum(len(rows) for _, rows in steps)
+        fingerprint = getattr(ds, "fingerprint", None)
+        load_key = f"{fingerprint}:{batch_size}" if fingerprint else None
+        done = 0
+        if load_key and resume:
+            prior = self.run("load_checkpoint_get", load_key=load_key)
+            if len(prior):
+                done = int(prior["batches_done"].iloc[0] or 0)
+        if on_start:
+            on_start(total)
+        index = 0
+        for name, rows in steps:
+            query = get_query(name)
+            report.per_step[name] = len(rows)
+            for batch in _batches(rows, batch_size):
+                index += 1
+                if index <= done:
+                    report.batches_skipped += 1
+                    if on_batch:
+                        on_batch(name, len(batch), index)
+                    continue
+                res = self._run(query, {"rows": batch})
+                c = res.summary.counters
+                report.nodes_created += c.nodes_created
+                report.relationships_created += c.relationships_created
+                report.properties_set += c.properties_set
+                report.rows += len(batch)
+                report.batches += 1
+                if load_key:
+                    self.run("load_checkpoint_set", load_key=load_key, fingerprint=fingerprint,
+                             batch_size=batch_size, batches_done=index, complete=0)
+                if on_batch:
+                    on_batch(name, len(batch), index)
+        if load_key:
+            self.run("load_checkpoint_set", load_key=load_key, fingerprint=fingerprint,
+                     batch_size=batch_size, batches_done=index, complete=1)
+        report.seconds = time.perf_counter() - started
+        return report
+
+
+@dataclass
+class _Result:
+    records: list[tuple]
+    keys: list[str]
+    summary: Any
+
+
+def _escape(value: Any) -> Any:
+    """Escape backslashes and single quotes in every string of a parameter value (see
+    :attr:`Neo4jStore.inlines_parameters`)."""
+    if isinstance(value, str):
+        if "\\" in value or "'" in value:
+            return value.replace("\\", "\\\\").replace("'", "\\'")
+        return value
+    if isinstance(value, dict):
+        return {k: _escape(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_escape(v) for v in value]
+    return value
+
+
+def _typed(s: pd.Series, typ: str) -> pd.Series:
+    if typ == "str":
+        return s.astype("object").where(s.notna(), None).map(
+            lambda v: v if v is None or isinstance(v, str) else str(v)).astype("str")
+    if typ == "int":
+        return pd.to_numeric(s, errors="coerce").astype("Int64")
+    if typ == "float":
+        return pd.to_numeric(s, errors="coerce").astype("float64")
+    return s
+
+
+def _short(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text[:400] if text else type(exc).__name__

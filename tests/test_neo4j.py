@@ -1,0 +1,394 @@
+"""The Neo4j backend against a real Bolt server (FalkorDB) started by the test session.
+
+Server and driver: tests/neo4j_fixtures.py (one driver for the whole session). Every motif query
+is checked against the same computation in pandas on the loaded Dataset (exact set equality).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from graphkit.cli import main
+from graphkit.errors import BackendError
+from graphkit.load import load
+from graphkit.neo4j_backend import MOTIFS, Neo4jStore, get_query, list_queries, parse_param
+
+from tests.datadir import write_dir
+from tests.neo4j_fixtures import (EXPECTED, bolt, expected_ring_subgraph, motif_tables, rows,  # noqa: F401
+                            store, wipe)
+
+pytestmark = pytest.mark.neo4j
+
+HOSTILE = ["'}) DETACH DELETE n //", "\" } ) MATCH (n) DETACH DELETE n //", "{x}", "'; DROP",
+           "x' MATCH (n) DETACH DELETE n RETURN 1 AS v //", "P01' OR 1=1 //", "$rows", "\\'",
+           "a\\b", "it's", "\\"]
+
+
+@pytest.fixture(scope="module")
+def motif_dir(tmp_path_factory) -> Path:
+    return write_dir(tmp_path_factory.mktemp("motifs"), motif_tables())
+
+
+@pytest.fixture(scope="module")
+def motif_ds(motif_dir):
+    return load(motif_dir)
+
+
+@pytest.fixture
+def loaded(store, motif_ds):
+    store.load_dataset(motif_ds, batch_size=7)
+    return store
+
+
+def _counts(store) -> dict:
+    df = store.run("graph_counts")
+    return {(k, n): int(t) for k, n, t in df.itertuples(index=False)}
+
+
+def _cli(bolt, args):
+    server, _ = bolt
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    server.poke()  # the CLI closed its driver: keep the next connection from stalling
+    return result
+
+
+# ------------------------------------------------------------------------------------------------
+# Files
+# ------------------------------------------------------------------------------------------------
+
+def test_every_cypher_file_declares_kind_and_parameters():
+    names = list_queries()
+    assert set(MOTIFS) | {"schema", "constraints_neo4j", "ring_subgraph", "load_claims"} <= set(names)
+    for n in names:
+        q = get_query(n)
+        assert q.kind in {"schema", "load", "motif", "query", "internal"}, n
+        assert "Parameters:" in q.text and "Returns:" in q.text, n
+        declared = {p.name for p in q.params}
+        used = set(__import__("re").findall(r"\$(\w+)", q.body))
+        assert used == declared, (n, used, declared)
+
+
+def test_motif_headers_document_their_columns():
+    for n in MOTIFS:
+        q = get_query(n)
+        assert len(q.columns) >= 5, n
+        assert q.order and set(q.order) <= {c for c, _ in q.columns}, n
+        assert all(not p.required for p in q.params), n
+
+
+def test_constraints_are_neo4j_only_and_kept_out_of_schema():
+    assert get_query("constraints_neo4j").server == "neo4j"
+    assert "CONSTRAINT" not in get_query("schema").body.upper()
+    assert all("CONSTRAINT" not in get_query(n).body.upper() for n in list_queries()
+               if n != "constraints_neo4j")
+
+
+def test_parse_param_converts_to_declared_type():
+    q = get_query("ring_subgraph")
+    assert parse_param(q, "patient_ids=P01,P02") == ("patient_ids", ["P01", "P02"])
+    assert parse_param(get_query("claims_after_death"), "grace_days=3") == ("grace_days", 3)
+    with pytest.raises(BackendError, match="no parameter"):
+        parse_param(q, "nope=1")
+
+
+def test_unknown_query_name_lists_the_available_ones():
+    with pytest.raises(BackendError, match="available: .*claims_after_death"):
+        get_query("no_such_query")
+    with pytest.raises(BackendError, match="invalid query name"):
+        get_query("../etc/passwd")
+
+
+# ------------------------------------------------------------------------------------------------
+# Against the server
+# ------------------------------------------------------------------------------------------------
+
+def test_server_is_detected_as_not_neo4j_and_schema_applies_twice(store):
+    assert store.server == "other"
+    first = store.apply_schema()
+    assert first == len(get_query("schema").statements())
+    assert store.apply_schema() == 0
+
+
+def test_every_cypher_file_runs_against_the_server(loaded):
+    ran = []
+    for n in list_queries():
+        q = get_query(n)
+        if q.kind == "schema":
+            if q.server == "any":
+                loaded.apply_schema()
+                ran.append(n)
+            continue
+        values = {p.name: ([] if p.type.startswith("list") else
+                           ("x" if p.type == "str" else 0)) for p in q.params if p.required}
+        df = loaded.run(n, values)
+        assert list(df.columns)[:len(q.columns)] == [c for c, _ in q.columns], n
+        ran.append(n)
+    assert len(ran) == len(list_queries()) - 1  # all but the Neo4j-only constraints
+
+
+def test_load_counts_every_row(loaded, motif_ds):
+    c = _counts(loaded)
+    assert c[("node", "Claim")] == len(motif_ds.claims)
+    assert c[("node", "Patient")] == len(motif_ds.patients)
+    assert c[("node", "Card")] == len(motif_ds.cards)
+    assert c[("node", "Item")] == len(motif_ds.claim_items)
+    assert c[("node", "Pharmacist")] == motif_ds.pharmacists["pharmacist_id"].nunique()
+    assert c[("relationship", "REGISTERED_AT")] == len(motif_ds.pharmacists)
+    for rel in ("FOR", "PRESENTED", "AT"):
+        assert c[("relationship", rel)] == len(motif_ds.claims), rel
+    assert c[("relationship", "HAS_ITEM")] == len(motif_ds.claim_items)
+
+
+def test_dates_are_stored_as_iso_strings_and_epoch_integers(loaded):
+    r = loaded.run_cypher("MATCH (c:Claim {claim_id: $id}) RETURN c.settle_time AS t, "
+                          "c.settle_day AS d, c.settle_ts AS ts, c.admit_date AS a, "
+                          "c.admit_day AS ad", {"id": "C040"}).iloc[0]
+    assert r["t"] == "2024-05-10T12:00:00" and r["a"] == "2024-05-01"
+    assert r["d"] == (pd.Timestamp("2024-05-10") - pd.Timestamp("1970-01-01")).days
+    assert r["ts"] == int(pd.Timestamp("2024-05-10 12:00:00").timestamp())
+    assert r["ad"] == r["d"] - 9
+
+
+@pytest.mark.parametrize("motif", MOTIFS)
+def test_motif_query_equals_pandas(loaded, motif_ds, motif):
+    got = loaded.motif(motif)
+    want = EXPECTED[motif](motif_ds)
+    cols = [c for c, _ in get_query(motif).columns]
+    assert list(got.columns) == cols
+    assert len(got) > 0
+    assert rows(got, cols) == rows(want, cols)
+    assert len(got) == len(want)
+
+
+@pytest.mark.parametrize("motif,params", [
+    ("claims_after_death", {"grace_days": 4}),
+    ("card_two_places", {"min_regions": 2}),
+    ("card_two_places", {"min_facilities": 1}),
+    ("overlapping_stays", {"min_overlap_days": 0}),
+    ("co_admission", {"min_patients": 2}),
+    ("lockstep_swipes", {"min_cards": 4, "window_seconds": 300}),
+    ("shared_operator", {"min_holders": 3}),
+    ("trace_code_resettled", {"min_settlements": 3}),
+])
+def test_motif_parameters_equal_pandas(loaded, motif_ds, motif, params):
+    got = loaded.motif(motif, **params)
+    want = EXPECTED[motif](motif_ds, **params)
+    cols = [c for c, _ in get_query(motif).columns]
+    assert rows(got, cols) == rows(want, cols)
+
+
+def test_planted_negatives_are_not_returned(loaded):
+    m = loaded.motif
+    tc = m("trace_code_resettled")
+    assert set(tc["trace_code"]) == {"81234567890123456789", "81234567890123456792"}
+    assert tc.loc[tc["trace_code"] == "81234567890123456792", "facilities"].iloc[0] == 1
+    assert set(m("claims_after_death")["claim_id"]) == {"C020"}
+    assert set(m("card_two_places")["card_id"]) == {"K07"}
+    assert set(m("overlapping_stays")["patient_id"]) == {"P09"}
+    co = m("co_admission")
+    assert set(co["admit_date"]) == {"2024-06-01"} and set(co["group_size"]) == {4}
+    ls = m("lockstep_swipes")
+    assert set(ls["claim_id"]) == {"C060", "C061", "C062", "C063", "C064"}
+    so = m("shared_operator")
+    assert "13900000001" not in set(so["operator"])
+    assert so.loc[so["operator"] == "13900000000", "holders"].iloc[0] == 3
+
+
+def test_ring_subgraph_equals_pandas(loaded, motif_ds):
+    args = dict(patient_ids=["P05"], card_ids=["K01b"], claim_ids=["C040", "C001"])
+    got = loaded.ring_subgraph(**args)
+    assert rows(got, list(got.columns)) == expected_ring_subgraph(motif_ds, **args)
+    assert loaded.ring_subgraph().empty
+
+
+def test_loading_twice_creates_nothing_new(loaded, motif_ds):
+    before = _counts(loaded)
+    again = loaded.load_dataset(motif_ds, batch_size=7)
+    assert again.nodes_created == 0 and again.batches == 0 and again.batches_skipped > 0
+    forced = loaded.load_dataset(motif_ds, batch_size=7, resume=False)
+    assert forced.batches > 0
+    assert forced.nodes_created == 0 and forced.relationships_created == 0
+    assert _counts(loaded) == before
+
+
+def test_interrupted_load_resumes_to_the_same_graph(store, motif_ds):
+    full = store.load_dataset(motif_ds, batch_size=5)
+    clean = _counts(store)
+    wipe(store.driver)
+
+    class Cut(Exception):
+        pass
+
+    def cut(step, n, index):
+        if index == 4:
+            raise Cut
+
+    with pytest.raises(Cut):
+        store.load_dataset(motif_ds, batch_size=5, on_batch=cut)
+    partial = _counts(store)
+    assert sum(partial.values()) < sum(clean.values())
+    resumed = store.load_dataset(motif_ds, batch_size=5)
+    assert resumed.batches_skipped == 4
+    assert resumed.batches == full.batches - 4
+    assert _counts(store) == clean
+
+
+def test_hostile_parameter_values_change_nothing(loaded):
+    before = _counts(loaded)
+    for n in list_queries():
+        q = get_query(n)
+        if q.kind not in ("motif", "query"):
+            continue
+        for bad in HOSTILE:
+            values = {p.name: ([bad, "P01"] if p.type.startswith("list") else bad)
+                      for p in q.params}
+            try:
+                df = loaded.run(n, values)
+            except BackendError:
+                continue  # a string where a number belongs fails; it must not write
+            if n == "ring_subgraph":  # the hostile ids match nothing; P01 matches as usual
+                plain = loaded.run(n, {p.name: ["P01"] for p in q.params})
+                assert rows(df, list(df.columns)) == rows(plain, list(plain.columns))
+    assert loaded.ring_subgraph(patient_ids=[HOSTILE[0]]).empty
+    assert _counts(loaded) == before
+
+
+def test_parameter_values_reach_the_server_exactly(store):
+    # FalkorDB pastes string parameters into the query text; the store escapes them.
+    assert store.inlines_parameters
+    for bad in HOSTILE:
+        got = store.run_cypher("RETURN $v AS v, $l AS l, $m AS m",
+                               {"v": bad, "l": [bad], "m": {"k": bad}})
+        assert got.iloc[0].tolist() == [bad, [bad], {"k": bad}], bad
+
+
+def test_hostile_values_in_data_are_stored_verbatim(store, tmp_path):
+    t = motif_tables()
+    t["patients"][0]["name"] = HOSTILE[0]
+    t["patients"][1]["address"] = HOSTILE[4]
+    t["patients"].append({"patient_id": "P'13", "name": "a\\b"})
+    t["claims"].append({"claim_id": "C'99", "patient_id": "P'13", "facility_id": "Y1",
+                        "claim_type": "pharmacy", "settle_time": "2024-08-01 10:00:00"})
+    ds = load(write_dir(tmp_path, t))
+    store.load_dataset(ds)
+    got = store.run_cypher("MATCH (p:Patient) WHERE p.patient_id IN $ids "
+                           "RETURN p.patient_id AS id, p.name AS name, p.address AS address "
+                           "ORDER BY id", {"ids": ["P01", "P02", "P'13"]})
+    by_id = got.set_index("id")
+    assert by_id.loc["P01", "name"] == HOSTILE[0] and by_id.loc["P02", "address"] == HOSTILE[4]
+    assert by_id.loc["P'13", "name"] == "a\\b"
+    sub = store.ring_subgraph(patient_ids=["P'13"])
+    assert ("Claim", "C'99", "FOR", "Patient", "P'13") in rows(sub, list(sub.columns))
+    assert _counts(store)[("node", "Patient")] == len(ds.patients)
+
+
+# ------------------------------------------------------------------------------------------------
+# Command line
+# ------------------------------------------------------------------------------------------------
+
+def test_cli_load_prints_nodes_and_relationships_written(bolt, store, motif_dir):
+    server, _ = bolt
+    result = _cli(bolt, ["neo4j", "load", str(motif_dir), "--uri", server.uri, "--batch", "10"])
+    assert result.exit_code == 0, result.output
+    c = store.counts()
+    assert f"nodes created: {c['nodes'] - 1:,}" in result.output  # minus the checkpoint node
+    assert f"relationships created: {c['relationships']:,}" in result.output
+    again = _cli(bolt, ["neo4j", "load", str(motif_dir), "--uri", server.uri, "--batch", "10",
+                        "--restart"])
+    assert again.exit_code == 0 and "nodes created: 0" in again.output
+    assert store.counts() == c
+
+
+def test_cli_query_prints_a_table(bolt, loaded):
+    server, _ = bolt
+    result = _cli(bolt, ["neo4j", "query", "claims_after_death", "--uri", server.uri, "--csv"])
+    assert result.exit_code == 0, result.output
+    df = pd.read_csv(__import__("io").StringIO(result.output), dtype=str)
+    assert list(df["claim_id"]) == ["C020"]
+    table = _cli(bolt, ["neo4j", "query", "ring_subgraph", "-p", "patient_ids=P05",
+                        "--uri", server.uri])
+    assert table.exit_code == 0 and "C020" in table.output
+
+
+def test_cli_query_with_hostile_parameter_changes_nothing(bolt, loaded):
+    server, _ = bolt
+    before = _counts(loaded)
+    result = _cli(bolt, ["neo4j", "query", "ring_subgraph", "-p",
+                         f"patient_ids={HOSTILE[0]}", "--uri", server.uri, "--csv"])
+    assert result.exit_code == 0
+    assert _counts(loaded) == before
+
+
+def test_cli_unreachable_server_is_a_clear_error(bolt):
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    result = _cli(bolt, ["neo4j", "query", "graph_counts", "--uri", f"bolt://127.0.0.1:{port}"])
+    assert result.exit_code == 1
+    assert "cannot reach a Bolt server" in result.output and "Traceback" not in result.output
+
+
+def test_cli_refused_credentials_name_the_user(bolt):
+    server, _ = bolt
+    result = _cli(bolt, ["neo4j", "query", "graph_counts", "--uri", server.uri,
+                         "--user", "neo4j", "--password", "wrong"])
+    assert result.exit_code == 1
+    assert "'neo4j'" in result.output and "--user" in result.output
+
+
+def test_cli_failing_query_names_its_file(bolt, loaded, tmp_path, monkeypatch):
+    import graphkit.neo4j_backend as nb
+
+    server, _ = bolt
+    qdir = tmp_path / "cypher"
+    shutil.copytree(nb.cypher_dir(), qdir)
+    (qdir / "broken.cypher").write_text(
+        "// A query the server rejects.\n// Kind: query\n// Parameters: none\n"
+        "// Returns: nothing\n\nMATCH (n) RETURN no_such_function(n) AS x\n", encoding="utf-8")
+    monkeypatch.setattr(nb, "cypher_dir", lambda: qdir)
+    result = _cli(bolt, ["neo4j", "query", "broken", "--uri", server.uri])
+    assert result.exit_code == 1
+    assert "cypher/broken.cypher" in result.output and "Traceback" not in result.output
+
+
+def test_cli_unknown_query_exits_nonzero(bolt):
+    result = _cli(bolt, ["neo4j", "query", "nope", "--uri", "bolt://127.0.0.1:1"])
+    assert result.exit_code == 1 and "available:" in result.output
+
+
+def test_neo4j_commands_have_help_with_examples():
+    for args in (["neo4j"], ["neo4j", "load"], ["neo4j", "query"], ["neo4j", "queries"]):
+        result = CliRunner().invoke(main, args + ["--help"])
+        assert result.exit_code == 0 and "Example:" in result.output, args
+
+
+def test_cli_queries_lists_motifs():
+    result = CliRunner().invoke(main, ["neo4j", "queries"])
+    assert result.exit_code == 0
+    assert all(m in result.output for m in MOTIFS)
+
+
+# ------------------------------------------------------------------------------------------------
+# The shared sample
+# ------------------------------------------------------------------------------------------------
+
+DEMO = Path(__file__).resolve().parent.parent / "data_samples" / "demo"
+
+
+@pytest.mark.skipif(not (DEMO / "claims.csv").exists() and not list(DEMO.glob("claims.*")),
+                    reason="data_samples/demo not generated yet")
+def test_motif_queries_equal_pandas_on_the_demo_sample(store):
+    ds = load(DEMO)
+    store.load_dataset(ds)
+    for motif in MOTIFS:
+        got = store.motif(motif)
+        want = EXPECTED[motif](ds)
+        cols = [c for c, _ in get_query(motif).columns]
+        assert rows(got, cols) == rows(want, cols), motif
