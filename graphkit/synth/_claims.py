@@ -85,8 +85,11 @@ class Claims:
         part = {}
         for c, d in _COLS.items():
             v = kw.get(c, d)
-            part[c] = np.broadcast_to(np.asarray(v, dtype=float if c in _FLOAT else np.int64),
-                                      (n,)).copy()
+            dt = float if c in _FLOAT else np.int64
+            if np.ndim(v) == 0:
+                part[c] = np.full(n, v, dtype=dt)
+            else:
+                part[c] = np.broadcast_to(np.asarray(v, dtype=dt), (n,)).copy()
         pat, fac = part["pat"], part["fac"]
         ph = w.fac_kind[fac] == PHARMACY
         if (part["ts"] < 0).any():

@@ -513,11 +513,12 @@ def _diversion(w: World, rng, cl: Claims, camo: float, n_claims: int):
     mule_ph = mule_ph[rng.permutation(len(mule_ph))[:3]]
     price = cat.DRUGS[drug][2]
     hi_p = 3 if price > 1000 else (8 if price > 100 else 12)
-    src_claims, src_packs = [], []
+    src_claims, src_packs, src_ts = [], [], []
     for m in mules:
         v = int(rng.integers(6, 16 + int(8 * camo)))
         days = np.sort(rng.choice(DAYS, v, replace=False)) if camo > 0.5 else _spread_days(rng, v, camo)
         days = _alive_days(w, int(m), days)
+        v = len(days)
         di = docs[rng.integers(0, len(docs), v)]
         at_ph = rng.random(v) < 0.5
         fac = np.where(at_ph, mule_ph[rng.integers(0, len(mule_ph), v)], w.doc_fac[di])
@@ -528,8 +529,10 @@ def _diversion(w: World, rng, cl: Claims, camo: float, n_claims: int):
                      drug=drug, packs=packs, src=2)
         src_claims.append(np.repeat(ids, packs))
         src_packs.append(np.concatenate([np.arange(k) for k in packs]))
+        src_ts.append(np.repeat(ts, packs))
     src_c = np.concatenate(src_claims)
     src_k = np.concatenate(src_packs)
+    src_t = np.concatenate(src_ts)
     buyers = _take(w, rng, (w.hab_pharm == reseller) | (w.region == w.fac_region[reseller]),
                    int(rng.integers(2, 6)))
     if len(buyers) == 0:
@@ -538,43 +541,28 @@ def _diversion(w: World, rng, cl: Claims, camo: float, n_claims: int):
     pick = np.flatnonzero(rng.random(len(src_c)) < frac)
     if len(pick) == 0:
         pick = np.array([0])
-    c_all = cl_cols_ts(cl, src_c[pick])
-    order = np.argsort(c_all, kind="stable")
-    pick = pick[order]
+    pick = pick[np.argsort(src_t[pick], kind="stable")]
     # group resold packs into resale claims of 1-4 packs
-    sizes = []
-    left = len(pick)
-    while left > 0:
-        s = min(left, int(rng.integers(1, 5)))
-        sizes.append(s)
-        left -= s
-    pos = 0
-    for s in sizes:
-        chunk = pick[pos:pos + s]
-        pos += s
-        t_src = int(cl_cols_ts(cl, src_c[chunk[-1:]])[0])
-        day = min(DAYS - 1, t_src // 86400 + int(rng.integers(2, 40)))
-        b = int(buyers[rng.integers(0, len(buyers))])
-        day = int(_alive_days(w, b, np.array([day]))[0])
-        tid = cl.add(pat=b, fac=reseller, ctype=PHA, ts=times(rng, [day], "pharm"), drug=drug, packs=s,
-                     diag=DX[ind] if rng.random() < 0.5 else -1, src=2)
-        cl.reuse.append((np.repeat(tid, s), np.arange(s), src_c[chunk], src_k[chunk]))
+    sizes = rng.integers(1, 5, len(pick))
+    ends = np.cumsum(sizes)
+    ends = ends[ends < len(pick)]
+    bounds = np.r_[0, ends, len(pick)]
+    sizes = np.diff(bounds)
+    n_res = len(sizes)
+    last = pick[bounds[1:] - 1]
+    day = np.minimum(DAYS - 1, src_t[last] // 86400 + rng.integers(2, 40, n_res))
+    b = buyers[rng.integers(0, len(buyers), n_res)]
+    day = np.clip(day, np.maximum(w.birth[b], 0), np.where(w.death[b] >= 0, w.death[b] - 1, DAYS - 1))
+    tid = cl.add(pat=b, fac=reseller, ctype=PHA, ts=times(rng, day, "pharm"), drug=drug, packs=sizes,
+                 diag=np.where(rng.random(n_res) < 0.5, DX[ind], -1), src=2)
+    k_in = np.arange(len(pick)) - np.repeat(bounds[:-1], sizes)
+    cl.reuse.append((np.repeat(tid, sizes), k_in, src_c[pick], src_k[pick]))
     mem = [("patient", int(m), "mule") for m in mules]
     mem += [("patient", int(b), "reseller card") for b in buyers]
     mem += [("pharmacy", reseller, "reseller")]
     mem += [("doctor", int(d), "prescriber") for d in docs]
     mem += [("drug", drug, "diverted drug")]
     return {"members": mem, "patients": np.r_[mules, buyers]}
-
-
-def cl_cols_ts(cl: Claims, idx: np.ndarray) -> np.ndarray:
-    """Settlement times of already-added claims ``idx``."""
-    starts = np.cumsum([0] + [len(p["ts"]) for p in cl.parts])
-    out = np.empty(len(idx), dtype=np.int64)
-    part = np.searchsorted(starts, idx, side="right") - 1
-    for j, (pi, i) in enumerate(zip(part, idx)):
-        out[j] = cl.parts[pi]["ts"][i - starts[pi]]
-    return out
 
 
 def _fake_admission(w: World, rng, cl: Claims, camo: float, n_claims: int):
