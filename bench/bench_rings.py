@@ -144,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
                       file=sys.stderr)
             print(f"naive {_size_label(n)}: {r['wall']:.1f}s{' (timeout)' if r['timed_out'] else ''}, "
                   f"{r['rss_mib']:,.0f} MiB, {json.dumps(row['nv_stages'])}", file=sys.stderr, flush=True)
+        row["load_avg"] = os.getloadavg()[0]
         rows.append(row)
 
     head = (f"{'claims':>7} {'items':>7} {'graphkit s':>11} {'peak MiB':>9} {'rings':>6}"
@@ -166,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
             lv = f"{st['louvain']:.1f}" if "louvain" in st else "-"
             line += (f" {nv_s:>9} {r['nv_rss']:>10,.0f} {lv:>10} {st.get('edges', 0):>10,} {ratio:>9}")
         print(line)
+    print("1-min load average after each size (other processes on this machine skew the wall "
+          "times): " + ", ".join(f"{_size_label(r['claims'])} {r['load_avg']:.1f}" for r in rows))
     return 0
 
 
