@@ -19,8 +19,8 @@ __all__ = ["Settings", "GangSettings", "ImpersonationSettings", "DiversionSettin
 
 @dataclass(frozen=True)
 class GangSettings:
-    #: consecutive swipes at one facility terminal no further apart than this form one burst
-    burst_gap_minutes: float = 5.0
+    #: consecutive swipes at one facility no further apart than this form one burst
+    burst_gap_minutes: float = 15.0
     #: a burst must hold at least this many distinct cards
     burst_min_cards: int = 3
     #: bursts larger than this are busy-hour crowds, not one operator
@@ -62,11 +62,13 @@ class DiversionSettings:
 @dataclass(frozen=True)
 class FakeAdmissionSettings:
     #: admissions at one institution within this many days of each other are co-admissions
-    admit_window_days: int = 1
+    admit_window_days: int = 2
     #: two patients are linked when co-admitted on at least this many separate occasions
     min_episodes: int = 2
     #: a reported group has at least this many patients
     min_patients: int = 3
+    #: also take in patients admitted in the group's waves from the group's own region
+    attach_wave_mates: bool = False
 
 
 @dataclass(frozen=True)

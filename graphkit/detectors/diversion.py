@@ -83,11 +83,13 @@ def detect_diversion(ctx: Context, settings: Settings) -> list[Ring]:
     rs = resettled_packs(ctx)
     if not len(rs):
         return []
+    # a chain is one drug coming back through one reseller: mule -- (reseller, drug)
+    rs = rs.assign(outlet=rs["facility_id"] + "|" + rs["item_name"].fillna(""))
     mules = pd.Index(sorted(rs["first_card"].unique()))
-    resellers = pd.Index(sorted(rs["facility_id"].unique()))
+    resellers = pd.Index(sorted(rs["outlet"].unique()))
     n_m = len(mules)
     a = mules.get_indexer(rs["first_card"])
-    b = resellers.get_indexer(rs["facility_id"]) + n_m
+    b = resellers.get_indexer(rs["outlet"]) + n_m
     labels = components_of_pairs(a, b, n_m + len(resellers))
     rs = rs.assign(component=labels[a])
     excess = key_drug_excess(ctx, settings)
@@ -131,7 +133,12 @@ def _ring(ctx: Context, part: pd.DataFrame, excess: pd.DataFrame, settings: Sett
         ev.append(evidence("doctor_shopping",
                            f"这些药品来自 {n_doctors} 名医师、{n_sources} 家机构", max(n_doctors, n_sources)))
     members = [Member("card", c, "mule card") for c in mule_cards]
-    members += [Member("patient", h, "mule") for h in sorted(set(ctx.holder_of(mule_cards)))]
+    mule_holders = set(ctx.holder_of(mule_cards))
+    members += [Member("patient", h, "mule") for h in sorted(mule_holders)]
+    resale_cards = sorted(set(part["card_id"]) - set(mule_cards))
+    members += [Member("card", c, "re-settled on card") for c in resale_cards]
+    members += [Member("patient", h, "re-settled on their card")
+                for h in sorted(set(ctx.holder_of(resale_cards)) - mule_holders)]
     for d in sorted(key_items["doctor_id"].dropna().unique()):
         members.append(Member("doctor", d, "prescriber"))
     for f in sorted(set(part["first_facility"])):

@@ -33,6 +33,10 @@ from graphkit.settings import Settings
 
 __all__ = ["detect_fake_admissions", "co_admissions"]
 
+#: legitimate scheduled care that brings the same people back together: 化疗/放疗 (C, Z51),
+#: 康复 (Z50), 血透 (N18, Z49), 白内障 surgery campaigns one eye at a time (H25, H26)
+SCHEDULED_CARE = ("Z51", "Z50", "N18", "Z49", "D46", "H25", "H26")
+
 
 def _stays(ctx: Context) -> pd.DataFrame:
     c = ctx.claims
@@ -79,7 +83,7 @@ def detect_fake_admissions(ctx: Context, settings: Settings) -> list[Ring]:
         a = nodes.get_indexer(fp["patient_a"])
         b = nodes.get_indexer(fp["patient_b"])
         labels = components_of_pairs(a, b, len(nodes))
-        if np.bincount(labels).max() > 60:
+        if np.bincount(labels).max() > 15:
             labels = communities(a, b, fp["episodes"].to_numpy(), len(nodes), seed=settings.seed)
         for lab in np.unique(labels):
             group = list(nodes[labels == lab])
@@ -91,11 +95,41 @@ def detect_fake_admissions(ctx: Context, settings: Settings) -> list[Ring]:
     return rings
 
 
+def _attach_wave_mates(ctx: Context, at_fac: pd.DataFrame, core: list[str], w: int) -> list[str]:
+    """Add patients admitted in the core group's waves from the core's own place.
+
+    A recruited member who went along only once has no *repeated* co-admission, yet was admitted
+    with the group, from the same place: such wave mates join the group.
+    """
+    core_set = set(core)
+    cs = at_fac[at_fac["patient"].isin(core_set)].sort_values("admit")
+    if not len(cs):
+        return core
+    wave = np.cumsum(np.r_[True, np.diff(cs["admit"].to_numpy()) > w]) - 1
+    spans = cs.assign(wave=wave).groupby("wave").agg(lo=("admit", "min"), hi=("admit", "max"),
+                                                      n=("patient", "nunique"))
+    spans = spans[spans["n"] >= 2]
+    regions = ctx.patients["region"].reindex(sorted(core_set)).dropna()
+    if not len(regions) or not len(spans):
+        return core
+    home = regions.value_counts().index[0]
+    others = at_fac[~at_fac["patient"].isin(core_set)]
+    others = others[others["patient"].map(ctx.patients["region"]) == home]
+    add = set()
+    for lo, hi in zip(spans["lo"], spans["hi"]):
+        inside = others[(others["admit"] >= lo - w) & (others["admit"] <= hi + w)]
+        add |= set(inside["patient"])
+    return sorted(core_set | add)
+
+
 def _score(ctx: Context, facility: str, patients: list[str], settings: Settings) -> Ring | None:
     s = settings.fake_admission
     w = s.admit_window_days
     st = _stays(ctx)
-    gs = st[(st["facility_id"] == facility) & st["patient"].isin(set(patients))].copy()
+    at_fac = st[st["facility_id"] == facility]
+    if settings.fake_admission.attach_wave_mates:
+        patients = _attach_wave_mates(ctx, at_fac, patients, w)
+    gs = at_fac[at_fac["patient"].isin(set(patients))].copy()
     # waves: admissions of the group within the window of each other
     gs = gs.sort_values("admit")
     wave = np.cumsum(np.r_[True, np.diff(gs["admit"].to_numpy()) > w]) - 1
@@ -121,7 +155,7 @@ def _score(ctx: Context, facility: str, patients: list[str], settings: Settings)
         own = str(fac.get("ownership", "") or "")
         lvl = str(fac.get("level", "") or "")
         private = ("民营" in own) or ("私" in own) or lvl in ("一级", "未定级")
-    treatment = top_dx[:1] == "C" or top_dx in ("Z51", "Z50", "N18", "D46")
+    treatment = top_dx[:1] == "C" or top_dx in SCHEDULED_CARE
     long_stay = float(los.median()) > 30 if len(los) else False
     admissions_per_patient = gs.groupby("patient").size()
 

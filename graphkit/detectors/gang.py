@@ -6,8 +6,8 @@ shows it is *lockstep*: the same set of cards passing through one terminal withi
 and again, while the holders have nothing in common (no shared household, phone or address).
 
 Method
-1. Bursts: consecutive outpatient/pharmacy settlements at one facility terminal (facility +
-   device) no more than ``burst_gap_minutes`` apart, holding ``burst_min_cards`` to
+1. Bursts: consecutive outpatient/pharmacy settlements at one facility no more than
+   ``burst_gap_minutes`` apart (whichever terminal; an organiser may use several), holding ``burst_min_cards`` to
    ``burst_max_cards`` distinct cards. Busy-hour crowds larger than the cap are skipped.
 2. Projection: card x card, weighted by the number of bursts two cards share (scipy sparse
    ``B.T @ B``); keep pairs sharing at least ``min_shared_days`` bursts. Raw co-visits are never
@@ -42,7 +42,7 @@ def bursts(ctx: Context, settings: Settings) -> pd.DataFrame:
     c = c[c["claim_type"] != "inpatient"]
     if not len(c):
         return c.assign(burst=pd.Series([], dtype="int64"))
-    term = c["facility_id"].astype(str) + "|" + c["device_id"].fillna("").astype(str)
+    term = c["facility_id"].astype(str)
     order = np.lexsort((c["t"].to_numpy(), term.to_numpy()))
     c = c.iloc[order]
     term = term.iloc[order].to_numpy()
@@ -166,6 +166,9 @@ def _score_group(ctx: Context, b: pd.DataFrame, cards: list[str], settings: Sett
         members.append(Member(ft, f, "colluding " + ("pharmacy" if ft == "pharmacy" else "facility")))
     if controller_phone is not None:
         members.append(Member("phone", str(controller_phone), "controller"))
+        for owner in ctx.phone_owners(controller_phone):
+            if owner not in set(holders):
+                members.append(Member("patient", owner, "organiser (owns the controller phone)"))
     if top_device is not None and devices.value_counts(normalize=True).iloc[0] >= 0.5:
         members.append(Member("device", str(top_device), "terminal"))
     extra = {"features": {"lock_days": lock_days, "cards": len(cards), "households": n_households,

@@ -236,8 +236,9 @@ def _score(ctx: Context, sig: pd.DataFrame, cards: list[str], settings: Settings
         # one kind of signal has innocent causes: only repetition well beyond them counts
         only = kinds[0]
         n = int(counts.iloc[0])
-        strong = (only == "claims_after_death" and n >= 3) or (
-            only == "phone_presents_unrelated_cards" and len(cards) >= 3 and n >= 4)
+        # a phone presenting others' cards alone is also what a gang's controller or a carer
+        # does: it needs a second kind of signal to be impersonation
+        strong = only == "claims_after_death" and n >= 3
         score = min(score, 0.75 if strong else 0.35)
     claims = ctx.claims[ctx.claims["claim_id"].isin(set(sig["claim_id"]))]
     ev = []
@@ -250,7 +251,11 @@ def _score(ctx: Context, sig: pd.DataFrame, cards: list[str], settings: Settings
     members = [Member("card", c, "card used by another") for c in cards]
     members += [Member("patient", h, "card holder") for h in sorted(set(holders))]
     phones = claims["operator_phone"].dropna()
+    holder_set = set(holders)
     for p in sorted(phones.value_counts()[lambda v: v >= 2].index):
         members.append(Member("phone", str(p), "controller"))
+        for owner in ctx.phone_owners(p):
+            if owner not in holder_set:
+                members.append(Member("patient", owner, "user (owns the presenting phone)"))
     extra = {"features": {k: int(v) for k, v in counts.items()}}
     return make_ring("impersonation", score, members, claims, ev, extra)

@@ -197,6 +197,15 @@ class Context:
                          "doctor_id", "t", "day", "settle_time", "fund_amount"]]
         return it.merge(c, on="claim_id", how="inner", sort=False)
 
+    @cached_property
+    def _phone_owner_index(self) -> pd.Series:
+        p = self.dataset.patients[["patient_id", "phone"]].dropna()
+        return p.groupby("phone")["patient_id"].agg(lambda x: sorted(x))
+
+    def phone_owners(self, phone: str) -> list[str]:
+        """Patients whose registered phone is ``phone``."""
+        return list(self._phone_owner_index.get(phone, []))
+
     def holder_of(self, cards) -> pd.Series:
         m = self.dataset.cards.set_index("card_id")["patient_id"]
         s = pd.Series(list(cards), dtype="str")
