@@ -206,8 +206,11 @@ def _trace_codes(rng, items: dict, cl: Claims, forced_start: np.ndarray) -> np.n
     serial = (1_000_003 * rng.permutation(len(rows)).astype(np.int64) + 982_451_653) % m
     product = np.array([(i * 7727 + 123457) % 10**6 for i in range(len(cat.DRUGS))], dtype=np.int64)
     code = np.full(len(is_drug), None, dtype=object)
-    prod = product[items["code"][rows]]
-    code[rows] = [f"8{p:06d}{s:013d}" for p, s in zip(prod.tolist(), serial.tolist())]
+    prod = pa.array(product[items["code"][rows]]).cast(pa.string())
+    ser = pa.array(serial).cast(pa.string())
+    joined = pc.binary_join_element_wise("8", pc.utf8_lpad(prod, width=6, padding="0"),
+                                         pc.utf8_lpad(ser, width=13, padding="0"), "")
+    code[rows] = joined.to_numpy(zero_copy_only=False)
     for tgt_c, tgt_k, src_c, src_k in cl.reuse:
         t = forced_start[tgt_c] + tgt_k
         s = forced_start[src_c] + src_k

@@ -145,9 +145,11 @@ def _id_numbers(rng, region_codes: np.ndarray, birth_dates: np.ndarray, sex: np.
             s = (int(base17[14:]) + 2) % 1000
             base17 = base17[:14] + f"{s:03d}"
         seen.add(base17)
-        total = sum(int(c) * w for c, w in zip(base17, weights))
-        out[i] = base17 + checks[total % 11]
-    return out
+        out[i] = base17
+    digits = np.frombuffer("".join(out.tolist()).encode("ascii"), dtype=np.uint8).reshape(-1, 17) - 48
+    total = digits.astype(np.int64) @ np.array(weights, dtype=np.int64)
+    check = np.array(list(checks), dtype=object)[total % 11]
+    return np.array([b + c for b, c in zip(out.tolist(), check.tolist())], dtype=object)
 
 
 def build_world(rng: np.random.Generator, n_claims: int) -> World:
