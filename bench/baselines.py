@@ -31,7 +31,7 @@ that ``bench/quality.py`` can report them side by side with ``graphkit rings`` o
 
 Command line::
 
-    python bench/baselines.py DATA_DIR --method neo4j|fraudar -o OUT_DIR
+    python bench/baselines.py DATA_DIR --method neo4j|neo4j-nodevice|fraudar -o OUT_DIR
 
 writes ``OUT_DIR/rings.json`` and ``OUT_DIR/rings.csv``.
 
@@ -135,8 +135,10 @@ def _ring_from_patients(pids: list[str], typology: str, score: float, claims: pd
 # (a) the Neo4j fraud-detection recipe
 
 
-def _wcc_shared_identifiers(ds, pidx: pd.Index) -> np.ndarray:
-    """Component label per patient from shared phone / address / operator_phone / device_id."""
+def _wcc_shared_identifiers(ds, pidx: pd.Index,
+                            claim_identifiers: tuple[str, ...] = ("operator_phone", "device_id")
+                            ) -> np.ndarray:
+    """Component label per patient from shared phone / address / ``claim_identifiers``."""
     rows, cols = [], []
     n_ids = 0
     links = []
@@ -145,7 +147,7 @@ def _wcc_shared_identifiers(ds, pidx: pd.Index) -> np.ndarray:
         if col in pats:
             links.append((pats["patient_id"], pats[col]))
     cl = ds.claims
-    for col in ("operator_phone", "device_id"):
+    for col in claim_identifiers:
         if col in cl:
             links.append((cl["patient_id"], cl[col]))
     for pid, ident in links:
@@ -180,13 +182,19 @@ def _louvain_igraph(W: sp.csr_matrix, seed: int) -> np.ndarray:
 
 
 def neo4j_recipe(ds, *, top_fraction: float = 0.01, min_rings: int = 10, min_size: int = 3,
-                 max_patients_per_day: int = 50, seed: int = 7) -> RingsDocument:
-    """The Neo4j recipe (WCC on shared identifiers + Louvain on co-visits, top percentile)."""
+                 max_patients_per_day: int = 50, seed: int = 7,
+                 link_devices: bool = True) -> RingsDocument:
+    """The Neo4j recipe (WCC on shared identifiers + Louvain on co-visits, top percentile).
+
+    ``link_devices=False`` leaves ``device_id`` out of the WCC links: a facility's terminal is
+    shared by all its customers, so with it WCC is one giant component on synth data.
+    """
     t0 = time.perf_counter()
     claims = ds.claims
     pidx = pd.Index(pd.unique(pd.concat([ds.patients["patient_id"], claims["patient_id"]])
                               .dropna().astype("string"))).sort_values()
-    wcc = _wcc_shared_identifiers(ds, pidx)
+    wcc = _wcc_shared_identifiers(
+        ds, pidx, ("operator_phone", "device_id") if link_devices else ("operator_phone",))
     W = covisit_projection(claims, pidx, max_patients_per_day=max_patients_per_day)
     louv = _louvain_igraph(W, seed)
     t_comm = time.perf_counter() - t0
@@ -241,6 +249,7 @@ def neo4j_recipe(ds, *, top_fraction: float = 0.01, min_rings: int = 10, min_siz
     rings = rank_rings(rings)
     params = {"method": "neo4j_recipe", "top_fraction": top_fraction, "min_rings": min_rings,
               "min_size": min_size, "max_patients_per_day": max_patients_per_day, "seed": seed,
+              "link_devices": link_devices,
               "statistic": "fund_amount per member", "candidates": len(cands),
               "covisit_edges": int(W.nnz), "community_seconds": round(t_comm, 2)}
     return RingsDocument(rings=rings, data_dir=str(ds.data_dir), fingerprint=ds.fingerprint,
@@ -339,7 +348,12 @@ def fraudar(ds, *, k: int = 20, min_patients: int = 3, seed: int = 7) -> RingsDo
                          fingerprint=ds.fingerprint, params=params)
 
 
-METHODS = {"neo4j": neo4j_recipe, "fraudar": fraudar}
+def neo4j_recipe_no_device(ds, **kw) -> RingsDocument:
+    """The Neo4j recipe without ``device_id`` links in WCC (see :func:`neo4j_recipe`)."""
+    return neo4j_recipe(ds, link_devices=False, **kw)
+
+
+METHODS = {"neo4j": neo4j_recipe, "neo4j-nodevice": neo4j_recipe_no_device, "fraudar": fraudar}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,7 +31,7 @@ BENCH = Path(__file__).resolve().parent
 DATA = BENCH / "data"
 OUT = BENCH / "out"
 TYPOLOGIES = ("gang", "impersonation", "diversion", "fake_admission")
-METHODS = ("graphkit", "neo4j_recipe", "fraudar")
+METHODS = ("graphkit", "neo4j_recipe", "neo4j_no_device", "fraudar")
 
 
 def data_dir(claims: int, camouflage: float, seed: int) -> Path:
@@ -75,7 +75,9 @@ def run_baselines(d: Path, out: Path, seed: int) -> dict[str, tuple[Path, float]
 
     ds = gk.load(d)
     res = {}
-    for name, fn in (("neo4j_recipe", baselines.neo4j_recipe), ("fraudar", baselines.fraudar)):
+    for name, fn in (("neo4j_recipe", baselines.neo4j_recipe),
+                     ("neo4j_no_device", baselines.neo4j_recipe_no_device),
+                     ("fraudar", baselines.fraudar)):
         t0 = time.perf_counter()
         doc = fn(ds, seed=seed)
         pj, _ = write_rings(doc, out / name)
