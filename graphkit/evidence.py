@@ -183,10 +183,20 @@ class Masker:
         self._phones: set[str] = set()
         self._words: dict[str, str] = {}
         self._words_re = None
+        self._odd_phones: list[str] = []
         if enabled and dataset is not None:
             self._ids.update(v for v in _column_values(dataset, "patients", "id_number") if v)
             for t, c in (("patients", "phone"), ("claims", "operator_phone")):
                 self._phones.update(v for v in _column_values(dataset, t, c) if v)
+        # phones written with separators or spaces cannot be found by token; match them whole
+        self._odd_phones = sorted((p for p in self._phones if not p.isalnum()), key=len,
+                                  reverse=True)
+
+    def scoped(self) -> "Masker":
+        """A masker sharing the known ids and phones but with its own names and addresses."""
+        m = Masker(enabled=self.enabled)
+        m._ids, m._phones, m._odd_phones = self._ids, self._phones, self._odd_phones
+        return m
 
     # column-level
     def name(self, v) -> str:
@@ -248,8 +258,8 @@ class Masker:
         s = _TOKEN_RE.sub(tok, s)
         s = _ID_RE.sub(lambda m: mask_id_number(m.group(0)), s)
         s = _MOBILE_RE.sub(lambda m: mask_phone(m.group(0)), s)
-        for p in self._phones:  # phones written with separators are rare; exact only
-            if not p.isalnum() and p in s:
+        for p in self._odd_phones:
+            if p in s:
                 s = s.replace(p, mask_phone(p))
         if self._words:
             if self._words_re is None:
@@ -524,21 +534,35 @@ def _csv_text(df: pd.DataFrame) -> str:
 
 
 def _members_frame(ring, view, masker: Masker) -> pd.DataFrame:
-    rows = []
-    for node, a in sorted(view.graph_nodes_by_kind(), key=lambda x: (not x[1]["member"],
-                                                                      x[1]["type"], x[1]["id"])):
-        rows.append({
-            "ring_id": ring.ring_id,
-            "member": "是" if a["member"] else "否",
-            "member_type": a["type"],
-            "类型": a["type_zh"],
-            "member_id": masker.ident(a["type"], a["id"]),
-            "role": masker.text(a.get("role", "")),
-            "名称": a["display"],
-            "claims": a.get("n_claims", 0),
-            "fund_amount": round(float(a.get("fund", 0.0)), 2),
-            "detail": " | ".join(a.get("facts_display", [])),
-        })
+    """Every ring member (also those cut from the view) and every node tied to them in view."""
+    from graphkit.render import TYPE_ZH
+
+    rows, seen = [], set()
+    for _, a in sorted(view.graph_nodes_by_kind(),
+                       key=lambda x: (not x[1]["member"], x[1]["type"], x[1]["id"])):
+        codes = a.get("codes", [a["id"]])
+        member_codes = set(a.get("members", codes if a["member"] else []))
+        for code in codes:
+            seen.add((a["type"], code))
+            rows.append({
+                "ring_id": ring.ring_id,
+                "member": "是" if code in member_codes else "否",
+                "member_type": a["type"],
+                "类型": a["type_zh"],
+                "member_id": masker.ident(a["type"], code),
+                "role": masker.text(a.get("role", "")),
+                "名称": a["display"] if len(codes) == 1 else "",
+                "claims": a.get("n_claims", 0) if len(codes) == 1 else "",
+                "fund_amount": round(float(a.get("fund", 0.0)), 2) if len(codes) == 1 else "",
+                "detail": " | ".join(a.get("facts_display", [])) if len(codes) == 1 else "",
+            })
+    for mem in ring.members:
+        if (mem.type, mem.id) not in seen:
+            rows.append({"ring_id": ring.ring_id, "member": "是", "member_type": mem.type,
+                         "类型": TYPE_ZH.get(mem.type, mem.type),
+                         "member_id": masker.ident(mem.type, mem.id),
+                         "role": masker.text(mem.role), "名称": "", "claims": "",
+                         "fund_amount": "", "detail": "图中未显示"})
     return pd.DataFrame(rows, columns=["ring_id", "member", "member_type", "类型", "member_id",
                                        "role", "名称", "claims", "fund_amount", "detail"])
 

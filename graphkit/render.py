@@ -375,6 +375,7 @@ class RingView:
             else:
                 G.add_edge(a, b, **e)
         self._node_stats(G)
+        _collapse_trace_codes(G)
         return G
 
     def _node_stats(self, G: nx.Graph) -> None:
@@ -562,6 +563,44 @@ class RingView:
         iterations = 150 if n <= 300 else 100 if n <= 800 else 60
         return {"nodes": nodes, "edges": edges, "groups": groups,
                 "options": {"iterations": iterations}}
+
+
+def _collapse_trace_codes(G: nx.Graph, min_codes: int = 30) -> None:
+    """Merge trace codes tied to exactly the same nodes into one node listing them all.
+
+    Diversion rings hold hundreds of re-settled packs bought and re-sold by the same few people;
+    drawn one by one they hide the chain. Only done when the view has over ``min_codes`` codes.
+    """
+    tc = sorted(n for n in G if G.nodes[n]["type"] == "trace_code")
+    if len(tc) <= min_codes:
+        return
+    groups: dict[frozenset, list[str]] = defaultdict(list)
+    for n in tc:
+        groups[frozenset(G.neighbors(n))].append(n)
+    for nbrs, ns in groups.items():
+        if len(ns) < 2:
+            continue
+        attrs = [G.nodes[n] for n in ns]
+        codes = [a["id"] for a in attrs]
+        key = f"trace_code:{codes[0]}+{len(codes) - 1}"
+        roles = sorted({a.get("role", "") for a in attrs if a.get("role")})
+        shown = "、".join(codes[:8]) + (f" 等 {len(codes)} 个" if len(codes) > 8 else "")
+        G.add_node(key, type="trace_code", id=codes[0], member=any(a["member"] for a in attrs),
+                   role="、".join(roles), name=f"追溯码 ×{len(codes)}",
+                   facts=[("追溯码", shown, "")], codes=codes,
+                   members=[c for c, a in zip(codes, attrs) if a["member"]],
+                   n_claims=sum(a.get("n_claims", 0) for a in attrs))
+        for m in sorted(nbrs):
+            es = [G.edges[n, m] for n in ns]
+            kind = es[0]["kind"]
+            count = sum(e["count"] for e in es)
+            verb = EDGE_STYLE[kind][0]
+            if kind == "trace" and any("重复" in e["label"] for e in es):
+                verb = "追溯码重复结算"
+            claims = sorted({c for e in es for c in e["claims"]})[:12]
+            G.add_edge(key, m, kind=kind, count=count, fund=sum(e["fund"] for e in es),
+                       claims=claims, label=f"{verb} ×{count}")
+        G.remove_nodes_from(ns)
 
 
 def _initial_layout(G: nx.Graph, ids: dict) -> list[tuple[float, float]]:
@@ -778,11 +817,12 @@ def _members_html(view: RingView) -> str:
     nodes = sorted(view.graph_nodes_by_kind(),
                    key=lambda x: (not x[1]["member"], TYPE_ORDER.index(x[1]["type"])
                                   if x[1]["type"] in TYPE_ORDER else 99, x[1]["id"]))
-    shown = {(a["type"], a["id"]) for _, a in nodes}
+    shown = {(a["type"], c) for _, a in nodes for c in a.get("codes", [a["id"]])}
     m = view.masker
     for _, a in nodes:
+        ident = "、".join(m.ident(a["type"], c) for c in a.get("codes", [a["id"]]))
         rows.append(
-            f'<tr><td>{_esc(a["type_zh"])}</td><td class="mono">{_esc(m.ident(a["type"], a["id"]))}'
+            f'<tr><td>{_esc(a["type_zh"])}</td><td class="mono">{_esc(ident)}'
             f'</td><td>{_esc(a["display"])}</td><td>{"是" if a["member"] else "关联"}</td>'
             f'<td>{_esc(m.text(a.get("role", "")))}</td>'
             f'<td class="num">{a.get("n_claims", 0)}</td>'
@@ -926,11 +966,11 @@ def render_all(doc, dataset, out_dir, *, mask: bool = True, max_nodes: int = 200
     written = []
     rows = []
     for ring in doc.rings:
-        view = RingView(ring, dataset, masker, max_nodes=max_nodes, index=ix)
+        view = RingView(ring, dataset, masker.scoped(), max_nodes=max_nodes, index=ix)
         p = out / "rings" / f"{_safe_name(ring.ring_id)}.html"
         p.write_text(page_from_view(view, index_href="../index.html"), encoding="utf-8")
         written.append(p)
-        rows.append(_index_row(ring, masker))
+        rows.append(_index_row(ring, view.masker))
     idx = out / "index.html"
     idx.write_text(_index_html(doc, rows, mask), encoding="utf-8")
     return [idx] + written

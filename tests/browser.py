@@ -199,3 +199,29 @@ def start_chromium(width: int = 1280, height: int = 900):
     driver = webdriver.Chrome(service=Service(driver_path), options=opts)
     driver.set_page_load_timeout(60)
     return driver, profile
+
+
+def write_many_codes(data_dir: Path, n_codes: int = 40) -> tuple[Path, RingsDocument]:
+    """A diversion ring: ``n_codes`` packs bought by P1 at H1, all settled again by P2 at PH1,
+    plus one pack P1 resold through P3."""
+    d = Path(data_dir)
+    d.mkdir(parents=True, exist_ok=True)
+    _write(d / "patients.csv", ["patient_id", "name"], [["P1", "甲"], ["P2", "乙"], ["P3", "丙"]])
+    _write(d / "institutions.csv", ["institution_id", "name"], [["H1", "医院"]])
+    _write(d / "pharmacies.csv", ["pharmacy_id", "name"], [["PH1", "药店"]])
+    _write(d / "claims.csv", ["claim_id", "patient_id", "facility_id", "claim_type", "settle_time",
+                              "fund_amount"],
+           [["S1", "P1", "H1", "outpatient", "2024-01-01 09:00:00", "1000"],
+            ["S2", "P2", "PH1", "pharmacy", "2024-01-05 09:00:00", "900"],
+            ["S3", "P3", "PH1", "pharmacy", "2024-01-06 09:00:00", "30"]])
+    codes = [f"8{k:019d}" for k in range(n_codes + 1)]
+    items = [[f"I{k}a", "S1", "D1", "药", "1", "25", "25", c] for k, c in enumerate(codes)]
+    items += [[f"I{k}b", "S2", "D1", "药", "1", "25", "25", c] for k, c in enumerate(codes[:-1])]
+    items.append(["Ilast", "S3", "D1", "药", "1", "25", "25", codes[-1]])
+    _write(d / "claim_items.csv", ["item_id", "claim_id", "item_code", "item_name", "quantity",
+                                   "unit_price", "amount", "trace_code"], items)
+    ring = Ring("diversion", 0.8, (Member("patient", "P1"), Member("patient", "P2"),
+                                   Member("patient", "P3"),
+                                   *[Member("trace_code", c) for c in codes]),
+                claims=("S1", "S2", "S3"), fund_amount=1930.0, ring_id="R0001")
+    return d, RingsDocument(rings=(ring,), data_dir=str(d), fingerprint="2" * 64)

@@ -17,7 +17,7 @@ from graphkit.cli import main
 from graphkit.evidence import (Masker, PackageError, mask_address, mask_id_number, mask_name,
                                mask_phone, verify, write_package)
 from graphkit.rings import Member, Ring, RingsDocument, write_rings
-from tests.browser import ID_CARD, ID_NUMBERS, PHONES, write_sample
+from tests.browser import ID_CARD, ID_NUMBERS, PHONES, write_many_codes, write_sample
 
 PACKAGE_FILES = ["claim_items.csv", "claims.csv", "graph.html", "manifest.json", "members.csv",
                  "reproduce.cypher", "settings.json", "报告.html"]
@@ -183,6 +183,14 @@ def test_unmasked_package_is_explicit(sample, tmp_path):
     assert json.loads((pkg / "manifest.json").read_text(encoding="utf-8"))["masked"] is False
     assert ID_CARD in (pkg / "claims.csv").read_text(encoding="utf-8-sig")
     assert "未脱敏" in (pkg / "报告.html").read_text(encoding="utf-8")
+
+
+def test_members_csv_lists_every_collapsed_trace_code(tmp_path):
+    data, doc = write_many_codes(tmp_path / "codes", n_codes=40)
+    pkg = write_package(doc, "R0001", tmp_path / "R0001", graphkit.load(data))
+    rows = list(csv.DictReader(io.StringIO((pkg / "members.csv").read_text(encoding="utf-8-sig"))))
+    codes = {r["member_id"] for r in rows if r["member_type"] == "trace_code"}
+    assert codes == {m.id for m in doc.rings[0].members if m.type == "trace_code"}
 
 
 def test_report_explains_case_in_chinese(package, sample):

@@ -13,7 +13,7 @@ from graphkit.cli import main
 from graphkit.render import render_all, ring_graph, ring_page_html
 from graphkit.rings import write_rings
 from tests.browser import (HOSTILE_IMG, HOSTILE_PHARMACY, HOSTILE_SCRIPT, ID_CARD, ID_NUMBERS,
-                           PHONES, write_big, write_sample)
+                           PHONES, write_big, write_many_codes, write_sample)
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +58,16 @@ def test_diversion_graph_shows_trace_codes_settled_again(sample):
     labels = _edge_labels(G, code)
     assert labels["H01"] == "追溯码重复结算" and labels["PH02"] == "追溯码重复结算"
     assert labels["C007"] == "购药 ×1" and labels["C008"] == "购药 ×1"
+
+
+def test_many_trace_codes_with_the_same_ties_are_drawn_as_one_node(tmp_path):
+    data, doc = write_many_codes(tmp_path / "codes", n_codes=40)
+    G = ring_graph(doc.rings[0], graphkit.load(data))
+    codes = [n for n in G if G.nodes[n]["type"] == "trace_code"]
+    assert len(codes) == 2
+    group = next(n for n in codes if len(G.nodes[n].get("codes", [])) == 40)
+    assert G.edges[group, "institution:H1"]["label"] == "追溯码重复结算 ×40"
+    assert G.edges[group, "pharmacy:PH1"]["label"] == "追溯码重复结算 ×40"
 
 
 def test_large_view_is_cut_to_core_with_note(tmp_path):
