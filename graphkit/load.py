@@ -19,7 +19,6 @@ import gzip
 import hashlib
 import io
 import json
-import re
 import sys
 import zlib
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from graphkit.contract import (
     CARD_TYPE_ALIASES,
@@ -236,7 +236,8 @@ def _parse_csv(path: Path) -> _Parsed:
         raise LoadError(f"{path}: cannot parse the header row ({exc})", file=str(path)) from None
     if not any(h.strip() for h in header):
         raise LoadError(f"{path}: first line is not a header row", file=str(path))
-    parsed = _parse_fast(data, header) if '"' not in header_text else None
+    # a header with balanced quotes is one record on one line: quoted exports take the fast path
+    parsed = _parse_fast(data, header) if header_text.count('"') % 2 == 0 else None
     if parsed is None:
         parsed = _parse_python(data.decode("utf-8"), header)
     parsed.encoding = enc
@@ -319,7 +320,6 @@ def _parse_python(text: str, header: list[str]) -> _Parsed:
 
 
 def _parse_parquet(path: Path) -> _Parsed:
-    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     try:
@@ -394,13 +394,20 @@ def _fits(value: str, fmt: str) -> bool:
         return False
 
 
-_AMOUNT_JUNK = re.compile(r"[,\s¥￥元]")
+_AMOUNT_JUNK = r"[,\s¥￥元]"  # a plain pattern keeps pandas on pyarrow's regex kernel
 
 
 def _parse_decimal(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     present = s.notna() & (s != "")
-    cleaned = s.str.replace(_AMOUNT_JUNK, "", regex=True)
-    vals = pd.to_numeric(cleaned.where(present), errors="coerce").astype("float64")
+    try:  # fast path: clean numbers, one pyarrow cast
+        arr = pa.array(s.where(present))
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        vals = pd.Series(pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False),
+                         index=s.index, dtype="float64")
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        cleaned = s.str.replace(_AMOUNT_JUNK, "", regex=True)
+        vals = pd.to_numeric(cleaned.where(present), errors="coerce").astype("float64")
     bad = present & ~np.isfinite(vals.fillna(np.nan))  # NaN, inf and 1e999 are not amounts
     return vals, bad
 
@@ -523,8 +530,18 @@ def _reject_frame(table: str, file: str, parsed: _Parsed, mask: np.ndarray,
     return pd.DataFrame(rows, columns=REJECT_COLUMNS)
 
 
+def _arrow_strings(values) -> pa.Array:
+    arr = pa.array(pd.Series(values, dtype="str") if not isinstance(values, pd.Series)
+                   else values.astype("str"))
+    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    return arr.cast(pa.large_string())
+
+
 def _in(values: pd.Series, keys) -> np.ndarray:
-    return values.isin(keys).to_numpy()
+    """``values.isin(keys)`` through pyarrow (pandas' str isin builds a Python list of keys)."""
+    keys_arr = _arrow_strings(list(keys) if isinstance(keys, (set, frozenset)) else keys)
+    hit = pc.is_in(_arrow_strings(values), value_set=keys_arr.drop_null())
+    return np.asarray(hit.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _validate_table(name: str, df: pd.DataFrame, reasons: _Reasons, acc: dict[str, pd.DataFrame],
@@ -557,7 +574,7 @@ def _validate_table(name: str, df: pd.DataFrame, reasons: _Reasons, acc: dict[st
         reasons.fail((dis < adm).fillna(False).to_numpy(), "discharge before admission")
     elif name == "claim_items":
         known = _in(df["claim_id"], acc["claims"]["claim_id"])
-        was_rejected = _in(df["claim_id"], list(rejected_keys.get("claims", ())))
+        was_rejected = _in(df["claim_id"], rejected_keys.get("claims", set()))
         reasons.fail(~known & was_rejected, "claim rejected")
         reasons.fail(~known, "unknown claim_id")
     if name == "pharmacists":
