@@ -590,12 +590,16 @@ def _report_html(doc, ring, view, masker: Masker, manifest_info: dict) -> str:
     data_dir = doc.data_dir or "DATA_DIR"
     params_json = json.dumps(doc.params, ensure_ascii=False, indent=1, sort_keys=True)
     mask_flag = "" if masker.enabled else " --unmasked"
-    settings_opt = " --settings settings.json" if doc.params else ""
+    settings_opt = " --settings settings.json" if _settings_of(doc.params) else ""
     commands = "\n".join([
         f"graphkit rings {data_dir} -o OUT_DIR{settings_opt}",
         f"graphkit package {rings_file} {ring.ring_id} -o {ring.ring_id} --data {data_dir}{mask_flag}",
         f"graphkit verify {ring.ring_id}",
     ])
+    fp_warn = ""
+    if not manifest_info.get("input", {}).get("fingerprint_matches", True):
+        fp_warn = ("<p class=note>注意：用于生成本材料的数据指纹与线索文件记录的指纹不一致，"
+                   "数据可能在检测之后被改动；请用原始数据复核。</p>")
     mask_note = ("个人信息已脱敏（身份证号、姓名、电话、住址）。" if masker.enabled
                  else "注意：本材料未脱敏（--unmasked），含完整个人信息，请按规定保管。")
     period = f"{ring.first_seen or '—'} 至 {ring.last_seen or '—'}"
@@ -619,7 +623,7 @@ dl{{display:grid;grid-template-columns:9em 1fr;gap:.2em 1em}} dt{{font-weight:bo
 h2{{page-break-after:avoid}} tr{{page-break-inside:avoid}}}}
 </style></head><body>
 <h1>医保基金欺诈线索报告：{_esc(ring.ring_id)}</h1>
-<p class=note>{_esc(mask_note)}</p>
+<p class=note>{_esc(mask_note)}</p>{fp_warn}
 <h2>一、案件概要</h2>
 <dl>
 <dt>线索编号</dt><dd>{_esc(ring.ring_id)}</dd>
@@ -652,21 +656,46 @@ graphkit 版本：{_esc(manifest_info.get('graphkit_version', ''))}；生成时�
 """
 
 
+def _settings_of(params: dict) -> dict:
+    """The part of rings.json ``params`` that ``graphkit rings --settings`` accepts."""
+    if not params:
+        return {}
+    try:
+        from dataclasses import fields
+
+        from graphkit.settings import Settings
+    except ImportError:  # pragma: no cover - settings is part of graphkit
+        return dict(params)
+    known = {f.name for f in fields(Settings)}
+    return {k: v for k, v in params.items() if k in known}
+
+
 def _resolve_dataset(doc, dataset, rings_path=None):
+    """The data set a package is built from: given, or the rings file's ``input.data_dir``.
+
+    A relative data_dir is tried from the current directory, then next to the rings file; then
+    in the rings file's ancestor directories, accepted there only when its fingerprint matches.
+    """
     if dataset is not None:
         return dataset
     from graphkit.load import load
 
     if not doc.data_dir:
         raise PackageError("the rings file names no input data directory; pass --data DATA_DIR")
-    candidates = [Path(doc.data_dir)]
-    if rings_path is not None and not Path(doc.data_dir).is_absolute():
-        candidates.append(Path(rings_path).parent / doc.data_dir)
-    for c in candidates:
-        if c.is_dir():
-            return load(c)
-    raise PackageError(f"data directory {doc.data_dir!r} from the rings file does not exist; "
-                       "pass --data DATA_DIR")
+    given = Path(doc.data_dir)
+    if given.is_dir():
+        return load(given)
+    if rings_path is not None and not given.is_absolute():
+        here = Path(rings_path).resolve().parent
+        if (here / given).is_dir():
+            return load(here / given)
+        for up in here.parents:
+            if (up / given).is_dir():
+                ds = load(up / given)
+                if doc.fingerprint and getattr(ds, "fingerprint", None) == doc.fingerprint:
+                    return ds
+    raise PackageError(f"data directory {doc.data_dir!r} from the rings file was not found "
+                       "(from here or next to the rings file); pass --data DATA_DIR")
 
 
 def write_package(doc, ring_id: str, out_dir: str | Path, dataset=None, *, unmasked: bool = False,
@@ -708,7 +737,10 @@ def write_package(doc, ring_id: str, out_dir: str | Path, dataset=None, *, unmas
         "graphkit_version": __version__,
         "rings_file": str(rings_path) if rings_path else "",
         "input": {"data_dir": doc.data_dir, "fingerprint": doc.fingerprint,
-                  "loaded_fingerprint": _text(getattr(ds, "fingerprint", ""))},
+                  "loaded_data_dir": _text(getattr(ds, "data_dir", "")),
+                  "loaded_fingerprint": _text(getattr(ds, "fingerprint", "")),
+                  "fingerprint_matches": bool(doc.fingerprint) and
+                  _text(getattr(ds, "fingerprint", "")) == doc.fingerprint},
         "params": doc.params,
         "settings": {"unmasked": bool(unmasked), "zip": bool(zip_), "max_nodes": max_nodes},
     }
@@ -723,9 +755,10 @@ def write_package(doc, ring_id: str, out_dir: str | Path, dataset=None, *, unmas
                                          encoding="utf-8")
     (out / "reproduce.cypher").write_text(reproduce_cypher(ring, claims, masker),
                                           encoding="utf-8")
-    if doc.params:
+    settings = _settings_of(doc.params)
+    if settings:
         (out / "settings.json").write_text(
-            json.dumps(doc.params, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
+            json.dumps(settings, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
             encoding="utf-8")
     elif (out / "settings.json").exists():
         (out / "settings.json").unlink()
