@@ -1,16 +1,31 @@
 // Load a batch of claim items (费用明细) with their trace codes (药品追溯码).
 // Kind: load
 //
+// Each row is ONE string of fields separated by $sep (U+001F); an empty field is a missing
+// value. FalkorDB's Bolt layer turns parameters into query text, and a list of 10,000 such
+// strings parses about 15 times faster than a list of lists (0.05 s against 0.8 s for claims).
+// An item already in the graph is skipped (loading twice creates nothing new).
+//
 // Parameters:
-//   $rows list[map]  one map per item: {item_id, claim_id, trace_code, props: {item_code,
-//                    item_name, quantity, unit_price, amount}}; trace_code null when absent
-// Returns: nothing (MERGE on item_id and trace_code; items of a claim not loaded are skipped)
+//   $rows list[list] one list per item: [fields, quantity, unit_price, amount] with fields
+//                    0 item_id, 1 claim_id, 2 trace_code, 3 item_code, 4 item_name (numbers
+//                    travel as numbers: FalkorDB's toFloat() rounds to single precision)
+//   $sep str         the field separator
+// Returns: nothing (items of a claim not loaded are skipped)
 
-UNWIND $rows AS r
-MATCH (c:Claim {claim_id: r.claim_id})
-MERGE (i:Item {item_id: r.item_id})
-SET i += r.props
-MERGE (c)-[:HAS_ITEM]->(i)
-FOREACH (_ IN CASE WHEN r.trace_code IS NULL THEN [] ELSE [1] END |
-  MERGE (t:TraceCode {trace_code: r.trace_code})
-  MERGE (i)-[:TRACE]->(t))
+UNWIND $rows AS row
+WITH split(row[0], $sep) AS r, row
+OPTIONAL MATCH (x:Item {item_id: r[0]})
+WITH r, row, x
+WHERE x IS NULL
+MATCH (c:Claim {claim_id: r[1]})
+CREATE (i:Item {item_id: r[0]})
+SET i.item_code = CASE r[3] WHEN '' THEN null ELSE r[3] END,
+    i.item_name = CASE r[4] WHEN '' THEN null ELSE r[4] END,
+    i.quantity = row[1],
+    i.unit_price = row[2],
+    i.amount = row[3]
+CREATE (c)-[:HAS_ITEM]->(i)
+FOREACH (_ IN CASE WHEN r[2] = '' THEN [] ELSE [1] END |
+  MERGE (t:TraceCode {trace_code: r[2]})
+  CREATE (i)-[:TRACE]->(t))

@@ -2,42 +2,66 @@
 // pharmacist, device and operator phone.
 // Kind: load
 //
+// Each row is ONE string of fields separated by $sep (U+001F); an empty field is a missing
+// value. FalkorDB's Bolt layer turns parameters into query text, and a list of 10,000 such
+// strings parses about 15 times faster than a list of lists (0.05 s against 0.8 s for claims).
+// A claim already in the graph is skipped whole: its relationships were created by the same
+// query, so loading a batch twice creates nothing new.
+//
 // Parameters:
-//   $rows list[map]  one map per claim: {claim_id, patient_id, card_id, institution_id,
-//                    pharmacy_id, facility_id, doctor_id, pharmacist_id, device_id,
-//                    operator_phone, props: {claim_type, facility_type, settle_time, settle_date,
-//                    settle_day, settle_ts, admit_date, admit_day, discharge_date, discharge_day,
-//                    diagnosis_code, total_amount, fund_amount}}.
-//                    Exactly one of institution_id / pharmacy_id / facility_id is set (by the
-//                    claim's facility_type); the optional keys are null when absent.
-// Returns: nothing (MERGE on keys; a referenced doctor, pharmacist, device or phone that is not
+//   $rows list[list] one string per claim, fields: 0 claim_id, 1 patient_id, 2 card_id,
+//                    3 institution_id, 4 pharmacy_id, 5 facility_id (in neither table),
+//                    6 doctor_id, 7 pharmacist_id, 8 device_id, 9 operator_phone, 10 claim_type,
+//                    11 facility_type, 12 settle_time, 13 settle_date, 14 settle_day,
+//                    15 settle_ts, 16 admit_date, 17 admit_day, 18 discharge_date,
+//                    19 discharge_day, 20 diagnosis_code; as a list [fields, total_amount,
+//                    fund_amount] (amounts travel as numbers: FalkorDB's toFloat() rounds to
+//                    single precision). Exactly one of fields 3/4/5 is set (by facility_type).
+//   $sep str         the field separator
+// Returns: nothing (a referenced patient, card, doctor, pharmacist, device or phone that is not
 //          loaded yet is created with its key only)
 
-UNWIND $rows AS r
-MERGE (c:Claim {claim_id: r.claim_id})
-SET c += r.props
-MERGE (p:Patient {patient_id: r.patient_id})
-MERGE (c)-[:FOR]->(p)
-MERGE (k:Card {card_id: r.card_id})
-MERGE (k)-[:PRESENTED]->(c)
-FOREACH (_ IN CASE WHEN r.institution_id IS NULL THEN [] ELSE [1] END |
-  MERGE (i:Institution {institution_id: r.institution_id})
-  MERGE (c)-[:AT]->(i))
-FOREACH (_ IN CASE WHEN r.pharmacy_id IS NULL THEN [] ELSE [1] END |
-  MERGE (f:Pharmacy {pharmacy_id: r.pharmacy_id})
-  MERGE (c)-[:AT]->(f))
-FOREACH (_ IN CASE WHEN r.facility_id IS NULL THEN [] ELSE [1] END |
-  MERGE (u:Facility {facility_id: r.facility_id})
-  MERGE (c)-[:AT]->(u))
-FOREACH (_ IN CASE WHEN r.doctor_id IS NULL THEN [] ELSE [1] END |
-  MERGE (d:Doctor {doctor_id: r.doctor_id})
-  MERGE (c)-[:PRESCRIBED_BY]->(d))
-FOREACH (_ IN CASE WHEN r.pharmacist_id IS NULL THEN [] ELSE [1] END |
-  MERGE (s:Pharmacist {pharmacist_id: r.pharmacist_id})
-  MERGE (c)-[:DISPENSED_BY]->(s))
-FOREACH (_ IN CASE WHEN r.device_id IS NULL THEN [] ELSE [1] END |
-  MERGE (v:Device {device_id: r.device_id})
-  MERGE (c)-[:VIA_DEVICE]->(v))
-FOREACH (_ IN CASE WHEN r.operator_phone IS NULL THEN [] ELSE [1] END |
-  MERGE (ph:Phone {phone: r.operator_phone})
-  MERGE (c)-[:VIA_PHONE]->(ph))
+UNWIND $rows AS row
+WITH split(row[0], $sep) AS r, row
+OPTIONAL MATCH (x:Claim {claim_id: r[0]})
+WITH r, row, x
+WHERE x IS NULL
+CREATE (c:Claim {claim_id: r[0]})
+SET c.claim_type = r[10],
+    c.facility_type = r[11],
+    c.settle_time = r[12],
+    c.settle_date = r[13],
+    c.settle_day = toInteger(r[14]),
+    c.settle_ts = toInteger(r[15]),
+    c.admit_date = CASE r[16] WHEN '' THEN null ELSE r[16] END,
+    c.admit_day = toInteger(r[17]),
+    c.discharge_date = CASE r[18] WHEN '' THEN null ELSE r[18] END,
+    c.discharge_day = toInteger(r[19]),
+    c.diagnosis_code = CASE r[20] WHEN '' THEN null ELSE r[20] END,
+    c.total_amount = row[1],
+    c.fund_amount = row[2]
+MERGE (p:Patient {patient_id: r[1]})
+CREATE (c)-[:FOR]->(p)
+MERGE (k:Card {card_id: r[2]})
+CREATE (k)-[:PRESENTED]->(c)
+FOREACH (_ IN CASE WHEN r[3] = '' THEN [] ELSE [1] END |
+  MERGE (i:Institution {institution_id: r[3]})
+  CREATE (c)-[:AT]->(i))
+FOREACH (_ IN CASE WHEN r[4] = '' THEN [] ELSE [1] END |
+  MERGE (f:Pharmacy {pharmacy_id: r[4]})
+  CREATE (c)-[:AT]->(f))
+FOREACH (_ IN CASE WHEN r[5] = '' THEN [] ELSE [1] END |
+  MERGE (u:Facility {facility_id: r[5]})
+  CREATE (c)-[:AT]->(u))
+FOREACH (_ IN CASE WHEN r[6] = '' THEN [] ELSE [1] END |
+  MERGE (d:Doctor {doctor_id: r[6]})
+  CREATE (c)-[:PRESCRIBED_BY]->(d))
+FOREACH (_ IN CASE WHEN r[7] = '' THEN [] ELSE [1] END |
+  MERGE (s:Pharmacist {pharmacist_id: r[7]})
+  CREATE (c)-[:DISPENSED_BY]->(s))
+FOREACH (_ IN CASE WHEN r[8] = '' THEN [] ELSE [1] END |
+  MERGE (v:Device {device_id: r[8]})
+  CREATE (c)-[:VIA_DEVICE]->(v))
+FOREACH (_ IN CASE WHEN r[9] = '' THEN [] ELSE [1] END |
+  MERGE (ph:Phone {phone: r[9]})
+  CREATE (c)-[:VIA_PHONE]->(ph))

@@ -316,6 +316,56 @@ def _records(keys: dict[str, np.ndarray], props: dict[str, np.ndarray], n: int) 
     return out
 
 
+#: Field separator of the load rows (U+001F UNIT SEPARATOR; see cypher/load_claims.cypher).
+SEP = "\x1f"
+
+
+def _t_str(s: pd.Series) -> pd.Series:
+    return s.astype("string").fillna("")
+
+
+def _t_date(s: pd.Series, fmt: str = "%Y-%m-%d") -> pd.Series:
+    return pd.to_datetime(s, errors="coerce").dt.strftime(fmt).astype("string").fillna("")
+
+
+def _t_day(s: pd.Series) -> pd.Series:
+    d = pd.to_datetime(s, errors="coerce").dt.normalize()
+    days = (d - pd.Timestamp("1970-01-01")) // pd.Timedelta(days=1)
+    return days.astype("Int64").astype("string").fillna("")
+
+
+def _t_ts(s: pd.Series) -> pd.Series:
+    d = pd.to_datetime(s, errors="coerce")
+    secs = (d - pd.Timestamp("1970-01-01")) // pd.Timedelta(seconds=1)
+    return secs.astype("Int64").astype("string").fillna("")
+
+
+def _with_numbers(lines: list[str], *numbers: pd.Series) -> list[list]:
+    """Rows ``[line, n1, n2, ...]``: numbers travel as numbers (FalkorDB's toFloat() parses a
+    string to single precision), missing ones as null."""
+    cols = [_floats(n) for n in numbers]
+    return [[line, *vals] for line, *vals in zip(lines, *cols)]
+
+
+def _lines(*columns: pd.Series) -> list[str]:
+    """One string per row, fields joined by :data:`SEP`; a missing value is an empty field
+    (the load queries split the string and index the fields as r[0], r[1], ...)."""
+    cols = [c.reset_index(drop=True) for c in columns]
+    for c in cols:
+        bad = c.str.contains(SEP, regex=False)
+        if bad.any():
+            raise BackendError(f"value {c[bad].iloc[0]!r} contains the control character U+001F, "
+                               f"which graphkit uses to separate fields when loading; remove it")
+    if not len(cols[0]):
+        return []
+    return cols[0].str.cat(cols[1:], sep=SEP).tolist()
+
+
+def _unique(df: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Drop repeated keys (the load queries create a node only when its key is absent)."""
+    return df[~(df[key].duplicated() & df[key].notna())]
+
+
 def _facility_types(ds) -> pd.Series:
     claims = ds.claims
     if "facility_type" in claims.columns:
@@ -334,26 +384,21 @@ def _strs(s: pd.Series) -> np.ndarray:
     return arr
 
 
-def load_steps(ds) -> list[tuple[str, list[dict]]]:
+def load_steps(ds) -> list[tuple[str, list]]:
     """The (query name, rows) of each load step of a :class:`graphkit.load.Dataset`, in order.
 
     Exposed for tests and for callers that want to load with their own driver.
     """
     steps: list[tuple[str, list[dict]]] = []
-    p = ds.patients
-    steps.append(("load_patients", _records(
-        {"patient_id": _strs(p["patient_id"]), "phone": _strs(_col(p, "phone")),
-         "address": _strs(_col(p, "address"))},
-        {"name": _strs(_col(p, "name")), "id_number": _strs(_col(p, "id_number")),
-         "gender": _strs(_col(p, "gender")), "birth_date": _iso_date(_col(p, "birth_date")),
-         "birth_day": _epoch_day(_col(p, "birth_date")), "region": _strs(_col(p, "region")),
-         "death_date": _iso_date(_col(p, "death_date")),
-         "death_day": _epoch_day(_col(p, "death_date")),
-         "phone": _strs(_col(p, "phone")), "address": _strs(_col(p, "address"))}, len(p))))
-    k = ds.cards
-    rows = _records({"card_id": _strs(k["card_id"]), "patient_id": _strs(k["patient_id"]),
-                     "card_type": _strs(_col(k, "card_type"))}, {}, len(k))
-    steps.append(("load_cards", rows))
+    p = _unique(ds.patients, "patient_id")
+    steps.append(("load_patients", _lines(
+        _t_str(p["patient_id"]), _t_str(_col(p, "name")), _t_str(_col(p, "id_number")),
+        _t_str(_col(p, "gender")), _t_date(_col(p, "birth_date")), _t_day(_col(p, "birth_date")),
+        _t_str(_col(p, "region")), _t_date(_col(p, "death_date")), _t_day(_col(p, "death_date")),
+        _t_str(_col(p, "phone")), _t_str(_col(p, "address")))))
+    k = _unique(ds.cards, "card_id")
+    steps.append(("load_cards", _lines(_t_str(k["card_id"]), _t_str(k["patient_id"]),
+                                       _t_str(_col(k, "card_type")))))
     i = ds.institutions
     steps.append(("load_institutions", _records(
         {"institution_id": _strs(i["institution_id"])},
@@ -371,40 +416,34 @@ def load_steps(ds) -> list[tuple[str, list[dict]]]:
         {"pharmacist_id": _strs(s["pharmacist_id"]), "pharmacy_id": _strs(_col(s, "pharmacy_id")),
          "name": _strs(_col(s, "name"))}, {}, len(s))))
     c = ds.claims
-    ftype = _facility_types(ds).to_numpy()
-    fid = _strs(c["facility_id"])
-    pick = lambda t: np.where(ftype == t, fid, None)  # noqa: E731
+    keep = ~(c["claim_id"].duplicated() & c["claim_id"].notna()).to_numpy()
+    ftype = _facility_types(ds)[keep].astype("string").fillna("unknown")
+    c = c[keep]
+    fid = _t_str(c["facility_id"])
     settle = _col(c, "settle_time")
-    steps.append(("load_claims", _records(
-        {"claim_id": _strs(c["claim_id"]), "patient_id": _strs(c["patient_id"]),
-         "card_id": _strs(_col(c, "card_id").fillna(c["patient_id"])),
-         "institution_id": pick("institution"), "pharmacy_id": pick("pharmacy"),
-         "facility_id": np.where((ftype != "institution") & (ftype != "pharmacy"), fid, None),
-         "doctor_id": _strs(_col(c, "doctor_id")), "pharmacist_id": _strs(_col(c, "pharmacist_id")),
-         "device_id": _strs(_col(c, "device_id")),
-         "operator_phone": _strs(_col(c, "operator_phone"))},
-        {"claim_type": _strs(c["claim_type"]),
-         "facility_type": np.array([str(t) for t in ftype], dtype=object),
-         "settle_time": _iso_datetime(settle), "settle_date": _iso_date(settle),
-         "settle_day": _epoch_day(settle), "settle_ts": _epoch_seconds(settle),
-         "admit_date": _iso_date(_col(c, "admit_date")),
-         "admit_day": _epoch_day(_col(c, "admit_date")),
-         "discharge_date": _iso_date(_col(c, "discharge_date")),
-         "discharge_day": _epoch_day(_col(c, "discharge_date")),
-         "diagnosis_code": _strs(_col(c, "diagnosis_code")),
-         "total_amount": _floats(_col(c, "total_amount")),
-         "fund_amount": _floats(_col(c, "fund_amount"))}, len(c))))
+    steps.append(("load_claims", _with_numbers(_lines(
+        _t_str(c["claim_id"]), _t_str(c["patient_id"]),
+        _t_str(_col(c, "card_id").fillna(c["patient_id"])),
+        fid.where(ftype == "institution", ""), fid.where(ftype == "pharmacy", ""),
+        fid.where(~ftype.isin(["institution", "pharmacy"]), ""),
+        _t_str(_col(c, "doctor_id")), _t_str(_col(c, "pharmacist_id")),
+        _t_str(_col(c, "device_id")), _t_str(_col(c, "operator_phone")),
+        _t_str(c["claim_type"]), ftype,
+        _t_date(settle, "%Y-%m-%dT%H:%M:%S"), _t_date(settle), _t_day(settle), _t_ts(settle),
+        _t_date(_col(c, "admit_date")), _t_day(_col(c, "admit_date")),
+        _t_date(_col(c, "discharge_date")), _t_day(_col(c, "discharge_date")),
+        _t_str(_col(c, "diagnosis_code"))),
+        _col(c, "total_amount"), _col(c, "fund_amount"))))
     it = ds.claim_items
     item_id = _col(it, "item_id")
     if item_id.isna().any():  # the loader fills item ids; a hand-built frame may not
         fill = it["claim_id"].astype("str") + "#" + it.groupby("claim_id").cumcount().astype("str")
         item_id = item_id.astype("object").where(item_id.notna(), fill)
-    steps.append(("load_claim_items", _records(
-        {"item_id": _strs(item_id), "claim_id": _strs(it["claim_id"]),
-         "trace_code": _strs(_col(it, "trace_code"))},
-        {"item_code": _strs(_col(it, "item_code")), "item_name": _strs(_col(it, "item_name")),
-         "quantity": _floats(_col(it, "quantity")), "unit_price": _floats(_col(it, "unit_price")),
-         "amount": _floats(_col(it, "amount"))}, len(it))))
+    it = _unique(it.assign(item_id=item_id), "item_id")
+    steps.append(("load_claim_items", _with_numbers(_lines(
+        _t_str(it["item_id"]), _t_str(it["claim_id"]), _t_str(_col(it, "trace_code")),
+        _t_str(_col(it, "item_code")), _t_str(_col(it, "item_name"))),
+        _col(it, "quantity"), _col(it, "unit_price"), _col(it, "amount"))))
     return steps
 
 
@@ -720,7 +759,10 @@ class Neo4jStore:
                     if on_batch:
                         on_batch(name, len(batch), index)
                     continue
-                res = self._run(query, {"rows": batch})
+                params = {"rows": batch}
+                if any(p.name == "sep" for p in query.params):
+                    params["sep"] = SEP
+                res = self._run(query, params)
                 c = res.summary.counters
                 report.nodes_created += c.nodes_created
                 report.relationships_created += c.relationships_created
