@@ -560,7 +560,7 @@ class RingView:
                                                              "border": "#000"}}}
                   for t, s in NODE_STYLE.items()}
         n = len(nodes)
-        iterations = 150 if n <= 300 else 100 if n <= 800 else 60
+        iterations = 150 if n <= 300 else 100 if n <= 800 else 40 if n <= 1500 else 25
         return {"nodes": nodes, "edges": edges, "groups": groups,
                 "options": {"iterations": iterations}}
 
@@ -624,8 +624,7 @@ def _initial_layout(G: nx.Graph, ids: dict) -> list[tuple[float, float]]:
         g = ig.Graph(n=n, edges=edges)
         ig.set_random_number_generator(random.Random(7))
         try:
-            coords = np.asarray(g.layout_fruchterman_reingold(seed=start.tolist(), niter=300)
-                                .coords, dtype=float)
+            coords = np.asarray(g.layout_fruchterman_reingold(niter=300).coords, dtype=float)
         finally:
             ig.set_random_number_generator(random)
     except ImportError:  # pragma: no cover - igraph is a dependency
