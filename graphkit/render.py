@@ -566,7 +566,7 @@ class RingView:
 
 
 def _collapse_trace_codes(G: nx.Graph, min_codes: int = 30) -> None:
-    """Merge trace codes tied to exactly the same nodes into one node listing them all.
+    """Merge trace codes settled at exactly the same facilities into one node listing them all.
 
     Diversion rings hold hundreds of re-settled packs bought and re-sold by the same few people;
     drawn one by one they hide the chain. Only done when the view has over ``min_codes`` codes.
@@ -575,11 +575,13 @@ def _collapse_trace_codes(G: nx.Graph, min_codes: int = 30) -> None:
     if len(tc) <= min_codes:
         return
     groups: dict[frozenset, list[str]] = defaultdict(list)
-    for n in tc:
-        groups[frozenset(G.neighbors(n))].append(n)
-    for nbrs, ns in groups.items():
+    for n in tc:  # grouped by where they were settled; buyers are merged into counts
+        groups[frozenset(m for m in G.neighbors(n) if G.edges[n, m]["kind"] != "trace_buy")
+               ].append(n)
+    for _sig, ns in groups.items():
         if len(ns) < 2:
             continue
+        nbrs = {m for n in ns for m in G.neighbors(n)}
         attrs = [G.nodes[n] for n in ns]
         codes = [a["id"] for a in attrs]
         key = f"trace_code:{codes[0]}+{len(codes) - 1}"
@@ -591,7 +593,7 @@ def _collapse_trace_codes(G: nx.Graph, min_codes: int = 30) -> None:
                    members=[c for c, a in zip(codes, attrs) if a["member"]],
                    n_claims=sum(a.get("n_claims", 0) for a in attrs))
         for m in sorted(nbrs):
-            es = [G.edges[n, m] for n in ns]
+            es = [G.edges[n, m] for n in ns if G.has_edge(n, m)]
             kind = es[0]["kind"]
             count = sum(e["count"] for e in es)
             verb = EDGE_STYLE[kind][0]
