@@ -429,14 +429,17 @@ class _Reasons:
 
     def __init__(self, n: int):
         self.arr = np.full(n, "", dtype=object)
+        self._ok = np.ones(n, dtype=bool)
 
     def fail(self, mask, reason: str) -> None:
-        m = np.asarray(mask, dtype=bool) & (self.arr == "")
-        self.arr[m] = reason
+        m = np.asarray(mask, dtype=bool) & self._ok
+        if m.any():
+            self.arr[m] = reason
+            self._ok &= ~m
 
     @property
     def ok(self) -> np.ndarray:
-        return self.arr == ""
+        return self._ok.copy()
 
 
 def _map_header(table: Table, parsed: _Parsed, path: Path) -> tuple[dict[str, str], dict[str, str]]:
@@ -537,6 +540,13 @@ def _arrow_strings(values) -> pa.Array:
     return arr.cast(pa.large_string())
 
 
+def _lookup(values: pd.Series, keys: pd.Series, targets: pd.Series) -> pd.Series:
+    """``values.map(dict(zip(keys, targets)))`` for string keys and targets, through pyarrow."""
+    pos = pc.index_in(_arrow_strings(values), value_set=_arrow_strings(keys))
+    got = pc.take(_arrow_strings(targets), pos)
+    return pd.Series(got, index=values.index, dtype=pd.StringDtype(na_value=np.nan))
+
+
 def _in(values: pd.Series, keys) -> np.ndarray:
     """``values.isin(keys)`` through pyarrow (pandas' str isin builds a Python list of keys)."""
     keys_arr = _arrow_strings(list(keys) if isinstance(keys, (set, frozenset)) else keys)
@@ -621,12 +631,15 @@ def _derive(acc: dict[str, pd.DataFrame], present: set[str]) -> None:
     cards = acc["cards"]
     claims = acc["claims"]
     if len(claims):
-        first_card = cards.sort_values(["patient_id", "card_id"]).drop_duplicates("patient_id")
-        fill = claims["patient_id"].map(first_card.set_index("patient_id")["card_id"])
-        card = claims["card_id"].fillna(fill).fillna(claims["patient_id"])
-        claims["card_inferred"] = claims["card_id"].isna()
+        missing = claims["card_id"].isna()
+        card = claims["card_id"]
+        if missing.any():
+            first_card = cards.sort_values(["patient_id", "card_id"]).drop_duplicates("patient_id")
+            fill = _lookup(claims["patient_id"], first_card["patient_id"], first_card["card_id"])
+            card = card.fillna(fill).fillna(claims["patient_id"])
+        claims["card_inferred"] = missing.to_numpy(dtype=bool)
         claims["card_id"] = card.astype("str")
-        holder = card.map(cards.set_index("card_id")["patient_id"])
+        holder = _lookup(card, cards["card_id"], cards["patient_id"])
         claims["holder_id"] = holder.fillna(claims["patient_id"]).astype("str")
     else:
         claims["card_inferred"] = pd.Series([], dtype=bool)
@@ -637,8 +650,10 @@ def _derive(acc: dict[str, pd.DataFrame], present: set[str]) -> None:
     ftype = np.where(claims["facility_id"].isin(inst), "institution",
                      np.where(claims["facility_id"].isin(phar), "pharmacy", "unknown"))
     claims["facility_type"] = pd.Series(ftype, index=claims.index, dtype="str")
-    death = pats.set_index("patient_id")["death_date"].reindex(claims["patient_id"].to_numpy())
-    death = pd.Series(death.to_numpy(), index=claims.index, dtype="datetime64[us]")
+    pos = pc.index_in(_arrow_strings(claims["patient_id"]), value_set=_arrow_strings(pats["patient_id"]))
+    pos = pos.fill_null(-1).to_numpy(zero_copy_only=False)
+    dd = np.append(pats["death_date"].to_numpy(dtype="datetime64[us]"), np.datetime64("NaT", "us"))
+    death = pd.Series(dd[pos], index=claims.index, dtype="datetime64[us]")  # -1 -> the NaT
     claims["flag_after_death"] = (claims["settle_date"] > death).fillna(False).astype(bool)
     claims["flag_card_holder_mismatch"] = (claims["holder_id"] != claims["patient_id"]).astype(bool)
     items = acc["claim_items"]
@@ -711,11 +726,14 @@ def load(data_dir: str | Path, *, rejects_path: str | Path | None = None,
             rejected_keys[name] = set(df.loc[~ok, key].dropna())
         rej = _reject_frame(name, path.name, parsed, ~ok, reasons.arr)
         rejects.append(rej)
-        accepted = df[ok].reset_index(drop=True)
+        read = len(parsed.frame) + len(parsed.bad)
+        del parsed  # free the raw strings before copying the accepted rows (peak memory)
+        accepted = (df if ok.all() else df[ok]).reset_index(drop=True)
+        del df
         if name == "claim_items":
             accepted = _fill_item_ids(accepted, path.name)
         acc[name] = accepted
-        read = len(parsed.frame) + len(parsed.bad)
+        pa.default_memory_pool().release_unused()
         counts[name] = {
             "read": int(read),
             "accepted": int(len(accepted)),
