@@ -3,8 +3,8 @@
 For each size (claims; Parquet data generated once with ``graphkit synth`` and cached under
 ``bench/data/``):
 
-* ``graphkit rings DATA_DIR -o OUT --no-pages -q`` in a fresh subprocess (load + detect + write
-  rings.json/rings.csv): wall seconds and peak RSS of that process (``ru_maxrss`` from
+* ``graphkit rings DATA_DIR -o OUT --no-pages`` in a fresh subprocess (load + detect + write
+  rings.json/rings.csv; its per-stage progress lines are echoed to stderr): wall seconds and peak RSS of that process (``ru_maxrss`` from
   ``os.wait4``, i.e. ``getrusage(RUSAGE_CHILDREN)`` of that one child);
 * the naive recipe in a fresh subprocess: load the same data with ``graphkit.load``, build the
   patient-patient co-visit projection (same facility, same day, provider-days > 50 patients
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         items = pq.ParquetFile(d / "claim_items.parquet").metadata.num_rows
         with tempfile.TemporaryDirectory() as out:
             g = _run_measured([sys.executable, "-m", "graphkit", "rings", str(d), "-o", out,
-                               "--no-pages", "-q"])
+                               "--no-pages"])
             n_rings = None
             if g["rc"] == 0:
                 n_rings = len(json.loads((Path(out) / "rings.json").read_text("utf-8"))["rings"])
@@ -131,8 +131,10 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr)
         row = {"claims": n, "items": items, "gk_wall": g["wall"], "gk_rss": g["rss_mib"],
                "gk_ok": g["rc"] == 0, "rings": n_rings}
+        stages = " | ".join(x.strip() for x in g["stderr"].splitlines()
+                            if x.strip().startswith(("loaded", "detector")))
         print(f"graphkit rings {_size_label(n)}: {g['wall']:.1f}s, {g['rss_mib']:,.0f} MiB, "
-              f"rings={n_rings}", file=sys.stderr, flush=True)
+              f"rings={n_rings}; stages: {stages}", file=sys.stderr, flush=True)
         if not a.no_naive:
             r = _run_measured([sys.executable, str(Path(__file__).resolve()), "--naive-worker", str(d),
                                "--seed", str(a.seed)], timeout=a.naive_timeout)
