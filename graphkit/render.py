@@ -30,6 +30,7 @@ from importlib import resources
 from pathlib import Path
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 
 from graphkit.contract import TABLES, TYPOLOGIES
@@ -86,11 +87,12 @@ _SOURCE_MAP_RE = re.compile(r"//# sourceMappingURL=\S*")
 @functools.lru_cache(maxsize=1)
 def vis_network_js() -> str:
     """vis-network's minified JS from the installed pyvis package, safe to inline in <script>."""
-    try:
-        import pyvis
-    except ImportError:  # pragma: no cover - pyvis is a dependency
+    import importlib.util
+
+    spec = importlib.util.find_spec("pyvis")  # located, not imported (pyvis pulls in IPython)
+    if spec is None or not spec.submodule_search_locations:
         raise GraphkitError("pyvis is not installed; `pip install pyvis` (it ships vis-network)")
-    lib = Path(pyvis.__file__).parent / "lib"
+    lib = Path(list(spec.submodule_search_locations)[0]) / "lib"
     candidates = sorted(lib.glob("vis-*/vis-network.min.js"), reverse=True)
     if not candidates:
         raise GraphkitError(f"vis-network.min.js not found under {lib}; reinstall pyvis")
@@ -161,8 +163,9 @@ class _Index:
         self.doctors = get("doctors").drop_duplicates("doctor_id").set_index("doctor_id",
                                                                              drop=False)
         self.pharmacists = get("pharmacists")
-        self.claims = get("claims")
-        self.items = get("claim_items")
+        self.claims = get("claims").reset_index(drop=True)
+        self.items = get("claim_items").reset_index(drop=True)
+        self._sorted: dict[tuple[str, str], tuple] = {}
         tc = self.items[["trace_code", "claim_id"]].dropna()
         if len(tc):
             n = tc.drop_duplicates().groupby("trace_code", sort=False)["claim_id"].size()
@@ -171,6 +174,37 @@ class _Index:
         else:
             self.trace_settlements = pd.Series(dtype="int64")
             self.repeated_codes = set()
+
+    def card_holders(self, cards) -> dict:
+        """card_id -> holder patient_id for the given cards."""
+        ids = sorted({c for c in cards if c is not None})
+        if not ids or not len(self.cards):
+            return {}
+        sub = _take(self.cards, ids)["patient_id"]
+        return {k: v for k, v in zip(sub.index, _py(sub))}
+
+    def rows(self, table: str, col: str, values) -> pd.DataFrame:
+        """Rows of ``claims`` or ``items`` whose ``col`` is in ``values`` (in table order).
+
+        A sorted key array per column is built once, so a ring's lookup costs
+        O(k log n) instead of a scan of the whole table.
+        """
+        df = self.claims if table == "claims" else self.items
+        key = (table, col)
+        if key not in self._sorted:
+            s = df[col].dropna().sort_values(kind="stable")
+            self._sorted[key] = (s.to_numpy(dtype=object), s.index.to_numpy())
+        keys, pos = self._sorted[key]
+        want = np.array(sorted({str(v) for v in values if isinstance(v, str)}), dtype=object)
+        if not len(want) or not len(keys):
+            return df.iloc[0:0]
+        lo = np.searchsorted(keys, want, side="left")
+        hi = np.searchsorted(keys, want, side="right")
+        hit = hi > lo
+        if not hit.any():
+            return df.iloc[0:0]
+        idx = np.concatenate([pos[a:b] for a, b in zip(lo[hit], hi[hit])])
+        return df.iloc[np.sort(idx)]
 
     def facility_kind(self, fid, claim_types=()) -> str:
         if fid in self.pharmacies.index:
@@ -204,16 +238,17 @@ class RingView:
         self.claims = self._select_claims()
         self.graph = self._build_graph()
         self._cut()
-        pats = [self.graph.nodes[n] for n in self.graph if self.graph.nodes[n]["type"] == "patient"]
-        self.masker.know_people([a.get("name") for a in pats],
-                                [a.get("address") for a in pats])
+        people = [a for _, a in self.graph.nodes(data=True)
+                  if a["type"] in ("patient", "doctor", "pharmacist")]
+        self.masker.know_people([a.get("name") for a in people],
+                                [a.get("address") for a in people if a["type"] == "patient"])
 
     # ---- claims
     def _select_claims(self) -> pd.DataFrame:
         c = self.ix.claims
         ring = self.ring
         if ring.claims:
-            sel = c[c["claim_id"].isin(set(ring.claims))]
+            sel = self.ix.rows("claims", "claim_id", ring.claims)
         else:
             pats, cards = set(ring.patients), set(ring.member_ids("card"))
             facs = set(ring.member_ids("institution")) | set(ring.member_ids("pharmacy"))
@@ -226,17 +261,18 @@ class RingView:
             sel = c[m.fillna(False).astype(bool)]
         sel = sel.assign(in_ring=True)
         # trace codes of interest: the ring's own and any code of its claims settled again
-        items = self.ix.items
-        ring_items = items[items["claim_id"].isin(set(sel["claim_id"]))]
+        ring_items = self.ix.rows("items", "claim_id", sel["claim_id"])
         codes = set(ring.member_ids("trace_code"))
         codes |= set(ring_items["trace_code"].dropna()) & self.ix.repeated_codes
         self.trace_codes = codes
-        if codes:
-            more = set(items.loc[items["trace_code"].isin(codes), "claim_id"].dropna())
-            more -= set(sel["claim_id"])
-            if more:
-                extra = c[c["claim_id"].isin(more)].assign(in_ring=False)
-                sel = pd.concat([sel, extra], ignore_index=True)
+        code_items = self.ix.rows("items", "trace_code", codes)
+        self.code_items = code_items
+        more = set(code_items["claim_id"].dropna()) - set(sel["claim_id"])
+        if more:
+            extra = self.ix.rows("claims", "claim_id", more).assign(in_ring=False)
+            sel = pd.concat([sel, extra], ignore_index=True)
+            ring_items = pd.concat([ring_items, self.ix.rows("items", "claim_id", more)])
+        self.items = ring_items
         if "settle_time" in sel and len(sel):
             sel = sel.sort_values(["settle_time", "claim_id"], kind="stable")
         return sel.reset_index(drop=True)
@@ -248,8 +284,7 @@ class RingView:
 
     def ring_items_frame(self) -> pd.DataFrame:
         cols = [c for c in TABLES["claim_items"].column_names if c in self.ix.items.columns]
-        items = self.ix.items
-        return items.loc[items["claim_id"].isin(set(self.claims["claim_id"])), cols].copy()
+        return self.items[cols].copy()
 
     # ---- graph
     def _build_graph(self) -> nx.Graph:
@@ -281,27 +316,26 @@ class RingView:
             node(m.type, m.id)
 
         if len(C):
-            C = C.assign(
-                _fund=pd.to_numeric(C["fund_amount"], errors="coerce").fillna(0.0),
-                _holder=C["card_id"].map(ix.cards["patient_id"]) if len(ix.cards) else pd.NA,
-            )
-            C["_holder"] = C["_holder"].fillna(C["patient_id"])
-            C["_who"] = C["card_id"].fillna("")
-            has_card = C["card_id"].notna()
-            who_key = pd.Series([f"card:{c}" if h else f"patient:{p}" for c, p, h in
-                                 zip(C["card_id"].fillna(""), C["patient_id"].fillna(""),
-                                     has_card)], index=C.index)
-            C["_whokey"] = who_key
-            for t, col in (("patient", "patient_id"), ("patient", "_holder")):
-                for v in C[col].dropna().unique():
-                    node(t, v)
-            for v in C.loc[has_card, "card_id"].unique():
+            fund = pd.to_numeric(C["fund_amount"], errors="coerce").fillna(0.0).tolist()
+            L = {c: _py(C[c]) for c in ("claim_id", "patient_id", "card_id", "facility_id",
+                                        "doctor_id", "pharmacist_id", "device_id",
+                                        "operator_phone", "claim_type")}
+            L["_fund"] = fund
+            holders = ix.card_holders(L["card_id"])
+            L["_holder"] = [holders.get(c) or p for c, p in zip(L["card_id"], L["patient_id"])]
+            L["_whokey"] = [f"card:{c}" if c is not None else f"patient:{p}"
+                            for c, p in zip(L["card_id"], L["patient_id"])]
+            self._cols = L
+            for v in sorted({v for v in L["patient_id"] + L["_holder"] if v is not None}):
+                node("patient", v)
+            for v in sorted({v for v in L["card_id"] if v is not None}):
                 node("card", v)
 
             agg = _agg
+            C = L
 
             # card holder, and a card used for someone other than its holder
-            for (card, holder, pat), r in agg(C[has_card], ["card_id", "_holder", "patient_id"]):
+            for (card, holder, pat), r in agg(C, ["card_id", "_holder", "patient_id"]):
                 edge(node("patient", holder), node("card", card), "holds", 0)
                 if pat != holder:
                     edge(node("patient", pat), node("card", card), "used", r.n, r.fund, r.claims)
@@ -314,11 +348,9 @@ class RingView:
             for col, t, ek in (("doctor_id", "doctor", "prescribed"),
                                ("device_id", "device", "device"),
                                ("operator_phone", "phone", "scan")):
-                sub = C[C[col].notna()]
-                for (who, v), r in agg(sub, ["_whokey", col]):
+                for (who, v), r in agg(C, ["_whokey", col]):
                     edge(who, node(t, v), ek, r.n, r.fund, r.claims)
-            sub = C[C["pharmacist_id"].notna()]
-            for (fac, v), r in agg(sub, ["facility_id", "pharmacist_id"]):
+            for (fac, v), r in agg(C, ["facility_id", "pharmacist_id"]):
                 kind = ix.facility_kind(fac, r.types)
                 edge(node("pharmacist", v), node(kind, fac), "pharmacist", r.n, r.fund, r.claims)
 
@@ -334,10 +366,8 @@ class RingView:
 
         # trace codes: where each was settled and by whom
         if self.trace_codes and len(C):
-            it = ix.items[ix.items["trace_code"].isin(self.trace_codes)
-                          & ix.items["claim_id"].isin(set(C["claim_id"]))]
-            it = it.merge(C[["claim_id", "facility_id", "_whokey", "_fund", "claim_type"]],
-                          on="claim_id", how="inner")
+            it = _items_with_claims(self.items[self.items["trace_code"].isin(self.trace_codes)],
+                                    "trace_code", C)
             for (code, fac), r in _agg(it, ["trace_code", "facility_id"]):
                 kind = ix.facility_kind(fac, r.types)
                 total = int(ix.trace_settlements.get(code, r.n))
@@ -350,16 +380,16 @@ class RingView:
                 edge(node("trace_code", code), who, "trace_buy", r.n, r.fund, r.claims)
         drugs = set(ring.member_ids("drug"))
         if drugs and len(C):
-            it = ix.items[ix.items["item_code"].isin(drugs)
-                          & ix.items["claim_id"].isin(set(C["claim_id"]))]
-            it = it.merge(C[["claim_id", "facility_id", "_fund", "claim_type"]], on="claim_id")
+            it = _items_with_claims(self.items[self.items["item_code"].isin(drugs)],
+                                    "item_code", C)
             for (code, fac), r in _agg(it, ["item_code", "facility_id"]):
                 kind = ix.facility_kind(fac, r.types)
                 edge(node("drug", code), node(kind, fac), "drug", r.n, r.fund, r.claims)
 
         G = nx.Graph(ring_id=ring.ring_id, typology=ring.typology)
+        records = self._records(nodes.values())
         for key, a in nodes.items():
-            a.update(self._facts(a["type"], a["id"]))
+            a.update(self._facts(a["type"], a["id"], records))
             G.add_node(key, **a)
         for (a, b, _kind), e in edges.items():
             verb = EDGE_STYLE[e["kind"]][0]
@@ -379,39 +409,55 @@ class RingView:
         return G
 
     def _node_stats(self, G: nx.Graph) -> None:
-        C = self.claims
-        if not len(C):
+        L = getattr(self, "_cols", None)
+        if not L:
             return
-        fund = pd.to_numeric(C["fund_amount"], errors="coerce").fillna(0.0)
-        for col, t in (("patient_id", "patient"), ("card_id", "card"), ("facility_id", "pharmacy"),
-                       ("facility_id", "institution"), ("doctor_id", "doctor"),
-                       ("device_id", "device"), ("operator_phone", "phone"),
-                       ("pharmacist_id", "pharmacist")):
-            g = fund.groupby(C[col]).agg(["size", "sum"])
-            for v, row in g.iterrows():
-                key = f"{t}:{v}"
-                if key in G:
-                    G.nodes[key]["n_claims"] = int(row["size"])
-                    G.nodes[key]["fund"] = float(row["sum"])
-        it = self.ix.items
+        for col, types in (("patient_id", ("patient",)), ("card_id", ("card",)),
+                           ("facility_id", ("pharmacy", "institution")),
+                           ("doctor_id", ("doctor",)), ("device_id", ("device",)),
+                           ("operator_phone", ("phone",)), ("pharmacist_id", ("pharmacist",))):
+            n: Counter = Counter()
+            f: dict = defaultdict(float)
+            for v, fund in zip(L[col], L["_fund"]):
+                if v is not None:
+                    n[v] += 1
+                    f[v] += fund
+            for v in n:
+                for t in types:
+                    key = f"{t}:{v}"
+                    if key in G:
+                        G.nodes[key]["n_claims"] = n[v]
+                        G.nodes[key]["fund"] = f[v]
         if self.trace_codes:
-            sub = it[it["trace_code"].isin(self.trace_codes)]
+            sub = self.code_items
             for code, n in sub.groupby("trace_code")["claim_id"].nunique().items():
                 key = f"trace_code:{code}"
                 if key in G:
                     G.nodes[key]["n_claims"] = int(n)
 
-    def _facts(self, t: str, i: str) -> dict:
+    def _records(self, nodes) -> dict[str, dict]:
+        """Table rows of the nodes in view, fetched in one lookup per table."""
+        ix = self.ix
+        want: dict[str, set] = defaultdict(set)
+        for a in nodes:
+            want[a["type"]].add(a["id"])
+        out = {}
+        for t, df in (("patient", ix.patients), ("card", ix.cards),
+                      ("institution", ix.institutions), ("pharmacy", ix.pharmacies),
+                      ("doctor", ix.doctors)):
+            sub = _take(df, want.get(t, ()))
+            out[t] = {k: {c: (None if _missing(v) else v) for c, v in r.items()}
+                      for k, r in zip(sub.index, sub.to_dict("records"))}
+        return out
+
+    def _facts(self, t: str, i: str, records: dict) -> dict:
         """Raw attributes of a node: ``name`` and ``facts`` [(label, value, mask kind)]."""
         ix = self.ix
         facts: list[tuple[str, str, str]] = []
         name = ""
 
-        def row(df, key):
-            if key in df.index:
-                r = df.loc[key]
-                return r.iloc[0] if isinstance(r, pd.DataFrame) else r
-            return None
+        def row(_df, key):
+            return records.get(t, {}).get(key)
 
         extra = {}
         if t == "patient":
@@ -439,7 +485,7 @@ class RingView:
                 name = _text(r.get("name"))
                 for label, col in (("等级", "level"), ("性质", "ownership"), ("类别", "kind"),
                                    ("区划", "region")):
-                    if col in r.index:
+                    if col in r:
                         facts.append((label, _text(r.get(col)), "text"))
         elif t == "doctor":
             r = row(ix.doctors, i)
@@ -459,7 +505,7 @@ class RingView:
             if len(i) != 20 or not i.isdigit():
                 facts.append(("格式", "不是20位数字追溯码", ""))
         elif t == "drug":
-            it = ix.items[ix.items["item_code"] == i]
+            it = self.items[self.items["item_code"] == i]
             if len(it):
                 name = _text(it["item_name"].dropna().iloc[0]) if it["item_name"].notna().any() \
                     else ""
@@ -650,14 +696,52 @@ class _Group:
         self.n, self.fund, self.claims, self.types, self._seen = 0, 0.0, [], [], set()
 
 
-def _agg(df: pd.DataFrame, keys: list[str]) -> list[tuple[tuple, _Group]]:
-    """Group rows by ``keys``: distinct claims (n), their fund, first 12 claim ids, claim types."""
-    df = df.dropna(subset=keys)
+def _take(df: pd.DataFrame, ids) -> pd.DataFrame:
+    """Rows of ``df`` (unique index) whose index is in ``ids``, in sorted id order."""
+    ids = sorted({i for i in ids if i is not None})
+    if not ids or not len(df):
+        return df.iloc[0:0]
+    pos = df.index.get_indexer(pd.Index(ids, dtype=object))
+    return df.iloc[pos[pos >= 0]]
+
+
+def _py(s: pd.Series) -> list:
+    """A column as a Python list with every missing value as None."""
+    return [None if _missing(v) else v for v in s.tolist()]
+
+
+def _missing(v) -> bool:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return True
+    return isinstance(v, float) and v != v
+
+
+def _items_with_claims(items: pd.DataFrame, code_col: str, L: dict) -> dict:
+    """Item rows (``code_col``, claim_id) joined to their claim's columns, as a column dict."""
+    pos = {c: i for i, c in enumerate(L["claim_id"])}
+    out: dict[str, list] = {k: [] for k in (code_col, "claim_id", "facility_id", "_whokey",
+                                            "_fund", "claim_type")}
+    for code, cid in zip(_py(items[code_col]), _py(items["claim_id"])):
+        i = pos.get(cid)
+        if i is None or code is None:
+            continue
+        out[code_col].append(code)
+        out["claim_id"].append(cid)
+        for k in ("facility_id", "_whokey", "_fund", "claim_type"):
+            out[k].append(L[k][i])
+    return out
+
+
+def _agg(L: dict, keys: list[str]) -> list[tuple]:
+    """Group rows (a column dict) by ``keys``, skipping rows with a missing key: distinct
+    claims (n), their fund, first 12 claim ids, claim types."""
     groups: dict[tuple, _Group] = {}
-    cols = [df[k] for k in keys] + [df["claim_id"], df["_fund"], df["claim_type"]]
+    cols = [L[k] for k in keys] + [L["claim_id"], L["_fund"], L["claim_type"]]
     k = len(keys)
     for row in zip(*cols):
         key = row[:k]
+        if any(x is None for x in key):
+            continue
         g = groups.get(key)
         if g is None:
             g = groups[key] = _Group()
@@ -666,7 +750,7 @@ def _agg(df: pd.DataFrame, keys: list[str]) -> list[tuple[tuple, _Group]]:
             continue
         g._seen.add(cid)
         g.n += 1
-        g.fund += float(fund) if fund == fund else 0.0
+        g.fund += float(fund) if fund == fund and fund is not None else 0.0
         if len(g.claims) < 12:
             g.claims.append(cid)
         if isinstance(ctype, str) and ctype not in g.types:
