@@ -9,6 +9,7 @@ A package is a directory for one ring that opens anywhere and explains itself in
     claims.csv         the ring's claims
     claim_items.csv    their items
     reproduce.cypher   parameterised Neo4j queries returning the ring's subgraph
+    settings.json      the detection settings, for ``graphkit rings --settings settings.json``
     manifest.json      SHA-256 of every file, input fingerprint, settings, version, time
 
 Personal data (身份证号, names, phones, addresses) is masked by default with the same functions the
@@ -400,12 +401,11 @@ _METHOD_ZH = {
 }
 
 _RELS_HEADER = """\
-// Graph model assumed (labels PascalCase, relationship types UPPER_SNAKE, properties as in the
-// graphkit data contract): (:Patient)-[:HOLDS]->(:Card), (:Claim)-[:PRESENTED]->(:Card),
-// (:Claim)-[:AT]->(:Institution|:Pharmacy), (:Claim)-[:PRESCRIBED_BY]->(:Doctor),
-// (:Claim)-[:DISPENSED]->(:TraceCode), (:Claim)-[:USED_DEVICE]->(:Device),
-// (:Claim)-[:SCANNED_BY]->(:Phone), (:Patient)-[:HAS_PHONE]->(:Phone).
-// Patterns are written without direction so either direction of the load matches.
+// Graph model as loaded by `graphkit neo4j load` (cypher/load_*.cypher): (:Patient)-[:HOLDS]->(:Card),
+// (:Card)-[:PRESENTED]->(:Claim)-[:FOR]->(:Patient), (:Claim)-[:AT]->(:Institution|:Pharmacy),
+// (:Claim)-[:PRESCRIBED_BY]->(:Doctor), (:Claim)-[:DISPENSED_BY]->(:Pharmacist),
+// (:Claim)-[:VIA_DEVICE]->(:Device), (:Claim)-[:VIA_PHONE]->(:Phone),
+// (:Claim)-[:HAS_ITEM]->(:Item)-[:TRACE]->(:TraceCode), (:Patient)-[:HAS_PHONE]->(:Phone).
 """
 
 
@@ -477,27 +477,28 @@ def reproduce_cypher(ring, view_claims: pd.DataFrame, masker: Masker) -> str:
         lines.append(f":param {k} => {_cypher_literal(v)};")
     lines.append("")
     lines.append("""\
-// 1. The ring's claims with the card, holder, facility, doctor and device behind each one.
-MATCH (cl:Claim)
-WHERE cl.claim_id IN $claim_ids
-OPTIONAL MATCH (cl)-[:PRESENTED]-(ca:Card)
-OPTIONAL MATCH (ca)-[:HOLDS]-(p:Patient)
-OPTIONAL MATCH (cl)-[:AT]-(f)
-OPTIONAL MATCH (cl)-[:PRESCRIBED_BY]-(d:Doctor)
-OPTIONAL MATCH (cl)-[:USED_DEVICE]-(dev:Device)
-RETURN cl.claim_id AS claim_id, cl.settle_time AS settle_time, cl.fund_amount AS fund_amount,
-       ca.card_id AS card_id, p.patient_id AS holder_id,
-       coalesce(f.institution_id, f.pharmacy_id) AS facility_id,
-       d.doctor_id AS doctor_id, dev.device_id AS device_id
+// 1. The ring's claims: who, which card (and its holder), where, prescribed by, which device.
+MATCH (c:Claim)
+WHERE c.claim_id IN $claim_ids
+OPTIONAL MATCH (c)-[:FOR]->(p:Patient)
+OPTIONAL MATCH (k:Card)-[:PRESENTED]->(c)
+OPTIONAL MATCH (h:Patient)-[:HOLDS]->(k)
+OPTIONAL MATCH (c)-[:AT]->(f)
+OPTIONAL MATCH (c)-[:PRESCRIBED_BY]->(d:Doctor)
+OPTIONAL MATCH (c)-[:VIA_DEVICE]->(v:Device)
+RETURN c.claim_id AS claim_id, c.settle_time AS settle_time, c.fund_amount AS fund_amount,
+       p.patient_id AS patient_id, k.card_id AS card_id, h.patient_id AS holder_id,
+       coalesce(f.institution_id, f.pharmacy_id, f.facility_id) AS facility_id,
+       d.doctor_id AS doctor_id, v.device_id AS device_id
 ORDER BY claim_id;
 
-// 2. The subgraph as paths (for Neo4j Browser's graph view).
-MATCH path = (cl:Claim)-[]-(n)
-WHERE cl.claim_id IN $claim_ids
-RETURN path;
+// 2. The subgraph around the ring's claims (Neo4j Browser draws it).
+MATCH (c:Claim)-[r]-(n)
+WHERE c.claim_id IN $claim_ids
+RETURN c, r, n;
 
-// 3. The ring's members and everything one hop from them.
-MATCH (m)
+// 3. The ring's members and every relationship they have.
+MATCH (m)-[r]-(n)
 WHERE (m:Patient AND m.patient_id IN $patient_ids)
    OR (m:Card AND m.card_id IN $card_ids)
    OR (m:Institution AND m.institution_id IN $institution_ids)
@@ -505,16 +506,15 @@ WHERE (m:Patient AND m.patient_id IN $patient_ids)
    OR (m:Doctor AND m.doctor_id IN $doctor_ids)
    OR (m:Device AND m.device_id IN $device_ids)
    OR (m:TraceCode AND m.trace_code IN $trace_codes)
-OPTIONAL MATCH (m)-[r]-(n)
 RETURN m, r, n;
 
-// 4. Trace codes settled more than once (回流药) among the ring's codes.
-MATCH (t:TraceCode)-[:DISPENSED]-(cl:Claim)
+// 4. Every settlement of the ring's trace codes (回流药: a pack settled more than once).
+MATCH (c:Claim)-[:HAS_ITEM]->(:Item)-[:TRACE]->(t:TraceCode)
 WHERE t.trace_code IN $trace_codes
-WITH t, count(cl) AS settlements, collect(cl.claim_id) AS claim_ids
-WHERE settlements > 1
-RETURN t.trace_code AS trace_code, settlements, claim_ids
-ORDER BY settlements DESC, trace_code;
+OPTIONAL MATCH (c)-[:AT]->(f)
+RETURN t.trace_code AS trace_code, c.claim_id AS claim_id, c.settle_time AS settle_time,
+       coalesce(f.pharmacy_id, f.institution_id, f.facility_id) AS facility_id
+ORDER BY trace_code, settle_time, claim_id;
 """)
     return "\n".join(lines)
 

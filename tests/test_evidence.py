@@ -217,8 +217,8 @@ def test_cypher_passes_ids_only_as_parameters(package):
     assert any(ln.startswith(":param card_ids => ['C001',") for ln in params)
     body = "\n".join(queries)
     assert "S0001" not in body and "C001" not in body and "PH01" not in body
-    for label in ("(cl:Claim)", "(ca:Card)", "(p:Patient)", ":PRESENTED", ":HOLDS", ":AT",
-                  "$claim_ids", "$card_ids", "TraceCode"):
+    for label in ("(c:Claim)", "(k:Card)", "(p:Patient)", ":PRESENTED", ":HOLDS", ":AT", ":FOR",
+                  "$claim_ids", "$card_ids", "(t:TraceCode)", ":TRACE"):
         assert label in body
 
 
