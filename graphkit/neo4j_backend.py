@@ -350,15 +350,19 @@ def _with_numbers(lines: list[str], *numbers: pd.Series) -> list[list]:
 def _lines(*columns: pd.Series) -> list[str]:
     """One string per row, fields joined by :data:`SEP`; a missing value is an empty field
     (the load queries split the string and index the fields as r[0], r[1], ...)."""
-    cols = [c.reset_index(drop=True) for c in columns]
-    for c in cols:
-        bad = c.str.contains(SEP, regex=False)
-        if bad.any():
-            raise BackendError(f"value {c[bad].iloc[0]!r} contains the control character U+001F, "
-                               f"which graphkit uses to separate fields when loading; remove it")
-    if not len(cols[0]):
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arrays = [pa.array(c.astype("string").fillna("").to_numpy(dtype=object), type=pa.string())
+              for c in columns]
+    for a in arrays:
+        if len(a) and pc.any(pc.match_substring(a, SEP)).as_py():
+            bad = a.filter(pc.match_substring(a, SEP))[0].as_py()
+            raise BackendError(f"value {bad!r} contains the control character U+001F, which "
+                               f"graphkit uses to separate fields when loading; remove it")
+    if not len(arrays[0]):
         return []
-    return cols[0].str.cat(cols[1:], sep=SEP).tolist()
+    return pc.binary_join_element_wise(*arrays, SEP).to_pylist()
 
 
 def _unique(df: pd.DataFrame, key: str) -> pd.DataFrame:

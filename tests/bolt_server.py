@@ -21,7 +21,10 @@ The only listeners in the machine's namespace are the two relays in the test pro
 (the reason is printed by :attr:`BoltServer.isolation`).
 
 Used by ``tests/test_neo4j.py`` (pytest fixture) and ``bench/bench_neo4j_load.py``. Run
-``python tests/bolt_server.py`` to start one by hand and print its URI.
+``python tests/bolt_server.py`` to start one by hand and print its URI, ``python
+tests/bolt_server.py --fetch`` to fetch the module only. ``GRAPHKIT_BOLT_ISOLATE=0`` forces the
+direct (non-namespaced) mode, ``=1`` requires the namespace; ``GRAPHKIT_FALKORDB_SO`` names a
+module to use instead of fetching one.
 """
 
 from __future__ import annotations
@@ -238,10 +241,24 @@ def _tcp_connector(port: int):
     return lambda: socket.create_connection(("127.0.0.1", port), timeout=None)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _free_port(below: int | None = None) -> int:
+    """A free TCP port; ``below`` caps it (FalkorDB ignores a BOLT_PORT above 32767)."""
+    if below is None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+    import random
+
+    rng = random.Random(os.getpid() ^ time.monotonic_ns())
+    for _ in range(200):
+        port = rng.randrange(20000, below)
+        with socket.socket() as s:
+            try:
+                s.bind(("", port))  # Bolt binds every interface: the port must be free on all
+            except OSError:
+                continue
+            return port
+    raise BoltServerUnavailable(f"no free TCP port below {below}")
 
 
 def _wait_port(port: int, deadline: float) -> bool:
@@ -283,6 +300,8 @@ class BoltServer:
     def __init__(self, *, cache_dir: str | Path = DEFAULT_CACHE_DIR, isolate: bool | None = None,
                  startup_timeout: float = 30.0):
         self.cache_dir = Path(cache_dir)
+        if isolate is None and os.environ.get("GRAPHKIT_BOLT_ISOLATE") in ("0", "1"):
+            isolate = os.environ["GRAPHKIT_BOLT_ISOLATE"] == "1"
         self.isolate = isolate
         self.startup_timeout = startup_timeout
         self.proc: subprocess.Popen | None = None
@@ -340,10 +359,11 @@ class BoltServer:
 
     def _start_direct(self, redis: str, module: Path, why: str) -> None:
         wd = self.workdir
-        self.redis_port, self.bolt_port = _free_port(), _free_port()
+        self.redis_port, self.bolt_port = _free_port(), _free_port(below=32768)
         cmd = _redis_cmd(redis, module, wd, self.redis_port, self.bolt_port, unixsocket=None)
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=open(wd / "redis.log", "wb"), start_new_session=True)
+        log = open(wd / "redis.log", "wb")
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                     start_new_session=True)
         if not _wait_port(self.bolt_port, time.monotonic() + self.startup_timeout):
             raise BoltServerUnavailable("FalkorDB did not open its Bolt port: " + self._log_tail())
         self.uri = f"bolt://127.0.0.1:{self.bolt_port}"
@@ -476,6 +496,9 @@ def _inside(redis: str, module: str, wd: Path) -> int:
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["--fetch"]:  # CI: fetch the module ahead of the tests
+        print(ensure_falkordb_module())
+        return 0
     if argv[:1] == ["--inside"]:
         opts = dict(zip(argv[1::2], argv[2::2]))
         return _inside(opts["--redis-server"], opts["--module"], Path(opts["--dir"]))
