@@ -166,6 +166,7 @@ class _Index:
         self.claims = get("claims").reset_index(drop=True)
         self.items = get("claim_items").reset_index(drop=True)
         self._sorted: dict[tuple[str, str], tuple] = {}
+        self._pos: dict[str, dict] = {}
         tc = self.items[["trace_code", "claim_id"]].dropna()
         if len(tc):
             n = tc.drop_duplicates().groupby("trace_code", sort=False)["claim_id"].size()
@@ -175,12 +176,23 @@ class _Index:
             self.trace_settlements = pd.Series(dtype="int64")
             self.repeated_codes = set()
 
+    def take(self, name: str, ids) -> pd.DataFrame:
+        """Rows of lookup table ``name`` (patients, cards, ...) whose key is in ``ids``."""
+        df = getattr(self, name)
+        ids = sorted({i for i in ids if i is not None})
+        if not ids or not len(df):
+            return df.iloc[0:0]
+        pos = self._pos.get(name)
+        if pos is None:  # key -> row position, built once per table
+            pos = self._pos[name] = {k: i for i, k in enumerate(df.index.tolist())}
+        return df.iloc[[pos[i] for i in ids if i in pos]]
+
     def card_holders(self, cards) -> dict:
         """card_id -> holder patient_id for the given cards."""
         ids = sorted({c for c in cards if c is not None})
         if not ids or not len(self.cards):
             return {}
-        sub = _take(self.cards, ids)["patient_id"]
+        sub = self.take("cards", ids)["patient_id"]
         return {k: v for k, v in zip(sub.index, _py(sub))}
 
     def rows(self, table: str, col: str, values) -> pd.DataFrame:
@@ -442,10 +454,10 @@ class RingView:
         for a in nodes:
             want[a["type"]].add(a["id"])
         out = {}
-        for t, df in (("patient", ix.patients), ("card", ix.cards),
-                      ("institution", ix.institutions), ("pharmacy", ix.pharmacies),
-                      ("doctor", ix.doctors)):
-            sub = _take(df, want.get(t, ()))
+        for t, name in (("patient", "patients"), ("card", "cards"),
+                        ("institution", "institutions"), ("pharmacy", "pharmacies"),
+                        ("doctor", "doctors")):
+            sub = ix.take(name, want.get(t, ()))
             out[t] = {k: {c: (None if _missing(v) else v) for c, v in r.items()}
                       for k, r in zip(sub.index, sub.to_dict("records"))}
         return out
@@ -694,15 +706,6 @@ class _Group:
 
     def __init__(self):
         self.n, self.fund, self.claims, self.types, self._seen = 0, 0.0, [], [], set()
-
-
-def _take(df: pd.DataFrame, ids) -> pd.DataFrame:
-    """Rows of ``df`` (unique index) whose index is in ``ids``, in sorted id order."""
-    ids = sorted({i for i in ids if i is not None})
-    if not ids or not len(df):
-        return df.iloc[0:0]
-    pos = df.index.get_indexer(pd.Index(ids, dtype=object))
-    return df.iloc[pos[pos >= 0]]
 
 
 def _py(s: pd.Series) -> list:
