@@ -543,8 +543,10 @@ class Neo4jStore:
                                f"(NEO4J_USER/NEO4J_PASSWORD)") from None
         except (ne.ServiceUnavailable, ne.SessionExpired, OSError) as exc:
             driver.close()
+            who = (f" (connecting as user {user!r}: check --user/--password, or omit --user if "
+                   f"the server has no authentication)") if user else ""
             raise BackendError(f"cannot reach a Bolt server at {uri}: {_short(exc)}. Is it "
-                               f"running, and is --uri (NEO4J_URI) right?") from None
+                               f"running, and is --uri (NEO4J_URI) right?{who}") from None
         except ne.Neo4jError as exc:
             driver.close()
             if user:
