@@ -182,10 +182,12 @@ def _read_raw(path: Path) -> bytes:
 def _detect_encoding(raw: bytes) -> str:
     """utf-8-sig, utf-8 or gb18030 (a superset of GBK); raise when none decodes."""
     if raw.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    for enc in ("utf-8", "gb18030"):
+        candidates = ("utf-8-sig",)  # validated too: a truncated or mixed file must not pass
+    elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates = ("utf-16",)
+    else:
+        candidates = ("utf-8", "gb18030")
+    for enc in candidates:
         dec = codecs.getincrementaldecoder(enc)()
         try:
             step = 1 << 24
@@ -273,7 +275,13 @@ def _parse_fast(data: bytes, header: list[str]) -> _Parsed | None:
     body = memoryview(data)[data.find(b"\n") + 1:] if b"\n" in data else memoryview(b"")
     body_b = bytes(body) if len(body) < (1 << 20) else body
     arr = np.frombuffer(body_b, dtype=np.uint8)
-    nl = np.flatnonzero(arr == 10)
+    if data.count(b"\r") != data.count(b"\r\n"):
+        # a bare CR ends a line too (for pyarrow and for Python's csv): count lines the same way
+        brk = (arr == 10) | (arr == 13)
+        brk[:-1] &= ~((arr[:-1] == 13) & (arr[1:] == 10))
+        nl = np.flatnonzero(brk)
+    else:
+        nl = np.flatnonzero(arr == 10)
     starts = np.concatenate(([0], nl + 1))
     ends = np.concatenate((nl, [len(arr)]))
     length = ends - starts

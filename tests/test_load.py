@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import graphkit as gk
@@ -780,6 +780,8 @@ def test_missing_required_column_raises_load_error_naming_file_and_column(tmp_pa
     ("claims.csv", "claim_id,patient_id\nS\xe9,1\n".encode("latin-1") + bytes(range(128, 256)),
      "cannot decode"),
     ("claims.csv", b"", "file is empty"),
+    ("claims.csv", b"\xef\xbb\xbfclaim_id,patient_id\nS1,\xe5\xbc", "cannot decode"),  # BOM, cut char
+    ("claims.csv", "claim_id,patient_id\n".encode("utf-16") + b"\x00", "cannot decode"),
     ("claims.parquet", b"PAR1 not really parquet", "cannot read Parquet"),
 ])
 def test_unreadable_file_raises_load_error_naming_it(tmp_path, name, content, message):
@@ -881,3 +883,31 @@ def test_malformed_input_raises_load_error_or_conserves_counts(tmp_path_factory,
         assert str(exc) and "\n" not in str(exc).strip()
         return
     assert_conserved(ds)
+
+
+_LOADER = __import__("sys").modules["graphkit.load"]
+_CELL = st.one_of(st.text(st.sampled_from(list("ab1 ;张\t") + ["𠀀"]), max_size=4),
+                  st.text(st.sampled_from(list('ab1 ,"\n\r;张\t') + ["𠀀"]), max_size=6))
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=st.lists(st.tuples(st.lists(_CELL, min_size=3, max_size=3),
+                               st.sampled_from([False, False, False, True])), max_size=8),
+       newline=st.sampled_from(["\n", "\r\n"]), quoted_header=st.booleans())
+def test_fast_csv_path_agrees_with_the_exact_path_whenever_it_is_taken(rows, newline, quoted_header):
+    header = ["a", "b", "c"]
+    lines = ['"a","b","c"' if quoted_header else "a,b,c"]
+    for cells, raw in rows:
+        if raw:  # stray quotes and delimiters exactly as typed
+            lines.append(",".join(cells))
+        else:
+            lines.append(csv_bytes(["x"], [cells], newline=newline).decode().split(newline, 1)[1]
+                         .removesuffix(newline))
+    data = (newline.join(lines) + newline).encode()
+    fast = _LOADER._parse_fast(data, header)
+    exact = _LOADER._parse_python(data.decode(), header)
+    event("fast path taken" if fast is not None else "exact path only")
+    if fast is not None:
+        assert exact.bad == []
+        pd.testing.assert_frame_equal(fast.frame.reset_index(drop=True),
+                                      exact.frame.reset_index(drop=True))
