@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -306,22 +307,25 @@ def expected_lockstep_swipes(ds, window_seconds: int = 600, min_cards: int = 5) 
     out = []
     for via, col in (("device", "device_id"), ("phone", "operator_phone")):
         x = c[c[col].notna()]
-        for (fac, op, _day_), g in x.groupby(["facility_id", col, "settle_day"]):
-            if len(g) < min_cards:
-                continue
-            best: dict[str, int] = {}
-            for ts in g["settle_ts"]:
-                win = g[(g["settle_ts"] >= ts) & (g["settle_ts"] < ts + window_seconds)]
-                n = win["card_id"].nunique()
+        size = x.groupby(["facility_id", col, "settle_day"])["claim_id"].transform("size")
+        x = x[size >= min_cards].sort_values(["facility_id", col, "settle_day", "settle_ts"])
+        for _key, g in x.groupby(["facility_id", col, "settle_day"], sort=False):
+            ts = g["settle_ts"].to_numpy()
+            cards = g["card_id"].to_numpy()
+            ends = np.searchsorted(ts, ts + window_seconds, side="left")
+            starts = np.searchsorted(ts, ts, side="left")  # ties: every claim at ts is inside
+            best = np.zeros(len(g), dtype=int)
+            for i in range(len(g)):
+                lo, hi = starts[i], ends[i]
+                n = len(set(cards[lo:hi]))
                 if n >= min_cards:
-                    for cid in win["claim_id"]:
-                        best[cid] = max(best.get(cid, 0), n)
-            for _, r in g[g["claim_id"].isin(best)].iterrows():
-                out.append({"via": via, "operator": op, "facility_id": fac,
-                            "settle_date": r["settle_date_iso"],
-                            "window_cards": best[r["claim_id"]], "claim_id": r["claim_id"],
-                            "settle_time": r["settle_iso"], "card_id": r["card_id"],
-                            "holder_id": r["holder"]})
+                    best[lo:hi] = np.maximum(best[lo:hi], n)
+            keep = g[best > 0]
+            for r, b in zip(keep.itertuples(index=False), best[best > 0]):
+                out.append({"via": via, "operator": getattr(r, col), "facility_id": r.facility_id,
+                            "settle_date": r.settle_date_iso, "window_cards": int(b),
+                            "claim_id": r.claim_id, "settle_time": r.settle_iso,
+                            "card_id": r.card_id, "holder_id": r.holder})
     cols = ["via", "operator", "facility_id", "settle_date", "window_cards", "claim_id",
             "settle_time", "card_id", "holder_id"]
     return pd.DataFrame(out, columns=cols)
