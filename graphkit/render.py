@@ -1038,7 +1038,7 @@ def _index_html(doc, rows: list[str], masked: bool) -> str:
 
 
 def _index_row(ring, masker: Masker) -> str:
-    zh, _en = TYPOLOGIES.get(ring.typology, (ring.typology, ""))
+    zh, en = TYPOLOGIES.get(ring.typology, (ring.typology, ""))
     counts = Counter(m.type for m in ring.members)
     mem = "、".join(f"{TYPE_ZH.get(t, t)} {counts[t]}" for t in TYPE_ORDER if counts.get(t))
     ev = ring.evidence[0] if ring.evidence else None
@@ -1050,7 +1050,7 @@ def _index_row(ring, masker: Masker) -> str:
     href = _esc(f"rings/{_safe_name(ring.ring_id)}.html")
     return (f'<tr data-typology="{_esc(ring.typology)}" data-score="{ring.score:.4f}">'
             f'<td><a href="{href}">{rid}</a></td>'
-            f'<td data-sort="{_esc(ring.typology)}">{_esc(zh)}<br>'
+            f'<td data-sort="{_esc(ring.typology)}" title="{_esc(en)}">{_esc(zh)}<br>'
             f'<span class="muted">{_esc(ring.typology)}</span></td>'
             f'<td class="num" data-sort="{ring.score:.6f}">{ring.score:.2f}</td>'
             f'<td>{_esc(mem)}</td><td class="num">{len(ring.members)}</td>'
