@@ -648,7 +648,7 @@ h2{{page-break-after:avoid}} tr{{page-break-inside:avoid}}}}
 <p>输入数据指纹（SHA-256）：<span class=mono>{_esc(doc.fingerprint or '—')}</span><br>
 graphkit 版本：{_esc(manifest_info.get('graphkit_version', ''))}；生成时间：{_esc(manifest_info.get('created', ''))}</p>
 <pre>{_esc(commands)}</pre>
-<p>检测参数（params，与本目录 settings.json 相同）：</p>
+<p>检测参数（rings.json 的 params；其中的检测设置已写入本目录 settings.json）：</p>
 <pre>{_esc(params_json)}</pre>
 <p>在 Neo4j 中复现该线索的子图：见 reproduce.cypher（所有编号以参数传入）。
 用 <span class=mono>graphkit verify</span> 核对本材料的每个文件未被改动（manifest.json 记录了每个文件的 SHA-256）。</p>
