@@ -98,7 +98,7 @@ def naive_worker(data_dir: str, seed: int) -> None:
 
 
 def _size_label(n: int) -> str:
-    return f"{n / 1e6:g}M" if n >= 1_000_000 else f"{n // 1000}k"
+    return f"{n / 1e6:.3g}M" if n >= 1_000_000 else f"{n // 1000}k"
 
 
 def main(argv: list[str] | None = None) -> int:
