@@ -19,7 +19,6 @@ the manifest. :func:`verify` recomputes every hash and names what changed, is mi
 
 from __future__ import annotations
 
-import csv
 import datetime as _dt
 import hashlib
 import html

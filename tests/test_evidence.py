@@ -17,7 +17,7 @@ from graphkit.cli import main
 from graphkit.evidence import (Masker, PackageError, mask_address, mask_id_number, mask_name,
                                mask_phone, verify, write_package)
 from graphkit.rings import Member, Ring, RingsDocument, write_rings
-from tests.browser import ID_CARD, ID_NUMBERS, PHONES, write_many_codes, write_sample
+from tests.browser import ID_CARD, PHONES, write_many_codes, write_sample
 
 PACKAGE_FILES = ["claim_items.csv", "claims.csv", "graph.html", "manifest.json", "members.csv",
                  "reproduce.cypher", "settings.json", "报告.html"]
