@@ -502,6 +502,7 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["--inside"]:
         opts = dict(zip(argv[1::2], argv[2::2]))
         return _inside(opts["--redis-server"], opts["--module"], Path(opts["--dir"]))
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop cleanly on SIGTERM too
     with BoltServer() as server:
         print(f"{server.uri}  (redis port {server.redis_port}; {server.isolation})", flush=True)
         print("Ctrl-C to stop", flush=True)
