@@ -241,7 +241,7 @@ def _parse_csv(path: Path) -> _Parsed:
     # a header with balanced quotes is one record on one line: quoted exports take the fast path
     parsed = _parse_fast(data, header) if header_text.count('"') % 2 == 0 else None
     if parsed is None:
-        parsed = _parse_python(data.decode("utf-8"), header)
+        parsed = _parse_python(data, header)
     parsed.encoding = enc
     return parsed
 
@@ -298,14 +298,29 @@ def _parse_fast(data: bytes, header: list[str]) -> _Parsed | None:
     return _Parsed(header, frame, [], "")
 
 
-def _parse_python(text: str, header: list[str]) -> _Parsed:
-    """Exact, slower path: Python's csv module with true line numbers."""
+_PY_CHUNK = 100_000  # rows held as Python strings before they are packed into Arrow arrays
+
+
+def _parse_python(text: str | bytes, header: list[str]) -> _Parsed:
+    """Exact, slower path: Python's csv module with true line numbers.
+
+    ``text`` is the file's text, or its UTF-8 bytes (decoded lazily, which keeps memory low).
+    """
     csv.field_size_limit(sys.maxsize)
     n = len(header)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=False)
+    stream = (io.TextIOWrapper(io.BytesIO(text), encoding="utf-8", newline="")
+              if isinstance(text, bytes) else io.StringIO(text, newline=""))
+    reader = csv.reader(stream, strict=False)
     rows: list[list[str]] = []
+    chunks: list[list[pa.Array]] = []
     lines: list[int] = []
     bad: list[tuple[int, str, str]] = []
+
+    def flush() -> None:
+        if rows:
+            chunks.append([pa.array(col, type=pa.large_string()) for col in zip(*rows)])
+            rows.clear()
+
     prev_end = 0
     try:
         for i, rec in enumerate(reader):
@@ -320,9 +335,16 @@ def _parse_python(text: str, header: list[str]) -> _Parsed:
                 continue
             rows.append(rec)
             lines.append(start)
+            if len(rows) >= _PY_CHUNK:
+                flush()
     except csv.Error as exc:
         bad.append((prev_end + 1, f"unparseable CSV ({exc})", ""))
-    frame = pd.DataFrame(rows, columns=[f"c{i}" for i in range(n)], dtype="str")
+    flush()
+    names = [f"c{i}" for i in range(n)]
+    table = pa.table({name: pa.chunked_array([c[k] for c in chunks], type=pa.large_string())
+                      for k, name in enumerate(names)})
+    frame = table.to_pandas(types_mapper=lambda t: pd.StringDtype(na_value=np.nan)
+                            if t in (pa.string(), pa.large_string()) else None)
     frame[_LINE] = np.asarray(lines, dtype=np.int64)
     return _Parsed(header, frame, bad, "")
 

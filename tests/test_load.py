@@ -905,7 +905,7 @@ def test_fast_csv_path_agrees_with_the_exact_path_whenever_it_is_taken(rows, new
                          .removesuffix(newline))
     data = (newline.join(lines) + newline).encode()
     fast = _LOADER._parse_fast(data, header)
-    exact = _LOADER._parse_python(data.decode(), header)
+    exact = _LOADER._parse_python(data, header)
     event("fast path taken" if fast is not None else "exact path only")
     if fast is not None:
         assert exact.bad == []
