@@ -19,3 +19,8 @@ from graphkit.rings import Ring  # noqa: E402
 from graphkit.detect import find_rings  # noqa: E402
 
 __all__ += ["find_rings"]
+from graphkit.explore import (  # noqa: E402
+    BoundRing, compare, expand, package, plot_timeline, profile, rings_of, show, timeline, who_else)
+
+__all__ += ["rings_of", "BoundRing", "expand", "show", "timeline", "plot_timeline", "who_else",
+            "profile", "compare", "package"]

@@ -1,0 +1,842 @@
+"""The exploration API investigators use in Jupyter: rings bound to their data, neighbourhoods,
+inline graphs, timelines, "who else used it", group profiles and evidence packages.
+
+Everything here reads the :class:`~graphkit.load.Dataset` and never changes it. Graph views are
+:class:`networkx.MultiDiGraph` objects whose node keys are ``"<type>:<id>"`` (see
+:mod:`graphkit.graph`). :func:`show` returns an object that Jupyter, JupyterLab and VS Code
+display inline: the self-contained page of :mod:`graphkit.render` (vis-network inlined, nothing
+fetched from any network) inside an ``<iframe srcdoc>``. Personal data is masked there by
+default, as on every page graphkit writes; the DataFrames returned here are not masked.
+
+Examples
+--------
+>>> import graphkit as gk
+>>> ds = gk.load("data_samples/demo")
+>>> rings = gk.rings_of(ds)
+>>> gang = next(r for r in rings if r.typology == "gang")
+>>> gang.ring_id, len(gang.timeline()) == len(gang.claims)
+('R0009', True)
+>>> sub = gk.expand(ds, gang, hops=1, types=["phone", "device"])
+>>> sorted({a["type"] for _, a in sub.nodes(data=True)})
+['card', 'device', 'patient', 'pharmacy', 'phone']
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from graphkit.contract import TYPOLOGIES
+from graphkit.errors import GraphkitError
+from graphkit.rings import Ring, RingsDocument
+
+__all__ = ["BoundRing", "RingList", "InlinePage", "rings_of", "expand", "show", "graph_page_html",
+           "timeline", "plot_timeline", "who_else", "profile", "compare", "package",
+           "TIMELINE_COLUMNS", "WHO_ELSE_COLUMNS"]
+
+#: columns of :func:`timeline`
+TIMELINE_COLUMNS = ["settle_time", "claim_id", "patient_id", "card_id", "holder_id", "facility_id",
+                    "facility_type", "claim_type", "doctor_id", "device_id", "operator_phone",
+                    "diagnosis_code", "total_amount", "fund_amount"]
+#: columns of :func:`who_else`
+WHO_ELSE_COLUMNS = ["patient_id", "card_id", "holder_id", "claims", "fund_amount", "first_seen",
+                    "last_seen", "facilities", "registered"]
+
+# graph.py edge type -> render.py edge kind (for colours)
+_EDGE_KIND = {"holds": "holds", "claimed_at": "swipe", "prescribed_by": "prescribed",
+              "dispensed_by": "pharmacist", "presented_by_device": "device",
+              "presented_by_phone": "scan", "has_phone": "tel", "lives_at": "addr",
+              "obtained": "trace_buy", "dispensed": "trace", "obtained_drug": "drug",
+              "works_at": "holds", "registered_at": "pharmacist", "device_at": "device"}
+
+
+# --------------------------------------------------------------------------------------------
+# rings bound to their data set
+
+
+@dataclass(frozen=True, eq=False)
+class BoundRing:
+    """A :class:`~graphkit.rings.Ring` together with the data set (and rings document) it came
+    from, so that ``ring.show()``, ``ring.timeline()``, ``ring.expand()`` and
+    ``ring.package(out_dir)`` need no other argument.
+
+    Attribute access falls through to the ring: ``ring_id``, ``typology``, ``score``, ``members``,
+    ``claims``, ``fund_amount``, ``first_seen``, ``last_seen``, ``evidence``, ``patients`` and
+    ``member_ids(type)`` all work.
+
+    Examples
+    --------
+    >>> import graphkit as gk
+    >>> ds = gk.load("data_samples/demo")
+    >>> r = gk.rings_of(ds)[0]
+    >>> r.ring_id, r.typology, r.member_ids("phone")
+    ('R0001', 'impersonation', ['15810949644'])
+    """
+
+    ring: Ring
+    dataset: object
+    doc: RingsDocument | None = None
+
+    def __getattr__(self, name):
+        if name.startswith("_") or name in ("ring", "dataset", "doc"):
+            raise AttributeError(name)
+        return getattr(self.ring, name)
+
+    @property
+    def typology_zh(self) -> str:
+        return TYPOLOGIES.get(self.ring.typology, (self.ring.typology,))[0]
+
+    def member_counts(self) -> dict[str, int]:
+        """Members per type, e.g. ``{"patient": 15, "card": 15, "pharmacy": 1}``."""
+        return dict(Counter(m.type for m in self.ring.members))
+
+    def show(self, *, mask: bool = True, height: int = 640, max_nodes: int = 2000) -> "InlinePage":
+        """The ring's interactive page, inline (see :func:`show`)."""
+        return show(self, mask=mask, height=height, max_nodes=max_nodes)
+
+    def expand(self, hops: int = 1, types: Iterable[str] | None = None) -> nx.MultiDiGraph:
+        """The neighbourhood of the ring's members (see :func:`expand`)."""
+        return expand(self.dataset, self, hops=hops, types=types)
+
+    def timeline(self) -> pd.DataFrame:
+        """The ring's claims over time (see :func:`timeline`)."""
+        return timeline(self, self.dataset)
+
+    def plot_timeline(self, **kw):
+        """A matplotlib Figure of the ring's claims over time (see :func:`plot_timeline`)."""
+        return plot_timeline(self, self.dataset, **kw)
+
+    def profile(self) -> pd.Series:
+        """Group signals of the ring's claims (see :func:`profile`)."""
+        return profile(self.dataset, self)
+
+    def package(self, out_dir: str | Path, *, unmasked: bool = False, zip_: bool = False) -> Path:
+        """Write the ring's evidence package into ``out_dir`` (see :func:`package`)."""
+        return package(self, out_dir, unmasked=unmasked, zip_=zip_)
+
+    def __repr__(self) -> str:
+        r = self.ring
+        counts = self.member_counts()
+        parts = ", ".join(f"{n} {t}" for t, n in counts.items())
+        return (f"<Ring {r.ring_id} {r.typology} ({self.typology_zh}) score {r.score:.3f}: {parts};"
+                f" {len(r.claims)} claims, fund {r.fund_amount:,.2f} 元, "
+                f"{r.first_seen or '?'}..{r.last_seen or '?'}>")
+
+
+class RingList(list):
+    """The list :func:`rings_of` returns: :class:`BoundRing` items, best first, plus ``doc`` (the
+    :class:`~graphkit.rings.RingsDocument`), :meth:`get` and :meth:`summary`."""
+
+    def __init__(self, items: Iterable[BoundRing], doc: RingsDocument | None = None):
+        super().__init__(items)
+        self.doc = doc
+
+    def get(self, ring_id: str) -> BoundRing:
+        """The ring with this id (``GraphkitError`` when there is none)."""
+        for r in self:
+            if r.ring_id == ring_id:
+                return r
+        raise GraphkitError(f"no ring {ring_id!r} here ({len(self)} rings: "
+                            f"{', '.join(r.ring_id for r in self[:5])}{'...' if len(self) > 5 else ''})")
+
+    def of_typology(self, typology: str) -> "RingList":
+        """The rings of one typology (gang, impersonation, diversion, fake_admission)."""
+        return RingList((r for r in self if r.typology == typology), self.doc)
+
+    def summary(self) -> pd.DataFrame:
+        """One row per ring: id, typology (English and 中文), score, member counts, claims, fund,
+        first/last seen and the first evidence clause."""
+        rows = []
+        for r in self:
+            c = r.member_counts()
+            ev = r.evidence[0] if r.evidence else None
+            rows.append({"ring_id": r.ring_id, "typology": r.typology,
+                         "typology_zh": r.typology_zh, "score": round(float(r.score), 3),
+                         "patients": c.get("patient", 0), "cards": c.get("card", 0),
+                         "members": len(r.members), "claims": len(r.claims),
+                         "fund_amount": round(float(r.fund_amount), 2),
+                         "first_seen": r.first_seen, "last_seen": r.last_seen,
+                         "clause": ev.clause if ev else "", "detail": ev.detail if ev else ""})
+        cols = ["ring_id", "typology", "typology_zh", "score", "patients", "cards", "members",
+                "claims", "fund_amount", "first_seen", "last_seen", "clause", "detail"]
+        return pd.DataFrame(rows, columns=cols)
+
+
+def rings_of(dataset, settings=None, *, doc: RingsDocument | None = None) -> RingList:
+    """Find rings (or take them from ``doc``) and bind each one to ``dataset``.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    settings : Settings, optional
+        Passed to :func:`graphkit.find_rings`.
+    doc : RingsDocument, optional
+        Rings found before (e.g. ``graphkit.rings.read_rings("out/rings.json")``); no detection
+        is run then.
+
+    Returns
+    -------
+    RingList
+        :class:`BoundRing` items ranked by score; ``.doc`` is the rings document.
+
+    Examples
+    --------
+    >>> import graphkit as gk
+    >>> rings = gk.rings_of(gk.load("data_samples/demo"))
+    >>> len(rings), rings.summary()["typology"].value_counts().to_dict()["gang"]
+    (18, 5)
+    """
+    if doc is None:
+        from graphkit.detect import find_rings
+
+        doc = find_rings(dataset, settings)
+    return RingList((BoundRing(r, dataset, doc) for r in doc.rings), doc)
+
+
+def _ring_and_data(ring, dataset):
+    if isinstance(ring, BoundRing):
+        return ring.ring, dataset if dataset is not None else ring.dataset
+    if isinstance(ring, Ring):
+        return ring, dataset
+    raise GraphkitError(f"expected a Ring or BoundRing, got {type(ring).__name__}")
+
+
+def _need_dataset(dataset, what: str):
+    if dataset is None:
+        raise GraphkitError(f"{what} needs the data set: pass dataset=gk.load(DATA_DIR), or use "
+                            "gk.rings_of(dataset) whose rings carry their data set")
+    return dataset
+
+
+# --------------------------------------------------------------------------------------------
+# neighbourhoods
+
+_GRAPH_CACHE: list = []  # [(dataset, EntityGraph)] for the last data set only (bounded)
+
+
+def _entity_graph(dataset):
+    from graphkit.graph import EntityGraph
+
+    if _GRAPH_CACHE and _GRAPH_CACHE[0][0] is dataset:
+        return _GRAPH_CACHE[0][1]
+    g = EntityGraph(dataset)
+    _GRAPH_CACHE[:] = [(dataset, g)]
+    return g
+
+
+def _seeds(node_or_ring) -> tuple[list[str], dict[str, str]]:
+    """Node keys to expand from, and {key: role} for ring members."""
+    from graphkit.graph import NODE_TYPES
+
+    if isinstance(node_or_ring, (BoundRing, Ring)):
+        ring = node_or_ring.ring if isinstance(node_or_ring, BoundRing) else node_or_ring
+        roles = {f"{m.type}:{m.id}": m.role for m in ring.members}
+        return sorted(roles), roles
+    keys = [node_or_ring] if isinstance(node_or_ring, str) else list(node_or_ring)
+    for k in keys:
+        t, sep, i = str(k).partition(":")
+        if not sep or not i or t not in NODE_TYPES:
+            raise GraphkitError(f"{k!r} is not a node key: write \"<type>:<id>\" with a type among "
+                                f"{', '.join(NODE_TYPES)} (e.g. \"pharmacy:P51010554172\")")
+    return sorted(set(map(str, keys))), {}
+
+
+def expand(dataset, node_or_ring, hops: int = 1, types: Iterable[str] | None = None
+           ) -> nx.MultiDiGraph:
+    """The ``hops``-neighbourhood of a node, a list of nodes or a ring, as a networkx graph.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    node_or_ring : str, list of str, Ring or BoundRing
+        Node keys ``"<type>:<id>"`` (``"pharmacy:P51010554172"``, ``"phone:138..."``); a ring
+        expands from all its members.
+    hops : int
+        How many steps out (0 = the seeds and the edges between them).
+    types : list of str, optional
+        Node types that may be added (seeds are always kept), e.g. ``["card", "patient"]``.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        Node attributes ``type``, ``id``, ``label``, ``seed`` (a starting node), ``member`` and
+        ``role`` (ring members); edges are keyed by their type (``claimed_at``, ``holds``, ...)
+        and carry ``count``, ``fund``, ``first`` and ``last`` where they come from claims.
+
+    Examples
+    --------
+    >>> import graphkit as gk
+    >>> ds = gk.load("data_samples/demo")
+    >>> g = gk.expand(ds, "device:T5101055417201", hops=1, types=["card"])
+    >>> g.number_of_nodes(), g.nodes["device:T5101055417201"]["seed"]
+    (454, True)
+    """
+    from graphkit.graph import NODE_TYPES
+
+    if isinstance(node_or_ring, BoundRing) and dataset is None:
+        dataset = node_or_ring.dataset
+    dataset = _need_dataset(dataset, "expand")
+    if types is not None:
+        types = [types] if isinstance(types, str) else list(types)
+        bad = [t for t in types if t not in NODE_TYPES]
+        if bad:
+            raise GraphkitError(f"unknown node type {bad[0]!r}; known: {', '.join(NODE_TYPES)}")
+    if int(hops) < 0:
+        raise GraphkitError(f"hops must be 0 or more, got {hops}")
+    seeds, roles = _seeds(node_or_ring)
+    g = _entity_graph(dataset).neighbourhood(seeds, hops=int(hops), types=types)
+    for n, a in g.nodes(data=True):
+        a["seed"] = n in set(seeds)
+        a["member"] = n in roles
+        if n in roles:
+            a["role"] = roles[n]
+    return g
+
+
+# --------------------------------------------------------------------------------------------
+# inline display
+
+
+class InlinePage:
+    """A self-contained HTML page that notebooks display inline in an ``<iframe srcdoc>``.
+
+    Jupyter, JupyterLab and VS Code call :meth:`_repr_html_`. ``page`` is the whole page,
+    :meth:`save` writes it to a file (it then opens in any browser, offline).
+    """
+
+    def __init__(self, page: str, *, height: int = 640, title: str = ""):
+        self.page = page
+        self.height = int(height)
+        self.title = title
+
+    def _repr_html_(self) -> str:
+        return (f'<div class="graphkit-inline"><iframe title="{html.escape(self.title, quote=True)}"'
+                f' srcdoc="{html.escape(self.page, quote=True)}" sandbox="allow-scripts"'
+                f' style="width:100%;height:{self.height}px;border:1px solid #ddd"></iframe></div>')
+
+    def save(self, path: str | Path) -> Path:
+        """Write the page to ``path`` (UTF-8) and return the path."""
+        p = Path(path)
+        p.write_text(self.page, encoding="utf-8")
+        return p
+
+    def __repr__(self) -> str:
+        return f"<InlinePage {self.title!r}: {len(self.page):,} characters of HTML>"
+
+
+def show(obj, dataset=None, *, mask: bool = True, height: int = 640, max_nodes: int = 2000,
+         title: str | None = None) -> InlinePage:
+    """Draw a ring or any graph inline in a notebook.
+
+    Parameters
+    ----------
+    obj : BoundRing, Ring or networkx graph
+        A ring shows its full page (graph, timeline, evidence, members) as ``graphkit rings``
+        writes it; a graph (from :func:`expand`, :func:`graphkit.render.ring_graph` or built by
+        hand with ``"type:id"`` node keys) shows as an interactive network.
+    dataset : Dataset, optional
+        Needed for a plain :class:`~graphkit.rings.Ring`; for a graph it adds names to nodes.
+    mask : bool
+        Mask personal data (names, 身份证号, phones, addresses) as the written pages do.
+    height : int
+        Height of the inline frame in pixels.
+    max_nodes : int
+        Larger views are cut to their core (seeds and members first, then by degree).
+
+    Returns
+    -------
+    InlinePage
+        Displays inline (``_repr_html_``); ``.page`` is the HTML, ``.save(path)`` writes it.
+
+    Examples
+    --------
+    >>> import graphkit as gk
+    >>> ds = gk.load("data_samples/demo")
+    >>> page = gk.show(gk.expand(ds, "phone:18062120281", hops=1), ds)
+    >>> "srcdoc=" in page._repr_html_() and "vis.Network" in page.page
+    True
+    """
+    from graphkit import render
+
+    if isinstance(obj, (BoundRing, Ring)):
+        ring, ds = _ring_and_data(obj, dataset)
+        ds = _need_dataset(ds, "show(ring)")
+        page = render.ring_page_html(ring, ds, mask=mask, max_nodes=max_nodes)
+        return InlinePage(page, height=height, title=title or f"{ring.ring_id} {ring.typology}")
+    if isinstance(obj, nx.Graph):
+        page = graph_page_html(obj, dataset, mask=mask, max_nodes=max_nodes,
+                               title=title or "graphkit")
+        return InlinePage(page, height=height, title=title or "graphkit")
+    raise GraphkitError(f"show() draws a ring or a networkx graph, not {type(obj).__name__}")
+
+
+def _cut(G: nx.Graph, max_nodes: int) -> tuple[nx.Graph, str]:
+    if G.number_of_nodes() <= max_nodes:
+        return G, ""
+    deg = dict(G.degree())
+    order = sorted(G.nodes, key=lambda n: (not (G.nodes[n].get("seed") or G.nodes[n].get("member")),
+                                           -deg[n], str(n)))
+    keep = order[:max_nodes]
+    dropped = Counter(str(n).partition(":")[0] for n in order[max_nodes:])
+    note = (f"本图共 {G.number_of_nodes()} 个节点，仅显示 {max_nodes} 个（种子/成员优先，按连接数排序）；"
+            "未显示：" + "，".join(f"{t} {k}" for t, k in sorted(dropped.items())) + "。")
+    return G.subgraph(keep).copy(), note
+
+
+def _node_names(dataset, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """Raw names of patients, doctors, pharmacists and facilities in view."""
+    out: dict[tuple[str, str], str] = {}
+    if dataset is None:
+        return out
+    want: dict[str, set] = {}
+    for t, i in keys:
+        want.setdefault(t, set()).add(i)
+    for t, table, key in (("patient", "patients", "patient_id"), ("doctor", "doctors", "doctor_id"),
+                          ("pharmacist", "pharmacists", "pharmacist_id"),
+                          ("institution", "institutions", "institution_id"),
+                          ("pharmacy", "pharmacies", "pharmacy_id")):
+        ids = want.get(t)
+        df = getattr(dataset, table, None)
+        if not ids or df is None or key not in df or "name" not in df:
+            continue
+        sub = df.loc[df[key].isin(ids), [key, "name"]].dropna().drop_duplicates(key)
+        out.update({(t, k): str(v) for k, v in zip(sub[key], sub["name"])})
+    return out
+
+
+def graph_page_html(G: nx.Graph, dataset=None, *, mask: bool = True, max_nodes: int = 2000,
+                    title: str = "graphkit") -> str:
+    """A self-contained interactive page for any graph whose node keys are ``"type:id"``.
+
+    Uses the same vis-network loader, styles and script as the ring pages of
+    :mod:`graphkit.render`. Node attributes ``type``/``id`` (else parsed from the key),
+    ``member`` or ``seed`` (drawn solid; others dashed), ``role`` and ``name`` are used; edge
+    attributes ``type`` or ``kind``, ``label``, ``count`` and ``fund``.
+    """
+    from graphkit.evidence import Masker
+    from graphkit.graph import EDGE_TYPES
+    from graphkit.render import (EDGE_STYLE, NODE_STYLE, TYPE_ORDER, TYPE_ZH, _darker, _esc,
+                                 _head, _initial_layout, _json_script, _money, _script_safe,
+                                 _shape_svg, _template, vis_network_js)
+
+    G, note = _cut(G, max(1, int(max_nodes)))
+    m = Masker(dataset, enabled=mask)
+    nodes_raw = []
+    for n, a in G.nodes(data=True):
+        t, _, i = str(n).partition(":")
+        nodes_raw.append((n, a.get("type", t), str(a.get("id", i)), a))
+    names = _node_names(dataset, [(t, i) for _, t, i, _ in nodes_raw])
+    people = [names.get((t, i)) for _, t, i, _ in nodes_raw if t in ("patient", "doctor",
+                                                                    "pharmacist")]
+    m.know_people([p for p in people if p])
+    ids = {n: k for k, n in enumerate(sorted(G.nodes, key=str))}
+    pos = _initial_layout(nx.Graph(G), ids)
+    nodes = []
+    for n, t, i, a in sorted(nodes_raw, key=lambda x: ids[x[0]]):
+        shown = m.ident(t, i)
+        raw_name = a.get("name") or names.get((t, i), "")
+        name = (m.name(raw_name) if t in ("patient", "doctor", "pharmacist") else m.text(raw_name)
+                ) if raw_name else ""
+        label = f"{name}\n{shown}" if name else shown
+        solid = bool(a.get("member") or a.get("seed"))
+        tip = [f"{TYPE_ZH.get(t, t)} {shown}" + (f"  {name}" if name else "")]
+        if a.get("member"):
+            tip.append("线索成员" + (f"（{m.text(a['role'])}）" if a.get("role") else ""))
+        elif a.get("seed"):
+            tip.append("起点 (seed)")
+        tip.append(f"连接 {G.degree(n)} 条")
+        x, y = pos[ids[n]]
+        nodes.append({"id": ids[n], "label": label[:60], "group": t if t in NODE_STYLE else "device",
+                      "m": 1 if solid else 0, "tip": tip, "x": x, "y": y})
+    edges = []
+    data_iter = (G.edges(keys=True, data=True) if G.is_multigraph()
+                 else ((u, v, None, e) for u, v, e in G.edges(data=True)))
+    for u, v, k, e in sorted(data_iter, key=lambda x: (ids[x[0]], ids[x[1]], str(x[2]))):
+        etype = e.get("type") or (k if isinstance(k, str) else None)
+        kind = e.get("kind") or _EDGE_KIND.get(etype or "", "")
+        verb = EDGE_TYPES[etype].zh if etype in EDGE_TYPES else EDGE_STYLE.get(kind, (etype or "",))[0]
+        count = e.get("count")
+        label = e.get("label") or (f"{verb} ×{int(count)}" if count and count > 1 else verb)
+        tip = [f"{label}" + (f" ({etype})" if etype else "")]
+        if e.get("fund"):
+            tip.append(f"基金支付 {_money(e['fund'])} 元")
+        if e.get("first"):
+            tip.append(f"{str(e['first'])[:10]} 至 {str(e.get('last') or '')[:10]}")
+        w = 1 + min(6.0, math.log2(1 + float(count))) if count else 1
+        edges.append({"from": ids[u], "to": ids[v], "label": m.text(label), "tip": tip,
+                      "w": round(w, 2), "c": EDGE_STYLE.get(kind, ("", "#999999"))[1]})
+    groups = {t: {"shape": s[2], "color": {"background": s[1], "border": _darker(s[1]),
+                                           "highlight": {"background": s[1], "border": "#000"}}}
+              for t, s in NODE_STYLE.items()}
+    iterations = 150 if len(nodes) <= 300 else 100 if len(nodes) <= 800 else 40
+    data = {"nodes": nodes, "edges": edges, "groups": groups, "options": {"iterations": iterations}}
+    present = Counter(a["group"] for a in nodes)
+    legend = "".join(
+        f'<li>{_shape_svg(NODE_STYLE[t][2], NODE_STYLE[t][1])}<span>{_esc(TYPE_ZH[t])} '
+        f'<span class="muted">{_esc(t)} · {present[t]}</span></span></li>'
+        for t in TYPE_ORDER if present.get(t))
+    legend += (f'<li>{_shape_svg("dot", "#bbbbbb", member=False)}'
+               '<span>虚线/浅色：关联节点（非起点/成员）</span></li>')
+    masked = '<span class="mask">个人信息已脱敏</span>' if mask else \
+        '<span class="nomask">未脱敏（含个人信息）</span>'
+    return (
+        _head(title) + "<body><main>"
+        + f"<h1>{_esc(title)}</h1>"
+        + f'<div class="badges"><span>节点 {len(nodes)}</span><span>连线 {len(edges)}</span>'
+        + f"{masked}</div>"
+        + (f'<p class="note" id="gk-note">{_esc(note)}</p>' if note else "")
+        + '<div id="gk-wrap"><div id="gk-graph" role="img" aria-label="关系图"></div>'
+        + f'<div id="gk-legend"><b>图例</b><ul>{legend}</ul>'
+        + '<div id="gk-status" aria-live="polite">正在加载…</div></div></div>'
+        + '<p class="muted">graphkit 生成；离线可用，不访问任何网络。</p></main>'
+        + f'<script type="application/json" id="gk-data">{_json_script(data)}</script>'
+        + f"<script>{vis_network_js()}</script>"
+        + f"<script>{_script_safe(_template('graph.js'))}</script>"
+        + "</body></html>\n")
+
+
+# --------------------------------------------------------------------------------------------
+# timelines
+
+
+def _ring_claims(ring: Ring, dataset) -> pd.DataFrame:
+    c = dataset.claims
+    if ring.claims:
+        return c[c["claim_id"].isin(set(ring.claims))]
+    pats, cards = set(ring.patients), set(ring.member_ids("card"))
+    facs = set(ring.member_ids("institution")) | set(ring.member_ids("pharmacy"))
+    if pats or cards:
+        mask = c["patient_id"].isin(pats) | c["card_id"].isin(cards)
+        if facs:
+            mask &= c["facility_id"].isin(facs)
+    else:
+        mask = c["facility_id"].isin(facs)
+    return c[mask.fillna(False).astype(bool)]
+
+
+def timeline(ring, dataset=None) -> pd.DataFrame:
+    """The ring's claims in time order, one row per claim.
+
+    Parameters
+    ----------
+    ring : BoundRing or Ring
+    dataset : Dataset, optional (required for a plain Ring)
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`TIMELINE_COLUMNS`: settle_time, claim_id, patient_id, card_id, holder_id,
+        facility_id, facility_type, claim_type, doctor_id, device_id, operator_phone,
+        diagnosis_code, total_amount, fund_amount; sorted by settle_time then claim_id.
+        Plot it with :func:`plot_timeline`.
+
+    Examples
+    --------
+    >>> import graphkit as gk
+    >>> ds = gk.load("data_samples/demo")
+    >>> r = gk.rings_of(ds).get("R0012")
+    >>> t = gk.timeline(r)
+    >>> len(t), bool(round(t["fund_amount"].sum(), 2) == round(r.fund_amount, 2))
+    (32, True)
+    """
+    ring, ds = _ring_and_data(ring, dataset)
+    ds = _need_dataset(ds, "timeline(ring)")
+    c = _ring_claims(ring, ds)
+    cols = [col for col in TIMELINE_COLUMNS if col in c.columns]
+    out = c[cols].sort_values(["settle_time", "claim_id"], kind="stable").reset_index(drop=True)
+    for col in TIMELINE_COLUMNS:
+        if col not in out:
+            out[col] = pd.NA
+    return out[TIMELINE_COLUMNS]
+
+
+def plot_timeline(ring, dataset=None, *, width: float = 10.0):
+    """A matplotlib Figure: one lane per facility, one dot per claim (size ~ fund, colour = type).
+
+    Built without pyplot (no global state); in a notebook the returned Figure displays inline.
+
+    Examples
+    --------
+    >>> import graphkit as gk
+    >>> ds = gk.load("data_samples/demo")
+    >>> fig = gk.plot_timeline(gk.rings_of(ds).get("R0012"))
+    >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    ['P51012140186', 'P51012161165']
+    """
+    from matplotlib.figure import Figure
+
+    t = timeline(ring, dataset)
+    ring_obj, _ = _ring_and_data(ring, dataset)
+    t = t[t["settle_time"].notna()]
+    lanes = sorted(t["facility_id"].fillna("-").unique())
+    lane = {f: k for k, f in enumerate(lanes)}
+    fig = Figure(figsize=(width, 1.6 + 0.45 * max(1, len(lanes))))
+    ax = fig.add_subplot(1, 1, 1)
+    colours = {"pharmacy": "#b07aa1", "inpatient": "#c03d3e", "outpatient": "#4e79a7"}
+    for ctype, sub in t.groupby(t["claim_type"].fillna("unknown"), sort=True):
+        y = [lane[f] for f in sub["facility_id"].fillna("-")]
+        size = 12 + 60 * np.sqrt(sub["fund_amount"].fillna(0).clip(lower=0) /
+                                 max(1.0, float(t["fund_amount"].max() or 1)))
+        ax.scatter(sub["settle_time"], y, s=size, alpha=0.6, label=str(ctype),
+                   color=colours.get(str(ctype), "#555555"))
+    ax.set_yticks(range(len(lanes)))
+    ax.set_yticklabels(lanes)
+    ax.set_ylim(-0.7, len(lanes) - 0.3)
+    ax.set_xlabel("settle time")
+    ax.set_title(f"{ring_obj.ring_id} {ring_obj.typology}: {len(t)} claims, "
+                 f"fund {t['fund_amount'].sum():,.2f}")
+    if len(t):
+        ax.legend(loc="upper left", fontsize=8, frameon=False)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# who else used it
+
+
+def who_else(dataset, *, phone: str | None = None, device: str | None = None,
+             facility: str | None = None, trace_code: str | None = None) -> pd.DataFrame:
+    """Who else used a phone, a terminal, a facility or a pack (追溯码): one row per
+    (patient, card).
+
+    Give exactly one of the keywords. ``phone`` matches claims whose 电子凭证 was presented from
+    that phone (``operator_phone``) and also lists the patients who registered it as their own
+    phone (``registered`` is True for them; with no claim through the phone their ``card_id`` is
+    missing and ``claims`` is 0).
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`WHO_ELSE_COLUMNS`: patient_id, card_id, holder_id (the card's holder),
+        claims, fund_amount, first_seen, last_seen (settle times), facilities (distinct),
+        registered (phone only: the patient's own registered phone; else False). Most claims
+        first.
+
+    Examples
+    --------
+    >>> import graphkit as gk
+    >>> ds = gk.load("data_samples/demo")
+    >>> w = gk.who_else(ds, phone="18062120281")
+    >>> len(w), int(w["claims"].sum()), int(w["registered"].sum())
+    (3, 16, 1)
+    """
+    given = {k: v for k, v in (("phone", phone), ("device", device), ("facility", facility),
+                               ("trace_code", trace_code)) if v is not None}
+    if len(given) != 1:
+        raise GraphkitError("who_else needs exactly one of phone=, device=, facility=, "
+                            f"trace_code= (got {', '.join(given) or 'none'})")
+    dataset = _need_dataset(dataset, "who_else")
+    (kind, value), = given.items()
+    value = str(value).strip()
+    c = dataset.claims
+    if kind == "trace_code":
+        it = dataset.claim_items
+        ids = set(it.loc[it["trace_code"] == value, "claim_id"].dropna())
+        sel = c[c["claim_id"].isin(ids)]
+    else:
+        col = {"phone": "operator_phone", "device": "device_id", "facility": "facility_id"}[kind]
+        sel = c[(c[col] == value).fillna(False).astype(bool)]
+    keys = ["patient_id", "card_id"]
+    if len(sel):
+        g = sel.groupby(keys, sort=True, dropna=False)
+        out = pd.DataFrame({
+            "holder_id": g["holder_id"].first(),
+            "claims": g.size(),
+            "fund_amount": g["fund_amount"].sum().round(2),
+            "first_seen": g["settle_time"].min(),
+            "last_seen": g["settle_time"].max(),
+            "facilities": g["facility_id"].nunique(),
+        }).reset_index()
+    else:
+        out = pd.DataFrame({k: pd.Series(dtype="str") for k in keys + ["holder_id"]})
+        out = out.assign(claims=pd.Series(dtype="int64"), fund_amount=pd.Series(dtype="float64"),
+                         first_seen=pd.Series(dtype="datetime64[us]"),
+                         last_seen=pd.Series(dtype="datetime64[us]"),
+                         facilities=pd.Series(dtype="int64"))
+    out["registered"] = False
+    if kind == "phone":
+        p = dataset.patients
+        own = set(p.loc[(p["phone"] == value).fillna(False).astype(bool), "patient_id"])
+        out["registered"] = out["patient_id"].isin(own)
+        missing = sorted(own - set(out["patient_id"]))
+        if missing:
+            extra = pd.DataFrame({"patient_id": pd.Series(missing, dtype=out["patient_id"].dtype),
+                                  "claims": 0, "fund_amount": 0.0, "facilities": 0,
+                                  "registered": True})
+            out = pd.concat([out, extra], ignore_index=True)
+    out["claims"] = out["claims"].astype("int64")
+    out["facilities"] = out["facilities"].astype("int64")
+    out["registered"] = out["registered"].astype(bool)
+    out = out.sort_values(["claims", "fund_amount", "patient_id", "card_id"],
+                          ascending=[False, False, True, True], kind="stable")
+    return out[WHO_ELSE_COLUMNS].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# group profiles: why one group is a ring and a look-alike is not
+
+
+def _claims_of(dataset, group) -> pd.DataFrame:
+    if isinstance(group, (BoundRing, Ring)):
+        ring, ds = _ring_and_data(group, dataset)
+        return _ring_claims(ring, _need_dataset(ds, "profile(ring)"))
+    if isinstance(group, pd.DataFrame):
+        if "claim_id" not in group:
+            raise GraphkitError("a claims DataFrame for profile() needs a claim_id column")
+        c = _need_dataset(dataset, "profile(claims)").claims
+        return c[c["claim_id"].isin(set(group["claim_id"].dropna()))]
+    raise GraphkitError(f"profile() takes a ring or a claims DataFrame, not {type(group).__name__}")
+
+
+def _max_cards_in_window(c: pd.DataFrame, by: str, seconds: float) -> int:
+    """Most distinct cards settled through one ``by`` value within any ``seconds`` window."""
+    best = 0
+    d = c.dropna(subset=[by, "settle_time", "card_id"])
+    for _, sub in d.groupby(by, sort=True):
+        t = sub["settle_time"].to_numpy("datetime64[s]").astype("int64")
+        order = np.argsort(t, kind="stable")
+        t, cards = t[order], sub["card_id"].to_numpy(object)[order]
+        lo = 0
+        for hi in range(len(t)):
+            while t[hi] - t[lo] > seconds:
+                lo += 1
+            if hi - lo + 1 > best:
+                best = max(best, len(set(cards[lo:hi + 1])))
+    return int(best)
+
+
+def profile(dataset, group, *, window_minutes: float = 10.0) -> pd.Series:
+    """Signals that tell an organised ring from a legitimate look-alike, for one group of claims.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    group : BoundRing, Ring or DataFrame
+        A ring (its claims) or any selection of claims (rows with a ``claim_id`` column).
+    window_minutes : float
+        Window for ``max_cards_per_device_window``.
+
+    Returns
+    -------
+    Series
+        claims, patients, cards, facilities, devices, fund_amount, fund_per_claim,
+        households (distinct registered addresses of the card holders; a missing address counts
+        as its own household), foreign_phone_share (claims whose 电子凭证 was presented from a
+        phone that is not the card holder's registered phone), non_holder_share (claims by
+        someone other than the card's holder), max_cards_per_device_window (most distinct cards
+        through one terminal within ``window_minutes``), pharmacy_share, top_diagnosis and
+        top_diagnosis_share (among claims with a diagnosis; 3-character ICD-10 category),
+        claims_per_patient_week, top3_weekday_share (claims on the group's three commonest
+        weekdays: a treatment schedule such as dialysis on Mon/Wed/Fri gives 1.0).
+
+    Examples
+    --------
+    >>> import graphkit as gk
+    >>> ds = gk.load("data_samples/demo")
+    >>> p = gk.profile(ds, gk.rings_of(ds).get("R0009"))
+    >>> int(p["cards"]), int(p["households"]), int(p["max_cards_per_device_window"])
+    (15, 15, 7)
+    """
+    c = _claims_of(dataset, group)
+    ds = dataset if dataset is not None else getattr(group, "dataset", None)
+    pats = ds.patients
+    holders = c["holder_id"].dropna().unique()
+    hp = pats[pats["patient_id"].isin(set(holders))]
+    addr = hp.set_index("patient_id")["address"].reindex(holders)
+    households = int(addr.nunique(dropna=True) + addr.isna().sum())
+    own_phone = dict(zip(hp["patient_id"], hp["phone"]))
+    op = c["operator_phone"]
+    holder_phone = c["holder_id"].map(own_phone)
+    foreign = op.notna() & (op != holder_phone).fillna(True)
+    n = len(c)
+    diag = c["diagnosis_code"].dropna().str.slice(0, 3)
+    span_days = ((c["settle_time"].max() - c["settle_time"].min()).total_seconds() / 86400
+                 if n else 0.0)
+    weeks = max(1.0, span_days / 7)
+    npat = int(c["patient_id"].nunique())
+    return pd.Series({
+        "claims": n,
+        "patients": npat,
+        "cards": int(c["card_id"].nunique()),
+        "facilities": int(c["facility_id"].nunique()),
+        "devices": int(c["device_id"].nunique()),
+        "fund_amount": round(float(c["fund_amount"].sum()), 2),
+        "fund_per_claim": round(float(c["fund_amount"].mean()), 2) if n else 0.0,
+        "households": households,
+        "foreign_phone_share": round(float(foreign.mean()), 3) if n else 0.0,
+        "non_holder_share": round(float((c["patient_id"] != c["holder_id"]).fillna(False).mean()),
+                                  3) if n else 0.0,
+        "max_cards_per_device_window": _max_cards_in_window(c, "device_id", window_minutes * 60),
+        "pharmacy_share": round(float((c["claim_type"] == "pharmacy").mean()), 3) if n else 0.0,
+        "top_diagnosis": diag.value_counts().index[0] if len(diag) else None,
+        "top_diagnosis_share": round(float(diag.value_counts(normalize=True).iloc[0]), 3)
+        if len(diag) else 0.0,
+        "claims_per_patient_week": round(n / max(1, npat) / weeks, 2),
+        "top3_weekday_share": round(float(
+            c["settle_time"].dt.day_of_week.value_counts(normalize=True).iloc[:3].sum()), 3)
+        if n else 0.0,
+    }, dtype=object)
+
+
+def compare(dataset, groups: Mapping[str, object], *, window_minutes: float = 10.0) -> pd.DataFrame:
+    """:func:`profile` of several groups side by side (one column per group).
+
+    Examples
+    --------
+    >>> import graphkit as gk
+    >>> ds = gk.load("data_samples/demo")
+    >>> rings = gk.rings_of(ds)
+    >>> t = gk.compare(ds, {"gang": rings.get("R0009"), "gang 2": rings.get("R0011")})
+    >>> t.loc["cards"].tolist()
+    [15, 13]
+    """
+    return pd.DataFrame({name: profile(dataset, g, window_minutes=window_minutes)
+                         for name, g in groups.items()})
+
+
+# --------------------------------------------------------------------------------------------
+# evidence packages
+
+
+def package(ring, out_dir: str | Path, dataset=None, doc: RingsDocument | None = None, *,
+            unmasked: bool = False, zip_: bool = False) -> Path:
+    """Write one ring's evidence package (report, graph page, CSVs, reproduce.cypher, manifest).
+
+    Wraps :func:`graphkit.evidence.write_package`. A :class:`BoundRing` brings its data set and
+    rings document; for a plain :class:`~graphkit.rings.Ring` pass ``dataset`` (and ``doc`` to
+    record the detection settings; without it the package holds the ring alone and no
+    settings.json).
+
+    Returns
+    -------
+    Path
+        The package directory (``graphkit verify DIR`` checks it).
+
+    Examples
+    --------
+    >>> import tempfile, graphkit as gk
+    >>> ds = gk.load("data_samples/demo")
+    >>> out = gk.package(gk.rings_of(ds).get("R0012"), tempfile.mkdtemp() + "/R0012")
+    >>> sorted(p.name for p in out.iterdir())[:3]
+    ['claim_items.csv', 'claims.csv', 'graph.html']
+    """
+    from graphkit.evidence import write_package
+
+    if isinstance(ring, BoundRing):
+        doc = doc if doc is not None else ring.doc
+    r, ds = _ring_and_data(ring, dataset)
+    ds = _need_dataset(ds, "package(ring)")
+    if doc is None or not any(x.ring_id == r.ring_id for x in doc.rings):
+        doc = RingsDocument(rings=(r,), data_dir=str(getattr(ds, "data_dir", "")),
+                            fingerprint=getattr(ds, "fingerprint", ""), params={})
+    return write_package(doc, r.ring_id, out_dir, dataset=ds, unmasked=unmasked, zip_=zip_)
