@@ -22,6 +22,7 @@ import json
 import sys
 import zlib
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
@@ -40,6 +41,7 @@ from graphkit.contract import (
     Table,
     normalise_header,
 )
+from graphkit._arrow import single_chunk
 from graphkit.errors import LoadError
 
 __all__ = ["Dataset", "load", "find_table_files", "parse_dates", "REJECT_COLUMNS"]
@@ -417,8 +419,9 @@ def parse_dates(s: pd.Series, *, date_only: bool = False) -> tuple[pd.Series, pd
 
 
 def _fits(value: str, fmt: str) -> bool:
+    """Cheap check used only to try the most likely format first."""
     try:
-        pd.to_datetime(value, format=fmt)
+        datetime.strptime(value, fmt)
         return True
     except (ValueError, TypeError):
         return False
@@ -509,13 +512,18 @@ def _normalise(table: Table, parsed: _Parsed, path: Path, reasons: _Reasons) -> 
                 pd.Series(np.nan if col.kind == "decimal" else pd.NaT, index=f.index,
                           dtype="float64" if col.kind == "decimal" else "datetime64[us]")
             continue
-        s = f[canon[col.name]].str.strip()
-        empty = s.isna() | (s == "")
+        # strip and find the empty cells with pyarrow kernels (pandas' per-call overhead dominates
+        # small files; the kernels are the same ones pandas' .str.strip() uses)
+        trimmed = pc.utf8_trim_whitespace(_arrow_strings(f[canon[col.name]]))
+        empty_arr = pc.equal(trimmed, "").fill_null(True)
+        empty = np.asarray(empty_arr, dtype=bool)
         if col.required:
             reasons.fail(empty, f"missing {col.name}")
         if col.kind in ("id", "str"):
-            out[col.name] = s.where(~empty)
-        elif col.kind in ("date", "datetime"):
+            out[col.name] = _str_series(pc.if_else(empty_arr, _NULL_STR, trimmed), f.index)
+            continue
+        s = _str_series(trimmed, f.index)
+        if col.kind in ("date", "datetime"):
             vals, bad = parse_dates(s, date_only=col.kind == "date")
             reasons.fail(bad, f"unparseable {col.name}")
             out[col.name] = vals
@@ -563,25 +571,38 @@ def _reject_frame(table: str, file: str, parsed: _Parsed, mask: np.ndarray,
     return pd.DataFrame(rows, columns=REJECT_COLUMNS)
 
 
-def _arrow_strings(values) -> pa.Array:
-    arr = pa.array(pd.Series(values, dtype="str") if not isinstance(values, pd.Series)
-                   else values.astype("str"))
-    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+_NULL_STR = pa.scalar(None, pa.large_string())
+
+
+def _arrow_strings(values, *, combine: bool = False) -> pa.Array | pa.ChunkedArray:
+    """Strings as a pyarrow large_string array (zero-copy from pandas' str dtype)."""
+    if not isinstance(values, pd.Series):
+        values = pd.Series(values, dtype="str")
+    elif not isinstance(values.dtype, pd.StringDtype):
+        values = values.astype("str")
+    arr = pa.array(values.array)
+    if combine and isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()  # value sets must be one array
     return arr.cast(pa.large_string())
+
+
+def _str_series(arr: pa.Array | pa.ChunkedArray, index: pd.Index) -> pd.Series:
+    return pd.Series(arr, index=index, dtype=pd.StringDtype(na_value=np.nan))
 
 
 def _lookup(values: pd.Series, keys: pd.Series, targets: pd.Series) -> pd.Series:
     """``values.map(dict(zip(keys, targets)))`` for string keys and targets, through pyarrow."""
-    pos = pc.index_in(_arrow_strings(values), value_set=_arrow_strings(keys))
-    got = pc.take(_arrow_strings(targets), pos)
-    return pd.Series(got, index=values.index, dtype=pd.StringDtype(na_value=np.nan))
+    pos = pc.index_in(_arrow_strings(values), value_set=_arrow_strings(keys, combine=True))
+    got = pc.take(_arrow_strings(targets, combine=True), pos)
+    return _str_series(got, values.index)
 
 
 def _in(values: pd.Series, keys) -> np.ndarray:
     """``values.isin(keys)`` through pyarrow (pandas' str isin builds a Python list of keys)."""
-    keys_arr = _arrow_strings(list(keys) if isinstance(keys, (set, frozenset)) else keys)
+    keys_arr = _arrow_strings(list(keys) if isinstance(keys, (set, frozenset)) else keys,
+                              combine=True)
     hit = pc.is_in(_arrow_strings(values), value_set=keys_arr.drop_null())
-    return np.asarray(hit.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+    return np.asarray(hit.fill_null(False), dtype=bool)
 
 
 def _validate_table(name: str, df: pd.DataFrame, reasons: _Reasons, acc: dict[str, pd.DataFrame],
@@ -680,8 +701,9 @@ def _derive(acc: dict[str, pd.DataFrame], present: set[str]) -> None:
     ftype = np.where(claims["facility_id"].isin(inst), "institution",
                      np.where(claims["facility_id"].isin(phar), "pharmacy", "unknown"))
     claims["facility_type"] = pd.Series(ftype, index=claims.index, dtype="str")
-    pos = pc.index_in(_arrow_strings(claims["patient_id"]), value_set=_arrow_strings(pats["patient_id"]))
-    pos = pos.fill_null(-1).to_numpy(zero_copy_only=False)
+    pos = pc.index_in(_arrow_strings(claims["patient_id"]),
+                      value_set=_arrow_strings(pats["patient_id"], combine=True))
+    pos = np.asarray(pos.fill_null(-1), dtype=np.int64)
     dd = np.append(pats["death_date"].to_numpy(dtype="datetime64[us]"), np.datetime64("NaT", "us"))
     death = pd.Series(dd[pos], index=claims.index, dtype="datetime64[us]")  # -1 -> the NaT
     claims["flag_after_death"] = (claims["settle_date"] > death).fillna(False).astype(bool)
@@ -771,6 +793,8 @@ def load(data_dir: str | Path, *, rejects_path: str | Path | None = None,
             "reasons": {k: int(v) for k, v in rej["reason"].value_counts().sort_index().items()},
         }
     _derive(acc, present)
+    for table in acc.values():
+        single_chunk(table)
     all_rej = pd.concat(rejects, ignore_index=True) if rejects else pd.DataFrame(columns=REJECT_COLUMNS)
     ds = Dataset(data_dir=data_dir, tables=acc, rejects=all_rej, counts=counts, ignored=ignored,
                  files=files, fingerprint=_fingerprint(files), encodings=encodings)
