@@ -433,7 +433,10 @@ def test_med_type_code_maps_to_claim_type(tmp_path, code, expected):
 
 DATES = [("2024-03-01", "2024-03-01"), ("2024/3/1", "2024-03-01"), ("2024/03/01", "2024-03-01"),
          ("20240301", "2024-03-01"), ("2024-03-01 08:00:00", "2024-03-01 08:00:00"),
-         ("2024/3/1 8:05:09", "2024-03-01 08:05:09"), ("2024-03-01T08:00:00", "2024-03-01 08:00:00")]
+         ("2024/3/1 8:05:09", "2024-03-01 08:05:09"), ("2024-03-01T08:00:00", "2024-03-01 08:00:00"),
+         ("2024-3-1", "2024-03-01"), ("2024.03.01", "2024-03-01"), ("2024年3月1日", "2024-03-01"),
+         ("20240301083000", "2024-03-01 08:30:00"), ("2024-03-01 08:00", "2024-03-01 08:00:00"),
+         ("2024-03-01 08:00:00.123", "2024-03-01 08:00:00.123")]
 
 
 @pytest.mark.parametrize("text,expected", DATES)
@@ -729,6 +732,22 @@ def test_empty_patients_table_rejects_every_claim(tmp_path):
 # --------------------------------------------------------------------------------------------
 # directory-level behaviour and errors
 # --------------------------------------------------------------------------------------------
+
+
+def test_progress_callable_receives_each_present_table_in_load_order(tmp_path):
+    write_dir(tmp_path, full_tables())
+    seen: list[str] = []
+    load(tmp_path, progress=seen.append)
+    assert seen == ["patients", "cards", "institutions", "pharmacies", "doctors", "pharmacists",
+                    "claims", "claim_items"]
+
+
+def test_progress_true_reports_on_stderr_only(tmp_path, capsys):
+    write_dir(tmp_path, minimal_tables())
+    load(tmp_path, progress=True)
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.splitlines() == ["loading patients ...", "loading claims ..."]
 
 
 def test_other_files_are_listed_as_ignored(tmp_path):
