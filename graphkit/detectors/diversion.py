@@ -108,8 +108,8 @@ def _ring(ctx: Context, part: pd.DataFrame, excess: pd.DataFrame, settings: Sett
     resellers = sorted(part["facility_id"].unique())
     ex = excess[excess["card_id"].isin(mule_cards)]
     ex_cards = ex[ex["excess"]]
-    mule_claims = ctx.claims[ctx.claims["card_id"].isin(mule_cards)]
-    it = ctx.items[ctx.items["card_id"].isin(mule_cards) & ctx.items["trace_code"].notna()]
+    it = ctx.items_of_cards(mule_cards)
+    it = it[it["trace_code"].notna()]
     n_doctors = int(it["doctor_id"].nunique())
     n_sources = int(it["facility_id"].nunique())
     score = squash(n_codes, 3.0)
@@ -119,7 +119,7 @@ def _ring(ctx: Context, part: pd.DataFrame, excess: pd.DataFrame, settings: Sett
     claim_ids = set(part["claim_id"]) | set(part["first_claim"])
     key_items = it[it["item_name"].isin(set(part["item_name"]))]
     claim_ids |= set(key_items["claim_id"])
-    claims = ctx.claims[ctx.claims["claim_id"].isin(claim_ids)]
+    claims = ctx.claims_by_id(sorted(claim_ids))
     ev = [evidence("trace_code_resettled",
                    f"{n_codes} 个药品追溯码在首次结算后又在 {'、'.join(resellers)} 再次结算"
                    f"（{', '.join(sorted(part['item_name'].dropna().unique())[:3])}）", n_codes)]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from graphkit._arrow import single_chunk
 from graphkit.detectors.signals import (
     Context,
     communities,
@@ -39,13 +40,20 @@ SCHEDULED_CARE = ("Z51", "Z50", "N18", "Z49", "D46", "H25", "H26")
 
 
 def _stays(ctx: Context) -> pd.DataFrame:
+    cache = ctx.cache
+    if "stays" not in cache:
+        cache["stays"] = _build_stays(ctx)
+    return cache["stays"]
+
+
+def _build_stays(ctx: Context) -> pd.DataFrame:
     c = ctx.claims
     st = c[(c["claim_type"] == "inpatient") & c["admit_day"].notna()].copy()
     st["patient"] = st["holder_id"]
     st["admit"] = st["admit_day"].astype("int64")
     dis = st["discharge_day"].fillna(st["day"]).astype("int64")
     st["los"] = (dis - st["admit"]).clip(lower=0)
-    return st
+    return single_chunk(st.reset_index(drop=True))
 
 
 def co_admissions(ctx: Context, settings: Settings) -> pd.DataFrame:

@@ -77,20 +77,22 @@ def detect_gangs(ctx: Context, settings: Settings) -> list[Ring]:
     labels = communities(remap[a], remap[z], w, len(used), seed=settings.seed,
                          resolution=s.resolution)
     groups = pd.Series(card_ids[used]).groupby(labels).agg(list)
+    b = b.reset_index(drop=True)
+    b_rows = b.groupby("card_id", sort=False).indices
     rings = []
     for cards in groups:
         if len(cards) < s.min_cards:
             continue
-        ring = _score_group(ctx, b, sorted(cards), settings)
+        ring = _score_group(ctx, b, b_rows, sorted(cards), settings)
         if ring is not None:
             rings.append(ring)
     return rings
 
 
-def _score_group(ctx: Context, b: pd.DataFrame, cards: list[str], settings: Settings) -> Ring | None:
+def _score_group(ctx: Context, b: pd.DataFrame, b_rows: dict, cards: list[str],
+                 settings: Settings) -> Ring | None:
     s = settings.gang
-    cardset = set(cards)
-    gb = b[b["card_id"].isin(cardset)]
+    gb = b.iloc[np.sort(np.concatenate([b_rows[c] for c in cards if c in b_rows]))]
     # lockstep bursts: bursts holding >= burst_min_cards of the group's cards
     per_burst = gb.groupby("burst")["card_id"].nunique()
     lock = per_burst[per_burst >= s.burst_min_cards].index
@@ -126,8 +128,8 @@ def _score_group(ctx: Context, b: pd.DataFrame, cards: list[str], settings: Sett
     wd_share = float(weekdays.value_counts(normalize=True).head(3).sum()) if len(weekdays) else 0
     cohort = scheduled and top_dx_share >= 0.6 and wd_share >= 0.9
     # share of the group's claims at the top facility that are lockstep swipes
-    at_fac = ctx.claims[(ctx.claims["card_id"].isin(cardset))
-                        & (ctx.claims["facility_id"] == top_fac)]
+    mine = ctx.claims_of_cards(cards)
+    at_fac = mine[mine["facility_id"] == top_fac]
     lock_share = len(lb[lb["facility_id"] == top_fac]) / max(1, len(at_fac))
 
     strength = squash(lock_days, 3.0)

@@ -207,23 +207,26 @@ def detect_impersonation(ctx: Context, settings: Settings) -> list[Ring]:
         links_a.append(idx[kc["card_id"]].to_numpy())
         links_b.append(idx[first].to_numpy())
     hh = ctx.holder_of(cards).map(ctx.patients["household"])
-    hh = pd.Series(hh.to_numpy(), index=cards).dropna()
-    first_hh = hh.groupby(hh).transform(lambda x: x.index.min())
-    links_a.append(idx[hh.index].to_numpy())
-    links_b.append(idx[first_hh.to_numpy()].to_numpy())
+    hh = pd.DataFrame({"card": cards, "hh": hh.to_numpy()}).dropna()
+    first_hh = hh.groupby("hh")["card"].transform("min")
+    links_a.append(idx[hh["card"]].to_numpy())
+    links_b.append(idx[first_hh].to_numpy())
     a = np.concatenate(links_a) if links_a else np.zeros(0, int)
     b = np.concatenate(links_b) if links_b else np.zeros(0, int)
     labels = components_of_pairs(a, b, len(cards))
+    sig = sig.assign(group=labels[idx[sig["card_id"]].to_numpy()])
+    members = pd.Series(cards).groupby(labels).agg(list)
     rings = []
-    for lab in np.unique(labels):
-        group = list(cards[labels == lab])
-        ring = _score(ctx, sig[sig["card_id"].isin(group)], group, settings)
-        if ring is not None:
-            rings.append(ring)
+    for lab, part in sig.groupby("group", sort=True):
+        score, counts = _signal_score(part)
+        if score < settings.min_score:
+            continue  # below what is reported: skip building the ring
+        rings.append(_ring(ctx, part, members[lab], score, counts))
     return rings
 
 
-def _score(ctx: Context, sig: pd.DataFrame, cards: list[str], settings: Settings) -> Ring | None:
+def _signal_score(sig: pd.DataFrame) -> tuple[float, pd.Series]:
+    """Combined score of one card group's signals, and the claim count per signal kind."""
     counts = sig.groupby("signal")["claim_id"].nunique()
     kinds = list(counts.index)
     p_clean = 1.0
@@ -240,9 +243,14 @@ def _score(ctx: Context, sig: pd.DataFrame, cards: list[str], settings: Settings
         # does: it needs a second kind of signal to be impersonation
         strong = only == "claims_after_death" and n >= 3
         score = min(score, 0.75 if strong else 0.35)
-    claims = ctx.claims[ctx.claims["claim_id"].isin(set(sig["claim_id"]))]
+    return score, counts
+
+
+def _ring(ctx: Context, sig: pd.DataFrame, cards: list[str], score: float,
+          counts: pd.Series) -> Ring:
+    claims = ctx.claims_by_id(sorted(set(sig["claim_id"])))
     ev = []
-    for k in kinds:
+    for k in counts.index:
         sub = sig[sig["signal"] == k]
         example = sub["detail"].iloc[0]
         ev.append(evidence(k, f"{sub['card_id'].nunique()} 张卡、{sub['claim_id'].nunique()} 笔结算；"

@@ -6,7 +6,7 @@ read a :class:`Context` and never change it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -14,6 +14,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from graphkit._arrow import single_chunk
 from graphkit.graph import EntityGraph
 from graphkit.rings import Evidence, Member, Ring
 
@@ -121,6 +122,8 @@ class Context:
     """Prepared frames every detector reads. Build once per run with ``Context(graph)``."""
 
     graph: EntityGraph
+    #: scratch space detectors share within one run (derived frames, never inputs)
+    cache: dict = field(default_factory=dict)
 
     @property
     def dataset(self):
@@ -140,7 +143,7 @@ class Context:
         out["admit_day"] = _days(out["admit_date"])
         out["discharge_day"] = _days(out["discharge_date"])
         out["dx3"] = out["diagnosis_code"].str.upper().str.replace(".", "", regex=False).str[:3]
-        return out
+        return single_chunk(out)
 
     @cached_property
     def patients(self) -> pd.DataFrame:
@@ -195,21 +198,61 @@ class Context:
                                        "trace_code"]]
         c = self.claims[["claim_id", "card_id", "holder_id", "facility_id", "facility_type",
                          "doctor_id", "t", "day", "settle_time", "fund_amount"]]
-        return it.merge(c, on="claim_id", how="inner", sort=False)
+        return single_chunk(it.merge(c, on="claim_id", how="inner", sort=False)
+                            .reset_index(drop=True))
 
     @cached_property
-    def _phone_owner_index(self) -> pd.Series:
-        p = self.dataset.patients[["patient_id", "phone"]].dropna()
-        return p.groupby("phone")["patient_id"].agg(lambda x: sorted(x))
+    def _phone_owner_index(self) -> dict:
+        p = self.dataset.patients[["patient_id", "phone"]].dropna().sort_values("patient_id")
+        out: dict[str, list[str]] = {}
+        for pid, ph in zip(p["patient_id"].tolist(), p["phone"].tolist()):
+            out.setdefault(ph, []).append(pid)
+        return out
 
     def phone_owners(self, phone: str) -> list[str]:
         """Patients whose registered phone is ``phone``."""
         return list(self._phone_owner_index.get(phone, []))
 
+    @cached_property
+    def _item_rows_by_card(self) -> dict:
+        return self.items.groupby("card_id", sort=False).indices
+
+    def items_of_cards(self, cards) -> pd.DataFrame:
+        """Rows of :attr:`items` settled on any of ``cards`` (indexed, not scanned)."""
+        idx = self._item_rows_by_card
+        parts = [idx[c] for c in cards if c in idx]
+        rows = np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+        return self.items.iloc[rows]
+
+    @cached_property
+    def _holder_map(self) -> dict:
+        c = self.dataset.cards
+        return dict(zip(c["card_id"], c["patient_id"]))
+
     def holder_of(self, cards) -> pd.Series:
-        m = self.dataset.cards.set_index("card_id")["patient_id"]
-        s = pd.Series(list(cards), dtype="str")
-        return s.map(m).fillna(s)
+        """The holder patient of each card (a card unknown to the cards table is its own)."""
+        m = self._holder_map
+        return pd.Series([m.get(c, c) for c in cards], dtype="str")
+
+    @cached_property
+    def _rows_by_card(self) -> dict:
+        return self.claims.groupby("card_id", sort=False).indices
+
+    @cached_property
+    def _rows_by_claim(self) -> pd.Series:
+        return pd.Series(np.arange(len(self.claims)), index=self.claims["claim_id"].to_numpy())
+
+    def claims_of_cards(self, cards) -> pd.DataFrame:
+        """Rows of :attr:`claims` settled on any of ``cards`` (indexed, not scanned)."""
+        idx = self._rows_by_card
+        parts = [idx[c] for c in cards if c in idx]
+        rows = np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+        return self.claims.iloc[rows]
+
+    def claims_by_id(self, claim_ids) -> pd.DataFrame:
+        """Rows of :attr:`claims` with these claim ids, in input order."""
+        pos = self._rows_by_claim.reindex(list(claim_ids)).dropna().astype(np.int64).to_numpy()
+        return self.claims.iloc[np.sort(np.unique(pos))]
 
 
 def _days(s: pd.Series) -> pd.Series:
