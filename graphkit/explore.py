@@ -145,7 +145,8 @@ class RingList(list):
             if r.ring_id == ring_id:
                 return r
         raise GraphkitError(f"no ring {ring_id!r} here ({len(self)} rings: "
-                            f"{', '.join(r.ring_id for r in self[:5])}{'...' if len(self) > 5 else ''})")
+                            f"{', '.join(r.ring_id for r in self[:5])}"
+                            f"{'...' if len(self) > 5 else ''})")
 
     def of_typology(self, typology: str) -> "RingList":
         """The rings of one typology (gang, impersonation, diversion, fake_admission)."""
@@ -318,7 +319,8 @@ class InlinePage:
         self.title = title
 
     def _repr_html_(self) -> str:
-        return (f'<div class="graphkit-inline"><iframe title="{html.escape(self.title, quote=True)}"'
+        title = html.escape(self.title, quote=True)
+        return (f'<div class="graphkit-inline"><iframe title="{title}"'
                 f' srcdoc="{html.escape(self.page, quote=True)}" sandbox="allow-scripts"'
                 f' style="width:100%;height:{self.height}px;border:1px solid #ddd"></iframe></div>')
 
@@ -386,7 +388,8 @@ def _cut(G: nx.Graph, max_nodes: int) -> tuple[nx.Graph, str]:
                                            -deg[n], str(n)))
     keep = order[:max_nodes]
     dropped = Counter(str(n).partition(":")[0] for n in order[max_nodes:])
-    note = (f"本图共 {G.number_of_nodes()} 个节点，仅显示 {max_nodes} 个（种子/成员优先，按连接数排序）；"
+    note = (f"本图共 {G.number_of_nodes()} 个节点，仅显示 {max_nodes} 个"
+            "（种子/成员优先，按连接数排序）；"
             "未显示：" + "，".join(f"{t} {k}" for t, k in sorted(dropped.items())) + "。")
     return G.subgraph(keep).copy(), note
 
@@ -454,7 +457,8 @@ def graph_page_html(G: nx.Graph, dataset=None, *, mask: bool = True, max_nodes: 
             tip.append("起点 (seed)")
         tip.append(f"连接 {G.degree(n)} 条")
         x, y = pos[ids[n]]
-        nodes.append({"id": ids[n], "label": label[:60], "group": t if t in NODE_STYLE else "device",
+        group = t if t in NODE_STYLE else "device"
+        nodes.append({"id": ids[n], "label": label[:60], "group": group,
                       "m": 1 if solid else 0, "tip": tip, "x": x, "y": y})
     edges = []
     data_iter = (G.edges(keys=True, data=True) if G.is_multigraph()
@@ -462,7 +466,8 @@ def graph_page_html(G: nx.Graph, dataset=None, *, mask: bool = True, max_nodes: 
     for u, v, k, e in sorted(data_iter, key=lambda x: (ids[x[0]], ids[x[1]], str(x[2]))):
         etype = e.get("type") or (k if isinstance(k, str) else None)
         kind = e.get("kind") or _EDGE_KIND.get(etype or "", "")
-        verb = EDGE_TYPES[etype].zh if etype in EDGE_TYPES else EDGE_STYLE.get(kind, (etype or "",))[0]
+        verb = (EDGE_TYPES[etype].zh if etype in EDGE_TYPES
+                else EDGE_STYLE.get(kind, (etype or "",))[0])
         count = e.get("count")
         label = e.get("label") or (f"{verb} ×{int(count)}" if count and count > 1 else verb)
         tip = [f"{label}" + (f" ({etype})" if etype else "")]
