@@ -214,14 +214,16 @@ class EntityGraph:
             e = self.edges(name)
             if not len(e):
                 continue
-            src_t = self._types_for(et.src, e["src"])
-            dst_t = self._types_for(et.dst, e["dst"])
-            src = [node_key(t, i) for t, i in zip(src_t, e["src"])]
-            dst = [node_key(t, i) for t, i in zip(dst_t, e["dst"])]
+            if keep is not None:
+                k = self._keyed_edges(name)
+                sel = (k["s"].isin(keep) & k["d"].isin(keep)).to_numpy()
+                e, k = e[sel], k[sel]
+                src, dst = k["s"].tolist(), k["d"].tolist()
+            else:
+                src = [node_key(t, i) for t, i in zip(self._types_for(et.src, e["src"]), e["src"])]
+                dst = [node_key(t, i) for t, i in zip(self._types_for(et.dst, e["dst"]), e["dst"])]
             attrs = e.drop(columns=["src", "dst"]).to_dict("records")
             for s, d, a in zip(src, dst, attrs):
-                if keep is not None and (s not in keep or d not in keep):
-                    continue
                 for k, v in list(a.items()):
                     if isinstance(v, pd.Timestamp):
                         a[k] = v.isoformat()
