@@ -20,13 +20,13 @@ __all__ = ["Settings", "GangSettings", "ImpersonationSettings", "DiversionSettin
 @dataclass(frozen=True)
 class GangSettings:
     #: consecutive swipes at one facility no further apart than this form one burst
-    burst_gap_minutes: float = 15.0
+    burst_gap_minutes: float = 20.0
     #: a burst must hold at least this many distinct cards
     burst_min_cards: int = 3
     #: bursts larger than this are busy-hour crowds, not one operator
     burst_max_cards: int = 60
     #: two cards are linked when they burst together on at least this many distinct days
-    min_shared_days: int = 3
+    min_shared_days: int = 2
     #: a reported gang has at least this many cards
     min_cards: int = 4
     #: community detection resolution (igraph Leiden, modularity objective)

@@ -135,6 +135,9 @@ def _score_group(ctx: Context, b: pd.DataFrame, b_rows: dict, cards: list[str],
     strength = squash(lock_days, 3.0)
     score = strength * (0.25 + 0.75 * min(1.0, max(0.0, (unrelated - 0.3) / 0.6)))
     score *= 0.6 + 0.4 * top_fac_share
+    # 空刷: at the colluding facility the collected cards are used mostly in the bursts; people
+    # who merely share a clinic day (chronic refills) visit it mostly on their own
+    score *= min(1.0, lock_share / 0.5)
     if controller_phone is not None:
         score = min(1.0, score + 0.15)
     if cohort:
