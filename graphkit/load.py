@@ -551,27 +551,65 @@ def _normalise(table: Table, parsed: _Parsed, path: Path, reasons: _Reasons) -> 
     return df
 
 
+_JSON_SHORT = (("\b", "\\b"), ("\f", "\\f"), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))
+
+
+def _json_strings(arr: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Each value as a JSON string literal, exactly as ``json.dumps(v, ensure_ascii=False)``;
+    missing values become ``null``."""
+    esc = pc.replace_substring(arr, "\\", "\\\\")
+    esc = pc.replace_substring(esc, '"', '\\"')
+    if pc.any(pc.match_substring_regex(esc, "[\\x00-\\x1f]")).as_py():
+        for ch, rep in _JSON_SHORT:
+            esc = pc.replace_substring(esc, ch, rep)
+        for code in range(0x20):
+            if chr(code) not in "\b\f\n\r\t":
+                esc = pc.replace_substring(esc, chr(code), f"\\u{code:04x}")
+    quote = pa.scalar('"', pa.large_string())
+    quoted = pc.binary_join_element_wise(quote, esc.cast(pa.large_string()), quote, _EMPTY_STR)
+    return pc.fill_null(quoted, pa.scalar("null", pa.large_string()))
+
+
+def _json_rows(header: list[str], frame: pd.DataFrame) -> pd.Series:
+    """One JSON object per row, {header: original value}, as ``json.dumps(dict(...))`` writes it
+    (a repeated header keeps its first position and its last value, like a dict)."""
+    last: dict[str, int] = {}
+    for i, h in enumerate(header):
+        last[h] = i
+    pieces: list = []
+    for k, (h, i) in enumerate(last.items()):
+        pieces.append(pa.scalar(("{" if k == 0 else ", ") + json.dumps(h, ensure_ascii=False) + ": ",
+                                pa.large_string()))
+        pieces.append(_json_strings(_arrow_strings(frame[f"c{i}"])))
+    pieces.append(pa.scalar("}", pa.large_string()))
+    return _str_series(pc.binary_join_element_wise(*pieces, _EMPTY_STR), frame.index)
+
+
 def _reject_frame(table: str, file: str, parsed: _Parsed, mask: np.ndarray,
                   reasons: np.ndarray) -> pd.DataFrame:
-    rows = []
+    """Rejected rows with their original values, built column-wise (fast for millions)."""
     f = parsed.frame
     idx = np.flatnonzero(mask)
-    if len(idx):
-        sub = f.iloc[idx]
-        header = [str(h).strip() for h in parsed.header]
-        values = sub[[f"c{i}" for i in range(len(header))]].to_numpy(dtype=object)
-        lines = sub[_LINE].to_numpy()
-        for k, i in enumerate(idx):
-            vals = {h: (None if (v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)))
-                        else str(v)) for h, v in zip(header, values[k])}
-            rows.append((table, file, int(lines[k]), reasons[i],
-                         json.dumps(vals, ensure_ascii=False)))
-    for line, reason, text in parsed.bad:
-        rows.append((table, file, int(line), reason, json.dumps({"_raw": text}, ensure_ascii=False)))
-    return pd.DataFrame(rows, columns=REJECT_COLUMNS)
+    header = [str(h).strip() for h in parsed.header]
+    sub = f.iloc[idx]
+    out = pd.DataFrame({
+        "table": pd.Series(table, index=sub.index, dtype="str"),
+        "file": pd.Series(file, index=sub.index, dtype="str"),
+        "line": sub[_LINE].to_numpy(dtype=np.int64),
+        "reason": pd.Series(reasons[idx], index=sub.index, dtype="str"),
+        "values": _json_rows(header, sub),
+    }).reset_index(drop=True)
+    if parsed.bad:
+        bad = pd.DataFrame([(table, file, int(line), reason,
+                             json.dumps({"_raw": text}, ensure_ascii=False))
+                            for line, reason, text in parsed.bad], columns=REJECT_COLUMNS)
+        bad = bad.astype({c: "str" for c in REJECT_COLUMNS if c != "line"})
+        out = pd.concat([out, bad], ignore_index=True) if len(out) else bad
+    return out[REJECT_COLUMNS]
 
 
 _NULL_STR = pa.scalar(None, pa.large_string())
+_EMPTY_STR = pa.scalar("", pa.large_string())
 
 
 def _arrow_strings(values, *, combine: bool = False) -> pa.Array | pa.ChunkedArray:

@@ -930,3 +930,19 @@ def test_fast_csv_path_agrees_with_the_exact_path_whenever_it_is_taken(rows, new
         assert exact.bad == []
         pd.testing.assert_frame_equal(fast.frame.reset_index(drop=True),
                                       exact.frame.reset_index(drop=True))
+
+
+_JSON_TEXT = st.one_of(st.none(), st.text(max_size=8),
+                       st.text(st.sampled_from(list('a"\\/\b\f\n\r\t\x00\x01\x1f\x7f张𠀀\u2028')), max_size=6))
+
+
+@settings(max_examples=200, deadline=None)
+@given(header=st.lists(st.sampled_from(["a", "b", '"q"', "\\", "张", "a"]), min_size=1, max_size=4),
+       rows=st.lists(st.lists(_JSON_TEXT, min_size=4, max_size=4), min_size=1, max_size=5))
+def test_rejected_values_are_exactly_the_json_of_the_original_row(header, rows):
+    frame = pd.DataFrame({f"c{i}": pd.Series([r[i] for r in rows], dtype="str")
+                          for i in range(len(header))})
+    got = _LOADER._json_rows(header, frame).tolist()
+    want = [json.dumps({h: r[i] for i, h in enumerate(header)}, ensure_ascii=False) for r in rows]
+    assert got == want
+    assert [json.loads(g) for g in got] == [json.loads(w) for w in want]
