@@ -91,16 +91,34 @@ def detect_fake_admissions(ctx: Context, settings: Settings) -> list[Ring]:
         a = nodes.get_indexer(fp["patient_a"])
         b = nodes.get_indexer(fp["patient_b"])
         labels = components_of_pairs(a, b, len(nodes))
-        if np.bincount(labels).max() > 15:
-            labels = communities(a, b, fp["episodes"].to_numpy(), len(nodes), seed=settings.seed)
+        if np.bincount(labels).max() > 12:
+            # recruits come from one place: pairs from the same village weigh more
+            place = ctx.patients["place"].reindex(nodes).to_numpy()
+            same = (place[a] == place[b]) & pd.notna(place[a])
+            w = fp["episodes"].to_numpy() * np.where(same, 3.0, 1.0)
+            labels = communities(a, b, w, len(nodes), seed=settings.seed)
         for lab in np.unique(labels):
-            group = list(nodes[labels == lab])
-            if len(group) < s.min_patients:
-                continue
-            ring = _score(ctx, fac, group, settings)
-            if ring is not None:
-                rings.append(ring)
+            for group in _split_by_place(ctx, list(nodes[labels == lab]), s.min_patients):
+                ring = _score(ctx, fac, group, settings)
+                if ring is not None:
+                    rings.append(ring)
     return rings
+
+
+def _split_by_place(ctx: Context, group: list[str], min_patients: int) -> list[list[str]]:
+    """One group per home place with at least ``min_patients`` members; members from places too
+    small to stand alone (a neighbour brought along) stay with the largest place's group."""
+    if len(group) < min_patients:
+        return []
+    place = ctx.patients["place"].reindex(group).fillna("")
+    sizes = place.value_counts()
+    big = sorted(sizes[sizes >= min_patients].index, key=lambda p: (-sizes[p], p))
+    if len(big) <= 1:
+        return [sorted(group)]
+    out = {p: [] for p in big}
+    for pid, pl in zip(group, place):
+        out[pl if pl in out else big[0]].append(pid)
+    return [sorted(v) for v in out.values()]
 
 
 def _attach_wave_mates(ctx: Context, at_fac: pd.DataFrame, core: list[str], w: int) -> list[str]:
@@ -154,7 +172,9 @@ def _score(ctx: Context, facility: str, patients: list[str], settings: Settings)
     top_dx = dx.value_counts().index[0] if len(dx) else ""
     top_dx_share = float(dx.value_counts(normalize=True).iloc[0]) if len(dx) else 0.0
     pats = ctx.patients.reindex(patients)
-    region = pats["region"].dropna()
+    region = pats["place"].dropna()
+    if not len(region):
+        region = pats["region"].dropna()
     top_region_share = float(region.value_counts(normalize=True).iloc[0]) if len(region) else 0.0
     n_households = int(pats["household"].nunique())
     fac = ctx.facilities.loc[facility] if facility in ctx.facilities.index else None
@@ -185,7 +205,7 @@ def _score(ctx: Context, facility: str, patients: list[str], settings: Settings)
     ]
     if top_region_share >= 0.6:
         ev.append(evidence("recruited_from_one_place",
-                           f"{top_region_share:.0%} 的成员来自同一参保地（{region.value_counts().index[0]}），"
+                           f"{top_region_share:.0%} 的成员来自同一地点（{region.value_counts().index[0]}），"
                            f"分属 {n_households} 个家庭", int(round(top_region_share * len(patients)))))
     frequent = admissions_per_patient[admissions_per_patient >= 3]
     if len(frequent):

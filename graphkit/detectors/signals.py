@@ -18,7 +18,7 @@ from graphkit._arrow import single_chunk
 from graphkit.graph import EntityGraph
 from graphkit.rings import Evidence, Member, Ring
 
-__all__ = ["Context", "CLAUSES", "evidence", "squash", "make_ring", "components_of_pairs",
+__all__ = ["Context", "CLAUSES", "place_of", "evidence", "squash", "make_ring", "components_of_pairs",
            "communities"]
 
 #: rule -> 负面清单(2025) clause (seeds/003, 使用医疗保障基金行为负面清单(2025年))
@@ -150,6 +150,7 @@ class Context:
         p = self.dataset.patients.set_index("patient_id")
         out = p[["gender", "birth_date", "death_date", "region", "phone", "address"]].copy()
         out["household"] = self.households.reindex(out.index).to_numpy()
+        out["place"] = place_of(out["address"])
         return out
 
     @cached_property
@@ -253,6 +254,20 @@ class Context:
         """Rows of :attr:`claims` with these claim ids, in input order."""
         pos = self._rows_by_claim.reindex(list(claim_ids)).dropna().astype(np.int64).to_numpy()
         return self.claims.iloc[np.sort(np.unique(pos))]
+
+
+#: the end of the smallest named place in a Chinese address (省 市 县/区 乡/镇/街道 村/社区/小区)
+_PLACE = r"^(.*?(?:村|社区|小区|居委会|家园|花园|新村|公寓|苑))"
+_TOWN = r"^(.*?(?:镇|乡|街道))"
+
+
+def place_of(address: pd.Series) -> pd.Series:
+    """The village / community part of each address (its 村/社区/小区 prefix, else its 镇/乡/街道
+    prefix, else the whole address): people recruited "from one place" share it."""
+    a = address.astype("str")
+    village = a.str.extract(_PLACE, expand=False)
+    town = a.str.extract(_TOWN, expand=False)
+    return village.fillna(town).fillna(a).where(address.notna())
 
 
 def _days(s: pd.Series) -> pd.Series:
