@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -27,7 +26,6 @@ from tests.datadir import (
     HEADER_STYLES,
     csv_bytes,
     full_tables,
-    header_names,
     minimal_tables,
     write_dir,
     write_raw,
