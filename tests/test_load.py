@@ -696,6 +696,23 @@ def test_holder_id_is_the_patient_of_the_card_presented(tmp_path):
     assert ds.claims["holder_id"].tolist() == [P1, P2, P1]
 
 
+def test_claim_without_card_gets_its_patients_first_card(tmp_path):
+    tabs = full_tables()
+    tabs["cards"].append({"card_id": "C0", "patient_id": P1, "card_type": "01"})
+    tabs["claims"][0]["card_id"] = ""
+    write_dir(tmp_path, tabs)
+    ds = load(tmp_path)
+    assert ds.claims["card_id"].tolist() == ["C0", "C2", "C3"]
+    assert ds.claims["card_inferred"].tolist() == [True, False, False]
+
+
+def test_card_presented_by_someone_else_is_flagged(tmp_path):
+    tabs = full_tables()
+    tabs["claims"][2]["card_id"] = "C1"
+    write_dir(tmp_path, tabs)
+    assert load(tmp_path).claims["flag_card_holder_mismatch"].tolist() == [False, False, True]
+
+
 def test_facility_type_and_settle_date(tmp_path):
     tabs = full_tables()
     write_dir(tmp_path, tabs)
