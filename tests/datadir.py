@@ -67,10 +67,12 @@ def _columns(rows: Rows, columns: Sequence[str] | None) -> list[str]:
 
 
 def csv_bytes(headers: Sequence[str], rows: Iterable[Sequence[object]], *, encoding: str = "utf-8",
-              newline: str = "\n") -> bytes:
-    """CSV text (csv module quoting) encoded in ``encoding`` (utf-8-sig adds the BOM)."""
+              newline: str = "\n", quote_all: bool = False) -> bytes:
+    """CSV text (csv module quoting; every field quoted with ``quote_all``) encoded in
+    ``encoding`` (utf-8-sig adds the BOM)."""
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator=newline)
+    w = csv.writer(buf, lineterminator=newline,
+                   quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL)
     w.writerow(list(headers))
     for r in rows:
         w.writerow(["" if v is None else v for v in r])
@@ -93,7 +95,7 @@ def write_raw(data_dir: str | Path, filename: str, content: str | bytes, *,
 def write_table(data_dir: str | Path, table: str, rows: Rows, *, fmt: str = "csv",
                 encoding: str = "utf-8", header: str | Mapping[str, str] = "english",
                 columns: Sequence[str] | None = None, arrow_types: Mapping[str, pa.DataType] | None = None,
-                filename: str | None = None) -> Path:
+                filename: str | None = None, newline: str = "\n", quote_all: bool = False) -> Path:
     """Write ``rows`` of ``table`` into ``data_dir`` and return the file's path.
 
     Parameters
@@ -103,6 +105,8 @@ def write_table(data_dir: str | Path, table: str, rows: Rows, *, fmt: str = "csv
     header : "english", "chinese", "nhsa" or an explicit {column: header text} map
     columns : column order (default: keys of the rows in first-seen order)
     arrow_types : Parquet only: {column: pyarrow type} for non-string columns (values must fit)
+    filename : file name (default ``<table>.<fmt>``)
+    newline, quote_all : CSV only: line ending ("\n" or "\r\n") and quote every field
     """
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {FORMATS}")
@@ -123,7 +127,8 @@ def write_table(data_dir: str | Path, table: str, rows: Rows, *, fmt: str = "csv
         p = d / name
         pq.write_table(tab, p)
         return p
-    data = csv_bytes(heads, ([r.get(c) for c in cols] for r in rows), encoding=encoding)
+    data = csv_bytes(heads, ([r.get(c) for c in cols] for r in rows), encoding=encoding,
+                     newline=newline, quote_all=quote_all)
     return write_raw(d, name, data, gz=fmt == "csv.gz")
 
 

@@ -261,6 +261,16 @@ def test_csv_gz_loads(tmp_path):
     assert ds.claims["claim_id"].tolist() == ["S1", "S2"]
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_fully_quoted_csv_loads_like_minimally_quoted(tmp_path, newline):
+    write_dir(tmp_path / "a", full_tables(), header="chinese")
+    write_dir(tmp_path / "b", full_tables(), header="chinese", quote_all=True, newline=newline)
+    a, b = load(tmp_path / "a"), load(tmp_path / "b")
+    assert (tmp_path / "b" / "claims.csv").read_bytes().startswith('"结算ID"'.encode())
+    for t in TABLES:
+        pd.testing.assert_frame_equal(a.tables[t], b.tables[t])
+
+
 def test_crlf_and_cr_line_endings_load(tmp_path):
     write_table(tmp_path, "patients", ALIAS_ROWS["patients"])
     body = f"claim_id,patient_id,facility_id,claim_type,settle_time\rS1,{P1},H1,11,2024-03-01\r" \
