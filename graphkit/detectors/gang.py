@@ -37,6 +37,13 @@ SCHEDULED_TREATMENT = {"N18", "N19", "Z49", "Z51", "Z50", "C"}
 
 def bursts(ctx: Context, settings: Settings) -> pd.DataFrame:
     """Claims that fall in a burst, with a ``burst`` id. Columns of Context.claims + burst."""
+    key = ("bursts", settings.gang)
+    if key not in ctx.cache:
+        ctx.cache[key] = _bursts(ctx, settings)
+    return ctx.cache[key]
+
+
+def _bursts(ctx: Context, settings: Settings) -> pd.DataFrame:
     s = settings.gang
     c = ctx.claims
     c = c[c["claim_type"] != "inpatient"]

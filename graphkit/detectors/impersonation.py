@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from graphkit.detectors.gang import bursts
 from graphkit.detectors.signals import Context, components_of_pairs, evidence, make_ring
 from graphkit.rings import Member, Ring
 from graphkit.settings import Settings
@@ -139,7 +140,10 @@ def card_signals(ctx: Context, settings: Settings) -> pd.DataFrame:
         pairs = pairs[pairs["claim_id"] < pairs["claim_id_b"]]
         overlap = (np.minimum(pairs["discharge_day"], pairs["discharge_day_b"])
                    - np.maximum(pairs["admit_day"], pairs["admit_day_b"]))
-        hit = pairs[(overlap > s.transfer_overlap_days).fillna(False)]
+        # interim settlements of one long stay (中途结算) share its institution: only stays at two
+        # different institutions at once are impossible for one person
+        hit = pairs[(overlap > s.transfer_overlap_days).fillna(False)
+                    & (pairs["facility_id"] != pairs["facility_id_b"])]
         if len(hit):
             for col in ("claim_id", "claim_id_b"):
                 rows.append(pd.DataFrame({
@@ -165,7 +169,10 @@ def card_signals(ctx: Context, settings: Settings) -> pd.DataFrame:
                     "detail": "同日 " + pairs["region"].astype(str) + " 与 "
                     + pairs["region_b"].astype(str) + " 两地就诊"}))
     # --- one phone presents cards of unrelated households --------------------------------------
-    ph = c[c["operator_phone"].notna()][["card_id", "claim_id", "holder_id", "operator_phone"]]
+    # claims swiped in bursts are the gang pattern (空刷, see gang.py), not one person's care
+    burst_claims = set(bursts(ctx, settings)["claim_id"])
+    ph = c[c["operator_phone"].notna() & ~c["claim_id"].isin(burst_claims)]
+    ph = ph[["card_id", "claim_id", "holder_id", "operator_phone"]]
     if len(ph):
         ph = ph.assign(household=ph["holder_id"].map(pats["household"]))
         owners = pats[pats["phone"].notna()].reset_index()[["phone", "household"]]
@@ -198,22 +205,45 @@ def detect_impersonation(ctx: Context, settings: Settings) -> list[Ring]:
     idx = pd.Series(np.arange(len(cards)), index=cards)
     # controller links between suspicious cards
     sc = c[c["card_id"].isin(cards)]
-    links_a, links_b = [], []
+    # controller graph: card -- phone that presented it, card -- small device, card -- holder's
+    # household, phone -- its owners' household. A household and its phone are one controller:
+    # a relative's card and the phone of the person using it meet there.
+    nodes: dict[tuple[str, str], int] = {("card", c): i for i, c in enumerate(cards)}
+
+    def node(kind: str, key) -> int:
+        return nodes.setdefault((kind, str(key)), len(nodes))
+
+    links: list[tuple[int, int]] = []
     dev_cards = c.groupby("device_id")["card_id"].nunique()
-    small_dev = dev_cards[dev_cards <= s.device_max_cards].index
-    for key, frame in (("operator_phone", sc), ("device_id", sc[sc["device_id"].isin(small_dev)])):
-        kc = frame[["card_id", key]].dropna().drop_duplicates()
-        first = kc.groupby(key)["card_id"].transform("min")
-        links_a.append(idx[kc["card_id"]].to_numpy())
-        links_b.append(idx[first].to_numpy())
-    hh = ctx.holder_of(cards).map(ctx.patients["household"])
-    hh = pd.DataFrame({"card": cards, "hh": hh.to_numpy()}).dropna()
-    first_hh = hh.groupby("hh")["card"].transform("min")
-    links_a.append(idx[hh["card"]].to_numpy())
-    links_b.append(idx[first_hh].to_numpy())
-    a = np.concatenate(links_a) if links_a else np.zeros(0, int)
-    b = np.concatenate(links_b) if links_b else np.zeros(0, int)
-    labels = components_of_pairs(a, b, len(cards))
+    small_dev = set(dev_cards[dev_cards <= s.device_max_cards].index)
+    for key, kind in (("operator_phone", "phone"), ("device_id", "device")):
+        kc = sc[["card_id", key]].dropna().drop_duplicates()
+        if kind == "device":
+            kc = kc[kc[key].isin(small_dev)]
+        links += [(nodes[("card", cd)], node(kind, k)) for cd, k in zip(kc["card_id"], kc[key])]
+    households = ctx.patients["household"]
+    for cd, h in zip(cards, ctx.holder_of(cards)):
+        hh = households.get(h)
+        if hh is not None and not pd.isna(hh):
+            links.append((nodes[("card", cd)], node("household", int(hh))))
+    for (kind, ph), i in list(nodes.items()):
+        if kind == "phone":
+            for owner in ctx.phone_owners(ph):
+                hh = households.get(owner)
+                if hh is not None and not pd.isna(hh):
+                    links.append((i, node("household", int(hh))))
+    a = np.array([x for x, _ in links], dtype=np.int64)
+    b = np.array([y for _, y in links], dtype=np.int64)
+    full = components_of_pairs(a, b, len(nodes))
+    labels = full[: len(cards)].copy()
+    phones_of: dict[int, set[str]] = {}
+    for (kind, key), i in nodes.items():
+        if kind == "phone":
+            phones_of.setdefault(int(full[i]), set()).add(key)
+    pre = sig.assign(group=labels[idx[sig["card_id"]].to_numpy()])
+    strong = {int(g) for g, part in pre.groupby("group")
+              if _signal_score(part)[0] >= settings.min_score}
+    labels = _attach_by_footprint(ctx, sig, cards, labels, phones_of, strong)
     sig = sig.assign(group=labels[idx[sig["card_id"]].to_numpy()])
     members = pd.Series(cards).groupby(labels).agg(list)
     rings = []
@@ -223,6 +253,47 @@ def detect_impersonation(ctx: Context, settings: Settings) -> list[Ring]:
             continue  # below what is reported: skip building the ring
         rings.append(_ring(ctx, part, members[lab], score, counts))
     return rings
+
+
+def _attach_by_footprint(ctx: Context, sig: pd.DataFrame, cards: pd.Index, labels: np.ndarray,
+                         phones_of: dict[int, set[str]], strong: set[int]) -> np.ndarray:
+    """Join a card group with no controller phone to the controller group whose footprint it shares.
+
+    A card borrowed without a phone (a 社保卡 handed over) is still used by the same person, at
+    the places that person goes: its suspect claims' facilities lie within those of a controller
+    group's suspect claims. Attach only when at
+    least two facilities are shared, they cover the card group's facilities, and one controller
+    group fits best.
+    """
+    card_label = pd.Series(labels, index=cards)
+    fac = sig.assign(group=card_label.reindex(sig["card_id"]).to_numpy()).merge(
+        ctx.claims[["claim_id", "facility_id"]], on="claim_id", how="left")
+    fac_sets = fac.groupby("group")["facility_id"].agg(lambda x: set(x.dropna()))
+    controller: dict[int, set[str]] = {}
+    for lab, phones in phones_of.items():
+        if lab not in fac_sets.index:
+            continue
+        controller[lab] = set(fac_sets[lab])
+    if not controller:
+        return labels
+    out = labels.copy()
+    for lab, fs in fac_sets.items():
+        if lab in controller or len(fs) < 2:
+            continue
+        fits = sorted(((len(fs & cf), -len(cf), cl) for cl, cf in controller.items()
+                       if len(fs & cf) >= 2 and len(fs & cf) >= 0.75 * len(fs)), reverse=True)
+        if fits and (len(fits) == 1 or fits[0][:2] != fits[1][:2]):
+            out[labels == lab] = fits[0][2]
+    # strong groups left without a controller: cards borrowed by one person share a footprint
+    left = [lab for lab in fac_sets.index
+            if lab not in controller and not (out == lab).sum() == 0
+            and len(fac_sets[lab]) >= 2 and lab in strong]
+    for i, x in enumerate(left):
+        for y in left[i + 1:]:
+            fx, fy = fac_sets[x], fac_sets[y]
+            if len(fx & fy) >= 2 and len(fx & fy) >= 0.75 * min(len(fx), len(fy)):
+                out[out == out[labels == y][0]] = out[labels == x][0]
+    return out
 
 
 def _signal_score(sig: pd.DataFrame) -> tuple[float, pd.Series]:
