@@ -83,8 +83,9 @@ def detect_diversion(ctx: Context, settings: Settings) -> list[Ring]:
     rs = resettled_packs(ctx)
     if not len(rs):
         return []
-    # a chain is one drug coming back through one reseller: mule -- (reseller, drug)
-    rs = rs.assign(outlet=rs["facility_id"] + "|" + rs["item_name"].fillna(""))
+    # a chain: mule -- pack -- the card it was settled on again at the reseller. Packs of one
+    # chain come back on that chain's cards, so two chains through one pharmacy stay apart.
+    rs = rs.assign(outlet=rs["facility_id"] + "|" + rs["card_id"])
     mules = pd.Index(sorted(rs["first_card"].unique()))
     resellers = pd.Index(sorted(rs["outlet"].unique()))
     n_m = len(mules)
