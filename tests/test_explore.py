@@ -22,9 +22,16 @@ def ds():
     return gk.load(DEMO)
 
 
+#: rings found on the demo once and frozen, so these exact checks test the exploration API, not
+#: the detectors (which are tuned independently; tests/test_detectors.py covers them)
+FROZEN = Path(__file__).resolve().parent / "fixtures" / "demo_rings.json"
+
+
 @pytest.fixture(scope="module")
 def rings(ds):
-    return gk.rings_of(ds)
+    from graphkit.rings import read_rings
+
+    return gk.rings_of(ds, doc=read_rings(FROZEN))
 
 
 def test_rings_of_binds_every_ring_to_the_dataset(ds, rings):
