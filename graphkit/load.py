@@ -44,7 +44,8 @@ from graphkit.contract import (
 from graphkit._arrow import single_chunk
 from graphkit.errors import LoadError
 
-__all__ = ["Dataset", "load", "find_table_files", "parse_dates", "REJECT_COLUMNS"]
+__all__ = ["Dataset", "load", "dataset_from_frames", "input_fingerprint", "find_table_files",
+           "parse_dates", "REJECT_COLUMNS"]
 
 REJECT_COLUMNS = ["table", "file", "line", "reason", "values"]
 _SUFFIXES = (".csv", ".csv.gz", ".parquet", ".pq", ".txt")
@@ -855,3 +856,114 @@ def _progress_fn(progress) -> Callable[[str], None]:
     if progress:
         return lambda name: print(f"loading {name} ...", file=sys.stderr, flush=True)
     return lambda name: None
+
+
+# --------------------------------------------------------------------------------------------
+# Tables that come from elsewhere (the Neo4j backend reads the graph back)
+# --------------------------------------------------------------------------------------------
+
+
+def input_fingerprint(data_dir: str | Path) -> str:
+    """The fingerprint :func:`load` gives ``data_dir`` (sha256 over its table files), without
+    reading the tables."""
+    files, _ = find_table_files(Path(data_dir))
+    return _fingerprint(files)
+
+
+def _frame_parsed(df: pd.DataFrame) -> _Parsed:
+    """A table of canonical columns as the parsers' positional strings ("" = missing)."""
+    cols: dict[str, pd.Series] = {}
+    for i, name in enumerate(df.columns):
+        s = df[name]
+        if pd.api.types.is_float_dtype(s.dtype):  # repr round-trips a float64 exactly
+            vals = [("" if v != v else repr(float(v))) for v in s.to_numpy(dtype="float64")]
+            s = pd.Series(vals, index=df.index, dtype="str")
+        else:
+            s = s.astype("str").fillna("")
+        cols[f"c{i}"] = s
+    frame = pd.DataFrame(cols, index=df.index).reset_index(drop=True)
+    frame[_LINE] = np.arange(1, len(frame) + 1, dtype=np.int64)
+    return _Parsed([str(c) for c in df.columns], frame, [], "")
+
+
+def dataset_from_frames(frames: dict[str, pd.DataFrame], *, data_dir: str | Path,
+                        fingerprint: str) -> Dataset:
+    """A :class:`Dataset` from tables already split into canonical columns.
+
+    Each value of ``frames`` is one table with the contract's column names holding strings as
+    they would appear in a file (missing = NA or ""; floats are accepted for amounts). Rows go
+    through the same normalising, validation and derived columns as :func:`load`, so the same
+    rows give the same Dataset; rows that fail validation land in ``rejects`` (file
+    ``<table>``, line = row number). Tables absent from ``frames`` are absent in the sense of
+    the contract (a missing ``cards`` table becomes one implicit card per patient).
+
+    Parameters
+    ----------
+    frames : dict of str to DataFrame
+        Must hold ``patients`` and ``claims``.
+    data_dir : str or Path
+        Where the tables came from, kept as given in ``Dataset.data_dir`` (the Neo4j backend
+        gives its Bolt URI, which ``Path`` would mangle).
+    fingerprint : str
+        The input fingerprint to carry (``rings.json`` ``input.fingerprint``).
+
+    Raises
+    ------
+    LoadError
+        An unknown or missing required table, or a missing required column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ds = dataset_from_frames({
+    ...     "patients": pd.DataFrame({"patient_id": ["P1"], "gender": ["男"]}),
+    ...     "claims": pd.DataFrame({"claim_id": ["C1"], "patient_id": ["P1"],
+    ...                             "facility_id": ["H1"], "claim_type": ["门诊"],
+    ...                             "settle_time": ["2024-03-01 08:00:00"]})},
+    ...     data_dir="memory", fingerprint="0" * 64)
+    >>> ds.claims.loc[0, "claim_type"], ds.patients.loc[0, "gender"], ds.cards.loc[0, "card_id"]
+    ('outpatient', 'M', 'P1')
+    """
+    unknown = sorted(set(frames) - set(TABLES))
+    if unknown:
+        raise LoadError(f"unknown table(s) {', '.join(unknown)} "
+                        f"(tables: {', '.join(TABLE_ORDER)})")
+    for name in REQUIRED_TABLES:
+        if name not in frames:
+            raise LoadError(f"required table {name!r} is missing")
+    present = set(frames)
+    acc: dict[str, pd.DataFrame] = {}
+    rejects: list[pd.DataFrame] = []
+    counts: dict[str, dict] = {}
+    rejected_keys: dict[str, set] = {}
+    for name in TABLE_ORDER:
+        if name not in frames:
+            acc[name] = _implicit_cards(acc["patients"]) if name == "cards" else _empty_table(name)
+            continue
+        parsed = _frame_parsed(frames[name])
+        reasons = _Reasons(len(parsed.frame))
+        df = _normalise(TABLES[name], parsed, Path(name), reasons)
+        _validate_table(name, df, reasons, acc, present, rejected_keys)
+        ok = reasons.ok
+        key = TABLES[name].key
+        if key:
+            rejected_keys[name] = set(df.loc[~ok, key].dropna())
+        rej = _reject_frame(name, name, parsed, ~ok, reasons.arr)
+        rejects.append(rej)
+        accepted = (df if ok.all() else df[ok]).reset_index(drop=True)
+        if name == "claim_items":
+            accepted = _fill_item_ids(accepted, name)
+        acc[name] = accepted
+        counts[name] = {
+            "read": int(len(parsed.frame)),
+            "accepted": int(len(accepted)),
+            "rejected": int(len(rej)),
+            "reasons": {k: int(v) for k, v in rej["reason"].value_counts().sort_index().items()},
+        }
+    _derive(acc, present)
+    for table in acc.values():
+        single_chunk(table)
+    all_rej = pd.concat(rejects, ignore_index=True) if rejects else pd.DataFrame(columns=REJECT_COLUMNS)
+    return Dataset(data_dir=data_dir,  # as given: a Bolt URI is not a path
+                   tables=acc, rejects=all_rej, counts=counts, ignored=[], files={},
+                   fingerprint=fingerprint)
