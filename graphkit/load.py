@@ -552,6 +552,7 @@ def _normalise(table: Table, parsed: _Parsed, path: Path, reasons: _Reasons) -> 
     return df
 
 
+_JSON_CHUNK = 250_000
 _JSON_SHORT = (("\b", "\\b"), ("\f", "\\f"), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))
 
 
@@ -571,19 +572,27 @@ def _json_strings(arr: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray
     return pc.fill_null(quoted, pa.scalar("null", pa.large_string()))
 
 
-def _json_rows(header: list[str], frame: pd.DataFrame) -> pd.Series:
-    """One JSON object per row, {header: original value}, as ``json.dumps(dict(...))`` writes it
-    (a repeated header keeps its first position and its last value, like a dict)."""
+def _json_rows(header: list[str], frame: pd.DataFrame, rows: np.ndarray | None = None) -> pd.Series:
+    """One JSON object per row (``rows``: positions, default all), {header: original value}, as
+    ``json.dumps(dict(...))`` writes it (a repeated header keeps its first position and its last
+    value, like a dict)."""
+    rows = np.arange(len(frame)) if rows is None else rows
     last: dict[str, int] = {}
     for i, h in enumerate(header):
         last[h] = i
-    pieces: list = []
-    for k, (h, i) in enumerate(last.items()):
-        pieces.append(pa.scalar(("{" if k == 0 else ", ") + json.dumps(h, ensure_ascii=False) + ": ",
-                                pa.large_string()))
-        pieces.append(_json_strings(_arrow_strings(frame[f"c{i}"])))
-    pieces.append(pa.scalar("}", pa.large_string()))
-    return _str_series(pc.binary_join_element_wise(*pieces, _EMPTY_STR), frame.index)
+    keys = [pa.scalar(("{" if k == 0 else ", ") + json.dumps(h, ensure_ascii=False) + ": ",
+                      pa.large_string()) for k, h in enumerate(last)]
+    close = pa.scalar("}", pa.large_string())
+    out = []
+    for start in range(0, max(len(rows), 1), _JSON_CHUNK):  # bounded intermediates
+        sub = frame.iloc[rows[start:start + _JSON_CHUNK]]
+        pieces: list = []
+        for key, i in zip(keys, last.values()):
+            pieces += [key, _json_strings(_arrow_strings(sub[f"c{i}"]))]
+        joined = pc.binary_join_element_wise(*pieces, close, _EMPTY_STR)
+        out.extend(joined.chunks if isinstance(joined, pa.ChunkedArray) else [joined])
+    return pd.Series(pa.chunked_array(out, type=pa.large_string()),
+                     dtype=pd.StringDtype(na_value=np.nan))
 
 
 def _reject_frame(table: str, file: str, parsed: _Parsed, mask: np.ndarray,
@@ -592,14 +601,13 @@ def _reject_frame(table: str, file: str, parsed: _Parsed, mask: np.ndarray,
     f = parsed.frame
     idx = np.flatnonzero(mask)
     header = [str(h).strip() for h in parsed.header]
-    sub = f.iloc[idx]
     out = pd.DataFrame({
-        "table": pd.Series(table, index=sub.index, dtype="str"),
-        "file": pd.Series(file, index=sub.index, dtype="str"),
-        "line": sub[_LINE].to_numpy(dtype=np.int64),
-        "reason": pd.Series(reasons[idx], index=sub.index, dtype="str"),
-        "values": _json_rows(header, sub),
-    }).reset_index(drop=True)
+        "table": pd.Series(table, index=range(len(idx)), dtype="str"),
+        "file": pd.Series(file, index=range(len(idx)), dtype="str"),
+        "line": f[_LINE].to_numpy(dtype=np.int64)[idx],
+        "reason": pd.Series(reasons[idx], dtype="str"),
+        "values": _json_rows(header, f, idx),
+    })
     if parsed.bad:
         bad = pd.DataFrame([(table, file, int(line), reason,
                              json.dumps({"_raw": text}, ensure_ascii=False))
@@ -815,12 +823,20 @@ def load(data_dir: str | Path, *, rejects_path: str | Path | None = None,
         key = TABLES[name].key
         if key:
             rejected_keys[name] = set(df.loc[~ok, key].dropna())
-        rej = _reject_frame(name, path.name, parsed, ~ok, reasons.arr)
-        rejects.append(rej)
         read = len(parsed.frame) + len(parsed.bad)
-        del parsed  # free the raw strings before copying the accepted rows (peak memory)
-        accepted = (df if ok.all() else df[ok]).reset_index(drop=True)
-        del df
+        # peak memory: free the larger of the raw strings (needed for rejects) and the typed
+        # frame (needed for accepted rows) before building the other output
+        if ok.sum() >= len(ok) / 2:
+            rej = _reject_frame(name, path.name, parsed, ~ok, reasons.arr)
+            del parsed
+            accepted = (df if ok.all() else df[ok]).reset_index(drop=True)
+            del df
+        else:
+            accepted = df[ok].reset_index(drop=True)
+            del df
+            rej = _reject_frame(name, path.name, parsed, ~ok, reasons.arr)
+            del parsed
+        rejects.append(rej)
         if name == "claim_items":
             accepted = _fill_item_ids(accepted, path.name)
         acc[name] = accepted
