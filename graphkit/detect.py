@@ -33,26 +33,83 @@ def _disjoint(rings: list[Ring]) -> list[Ring]:
     return out
 
 
+#: data sets at least this large run the detectors in two forked worker processes
+PARALLEL_MIN_CLAIMS = 100_000
+
+#: detectors that share derived frames (swipe bursts) run in the same worker
+_WORKER_PLAN = (("gang", "impersonation"), ("diversion", "fake_admission"))
+
+_FORK_CONTEXT: Context | None = None
+
+
+def _run_in_worker(args: tuple[tuple[str, ...], Settings]) -> list[tuple[str, list[Ring]]]:
+    names, settings = args
+    ctx = _FORK_CONTEXT
+    return [(n, [r for r in DETECTORS[n](ctx, settings) if r.score >= settings.min_score])
+            for n in names]
+
+
 def detect(dataset: Dataset, settings: Settings | None = None,
-           progress: Callable[[str], None] | None = None) -> list[Ring]:
-    """All rings scoring at least ``settings.min_score``, ranked, with ring ids."""
+           progress: Callable[[str], None] | None = None, *,
+           workers: int | None = None) -> list[Ring]:
+    """All rings scoring at least ``settings.min_score``, ranked, with ring ids.
+
+    On large data (``PARALLEL_MIN_CLAIMS``) the detectors run in up to ``workers`` forked
+    processes (default: 2 where the platform can fork); the result does not depend on it.
+    """
+    global _FORK_CONTEXT
     settings = settings or Settings()
     unknown = [t for t in settings.typologies if t not in DETECTORS]
     if unknown:
         raise SettingsError(f"unknown typology {unknown[0]!r}; known: {', '.join(DETECTORS)}")
     ctx = Context(EntityGraph(dataset))
+    if workers is None:
+        workers = 2 if (len(dataset.claims) >= PARALLEL_MIN_CLAIMS and _can_fork()) else 1
+    results: dict[str, list[Ring]] = {}
+    plan = [tuple(n for n in group if n in settings.typologies) for group in _WORKER_PLAN]
+    plan = [g for g in plan if g]
+    if workers > 1 and len(plan) > 1:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        # shared frames are built once, before forking, and inherited copy-on-write
+        ctx.claims, ctx.patients, ctx.items, ctx.facilities  # noqa: B018
+        _FORK_CONTEXT = ctx
+        try:
+            with ProcessPoolExecutor(max_workers=min(workers, len(plan)),
+                                     mp_context=mp.get_context("fork")) as pool:
+                for group in pool.map(_run_in_worker, [(g, settings) for g in plan]):
+                    for name, rings in group:
+                        if progress:
+                            progress(name)
+                        results[name] = rings
+        finally:
+            _FORK_CONTEXT = None
+    else:
+        for name in settings.typologies:
+            if progress:
+                progress(name)
+            results[name] = [r for r in DETECTORS[name](ctx, settings)
+                             if r.score >= settings.min_score]
     found: list[Ring] = []
     for name in settings.typologies:
-        if progress:
-            progress(name)
-        rings = [r for r in DETECTORS[name](ctx, settings) if r.score >= settings.min_score]
-        found.extend(_disjoint(rings))
+        found.extend(_disjoint(results[name]))
     return list(rank_rings(found))
 
 
+def _can_fork() -> bool:
+    import multiprocessing as mp
+
+    return "fork" in mp.get_all_start_methods()
+
+
 def find_rings(dataset: Dataset, settings: Settings | None = None,
-               progress: Callable[[str], None] | None = None) -> RingsDocument:
+               progress: Callable[[str], None] | None = None, *,
+               backend: str = "embedded") -> RingsDocument:
     """Detect rings and wrap them with the input fingerprint and every parameter.
+
+    ``backend`` is recorded as ``params["backend"]``: ``"neo4j"`` when ``dataset`` was read back
+    from a graph database (:meth:`graphkit.neo4j_backend.Neo4jStore.fetch_dataset`).
 
     Examples
     --------
@@ -65,6 +122,6 @@ def find_rings(dataset: Dataset, settings: Settings | None = None,
     rings = detect(dataset, settings, progress)
     params = settings.to_dict()
     params["graphkit_version"] = __version__
-    params["backend"] = "embedded"
+    params["backend"] = backend
     return RingsDocument(rings=tuple(rings), data_dir=str(dataset.data_dir),
                          fingerprint=dataset.fingerprint, params=params)
