@@ -261,7 +261,7 @@ def _attach_by_footprint(ctx: Context, sig: pd.DataFrame, cards: pd.Index, label
 
     A card borrowed without a phone (a 社保卡 handed over) is still used by the same person, at
     the places that person goes: its suspect claims' facilities lie within those of a controller
-    group's suspect claims. Attach only when at
+    group (its suspect claims and every claim its phones presented). Attach only when at
     least two facilities are shared, they cover the card group's facilities, and one controller
     group fits best.
     """
@@ -273,7 +273,9 @@ def _attach_by_footprint(ctx: Context, sig: pd.DataFrame, cards: pd.Index, label
     for lab, phones in phones_of.items():
         if lab not in fac_sets.index:
             continue
-        controller[lab] = set(fac_sets[lab])
+        # where the controller goes: its suspect claims and every claim its phones presented
+        presented = ctx.claims.loc[ctx.claims["operator_phone"].isin(phones), "facility_id"]
+        controller[lab] = set(fac_sets[lab]) | set(presented)
     if not controller:
         return labels
     out = labels.copy()
