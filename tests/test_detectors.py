@@ -332,3 +332,74 @@ def test_find_rings_is_deterministic(mixed, tmp_path_factory):
     a = rings_json_text(gk.find_rings(gk.load(mixed)))
     b = rings_json_text(gk.find_rings(gk.load(mixed)))
     assert a == b
+
+
+# --- regressions named for what broke ----------------------------------------------------------
+
+def test_place_of_reads_the_village_or_community_from_an_address():
+    import pandas as pd
+
+    from graphkit.detectors.signals import place_of
+
+    got = place_of(pd.Series(["四川省成都市大邑县顺福镇峰前村7组16号",
+                              "四川省成都市金牛区泉光街道光华路84号联新小区1栋5单元208号",
+                              "四川省成都市大邑县顺福镇", None]))
+    assert got.tolist()[:3] == ["四川省成都市大邑县顺福镇峰前村",
+                                "四川省成都市金牛区泉光街道光华路84号联新小区",
+                                "四川省成都市大邑县顺福镇"]
+    assert pd.isna(got.iloc[3])
+
+
+def test_two_diversion_chains_through_one_pharmacy_stay_apart(tmp_path):
+    w = World()
+    background(w)
+    code = 0
+    chains = []
+    for chain in range(2):
+        mules = [f"3{4 + chain}0000000000000{i}" for i in range(3)]
+        buyer = f"3{6 + chain}00000000000001"
+        for m in mules + [buyer]:
+            w.person(m)
+        first = code
+        for m in mules:
+            for k in range(3):
+                cid = w.claim(m, ["H1", "H2", "K1"][k], day(20 + k * 15 + chain), ctype="outpatient",
+                              dx="E11.900")
+                code += 1
+                w.item(cid, "甘精胰岛素注射液", trace(1000 + code))
+        for c in range(first + 1, code + 1, 2):
+            cid = w.claim(buyer, "P9", day(150 + c), fund=90.0)
+            w.item(cid, "甘精胰岛素注射液", trace(1000 + c))
+        chains.append(set(mules) | {buyer})
+    rings = detect_diversion(w.load(tmp_path), Settings())
+    assert sorted(set(r.patients) for r in rings) == sorted(chains, key=sorted)
+
+
+def test_fake_admission_groups_from_two_villages_are_two_rings(tmp_path):
+    w = World()
+    background(w)
+    groups = []
+    for v, village in enumerate(("峰前村", "联高村")):
+        ids = [f"44{v}000000000000{i}" for i in range(5)]
+        for pid in ids:
+            w.person(pid, region="510129", birth="1950-01-01",
+                     address=f"四川省成都市大邑县顺福镇{village}{pid[-1]}组{pid[-2:]}号")
+        groups.append(set(ids))
+    # both villages' groups admitted to X1 in the same waves
+    for start in (30, 95, 170):
+        for g, ids in enumerate(groups):
+            for i, pid in enumerate(sorted(ids)):
+                a = day(start + (i + g) % 2)
+                dsc = a + timedelta(days=7)
+                w.claim(pid, "X1", dsc, ctype="inpatient", dx="J18.900", fund=4000.0,
+                        admit=a.strftime("%Y-%m-%d"), discharge=dsc.strftime("%Y-%m-%d"))
+    rings = detect_fake_admissions(w.load(tmp_path), Settings())
+    found = sorted((set(r.patients) for r in rings if r.score >= 0.5), key=sorted)
+    assert found == sorted(groups, key=sorted)
+
+
+def test_parallel_detection_gives_the_same_rings(mixed):
+    from graphkit.detect import detect
+
+    ds = gk.load(mixed)
+    assert detect(ds, workers=2) == detect(ds, workers=1)
