@@ -513,18 +513,12 @@ def graph_page_html(G: nx.Graph, dataset=None, *, mask: bool = True, max_nodes: 
 
 
 def _ring_claims(ring: Ring, dataset) -> pd.DataFrame:
+    from graphkit.render import claims_of_members
+
     c = dataset.claims
     if ring.claims:
         return c[c["claim_id"].isin(set(ring.claims))]
-    pats, cards = set(ring.patients), set(ring.member_ids("card"))
-    facs = set(ring.member_ids("institution")) | set(ring.member_ids("pharmacy"))
-    if pats or cards:
-        mask = c["patient_id"].isin(pats) | c["card_id"].isin(cards)
-        if facs:
-            mask &= c["facility_id"].isin(facs)
-    else:
-        mask = c["facility_id"].isin(facs)
-    return c[mask.fillna(False).astype(bool)]
+    return claims_of_members(ring, c)
 
 
 def timeline(ring, dataset=None) -> pd.DataFrame:

@@ -36,6 +36,7 @@ import pandas as pd
 from graphkit.contract import TABLES, TYPOLOGIES
 from graphkit.errors import GraphkitError
 from graphkit.evidence import Masker, _frame, _text
+from graphkit.rings import Ring
 
 __all__ = ["render_all", "ring_graph", "ring_page_html", "RingView", "TYPE_ZH", "NODE_STYLE",
            "vis_network_js"]
@@ -262,15 +263,7 @@ class RingView:
         if ring.claims:
             sel = self.ix.rows("claims", "claim_id", ring.claims)
         else:
-            pats, cards = set(ring.patients), set(ring.member_ids("card"))
-            facs = set(ring.member_ids("institution")) | set(ring.member_ids("pharmacy"))
-            if pats or cards:
-                m = c["patient_id"].isin(pats) | c["card_id"].isin(cards)
-                if facs:
-                    m &= c["facility_id"].isin(facs)
-            else:
-                m = c["facility_id"].isin(facs)
-            sel = c[m.fillna(False).astype(bool)]
+            sel = claims_of_members(ring, c)
         sel = sel.assign(in_ring=True)
         # trace codes of interest: the ring's own and any code of its claims settled again
         ring_items = self.ix.rows("items", "claim_id", sel["claim_id"])
@@ -1085,3 +1078,18 @@ def render_all(doc, dataset, out_dir, *, mask: bool = True, max_nodes: int = 200
     idx = out / "index.html"
     idx.write_text(_index_html(doc, rows, mask), encoding="utf-8")
     return [idx] + written
+
+
+def claims_of_members(ring: Ring, claims: pd.DataFrame) -> pd.DataFrame:
+    """The claims of a ring that lists no claim ids: its patients' and cards' claims, at its
+    facilities when it names any (or all claims at its facilities when it names no people)."""
+    c = claims
+    pats, cards = set(ring.patients), set(ring.member_ids("card"))
+    facs = set(ring.member_ids("institution")) | set(ring.member_ids("pharmacy"))
+    if pats or cards:
+        m = c["patient_id"].isin(pats) | c["card_id"].isin(cards)
+        if facs:
+            m &= c["facility_id"].isin(facs)
+    else:
+        m = c["facility_id"].isin(facs)
+    return c[m.fillna(False).astype(bool)]
