@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-__all__ = ["GraphkitError", "LoadError", "SettingsError", "RingsFileError", "BackendError"]
+__all__ = ["GraphkitError", "LoadError", "SettingsError", "RingsFileError", "BackendError",
+           "read_json"]
 
 
 class GraphkitError(Exception):
@@ -34,3 +35,17 @@ class RingsFileError(GraphkitError):
 
 class BackendError(GraphkitError):
     """A backend (Neo4j / Bolt server) failed: unreachable, auth refused, query failed."""
+
+
+def read_json(path, error: type[GraphkitError], what: str):
+    """Parse the JSON file ``path``; a missing or unreadable file raises ``error`` naming it."""
+    import json
+    from pathlib import Path
+
+    p = Path(path)
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise error(f"{p}: {what} file not found") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise error(f"{p}: not a readable JSON {what} file ({exc})") from None

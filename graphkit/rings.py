@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from graphkit.contract import MEMBER_TYPES, TYPOLOGIES
-from graphkit.errors import RingsFileError
+from graphkit.errors import RingsFileError, read_json
 
 __all__ = ["Member", "Evidence", "Ring", "RingsDocument", "SCHEMA", "read_rings", "write_rings",
            "rings_csv_text", "rings_json_text"]
@@ -170,14 +170,7 @@ def write_rings(doc: RingsDocument, out_dir: str | Path) -> tuple[Path, Path]:
 
 def read_rings(path: str | Path) -> RingsDocument:
     """Read and check a rings.json; raise :class:`RingsFileError` naming what is wrong."""
-    p = Path(path)
-    try:
-        raw = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RingsFileError(f"{p}: rings file not found") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RingsFileError(f"{p}: not a readable JSON rings file ({exc})") from None
-    return parse_rings(raw, str(p))
+    return parse_rings(read_json(path, RingsFileError, "rings"), str(path))
 
 
 def parse_rings(raw: Any, source: str = "rings.json") -> RingsDocument:

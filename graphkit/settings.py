@@ -6,12 +6,11 @@ silently falls back to a default.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from graphkit.errors import SettingsError
+from graphkit.errors import SettingsError, read_json
 
 __all__ = ["Settings", "GangSettings", "ImpersonationSettings", "DiversionSettings",
            "FakeAdmissionSettings", "load_settings"]
@@ -138,11 +137,4 @@ def load_settings(path: str | Path | None) -> Settings:
     """Settings from a JSON file (or defaults when ``path`` is None)."""
     if path is None:
         return Settings()
-    p = Path(path)
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SettingsError(f"{p}: settings file not found") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SettingsError(f"{p}: not a readable JSON settings file ({exc})") from None
-    return Settings.from_dict(data)
+    return Settings.from_dict(read_json(path, SettingsError, "settings"))
