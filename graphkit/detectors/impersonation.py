@@ -333,10 +333,21 @@ def _ring(ctx: Context, sig: pd.DataFrame, cards: list[str], score: float,
     members += [Member("patient", h, "card holder") for h in sorted(set(holders))]
     phones = claims["operator_phone"].dropna()
     holder_set = set(holders)
-    for p in sorted(phones.value_counts()[lambda v: v >= 2].index):
+    controllers = sorted(phones.value_counts()[lambda v: v >= 2].index)
+    for p in controllers:
         members.append(Member("phone", str(p), "controller"))
         for owner in ctx.phone_owners(p):
             if owner not in holder_set:
                 members.append(Member("patient", owner, "user (owns the presenting phone)"))
+    # the other cards a controller's phone presented for people outside its owner's household
+    if controllers:
+        pats = ctx.patients
+        own_hh = {pats["household"].get(o) for p in controllers for o in ctx.phone_owners(p)}
+        shown = ctx.claims[ctx.claims["operator_phone"].isin(controllers)]
+        for card, holder in sorted(set(zip(shown["card_id"], shown["holder_id"]))):
+            if card in set(cards) or pats["household"].get(holder) in own_hh:
+                continue
+            members.append(Member("card", card, "presented by the controller's phone"))
+            members.append(Member("patient", holder, "card holder"))
     extra = {"features": {k: int(v) for k, v in counts.items()}}
     return make_ring("impersonation", score, members, claims, ev, extra)
