@@ -10,6 +10,13 @@ idempotent (loading twice creates nothing new) and resumable: a checkpoint node
 batch size) were written, and a re-run skips them. Works with Neo4j 5 and with FalkorDB 4.18 (the
 Bolt server the tests run); Neo4j-only statements live in ``cypher/constraints_neo4j.cypher``.
 
+Rings from the server (``graphkit rings DATA_DIR --backend neo4j``): :meth:`Neo4jStore.fetch_dataset`
+reads the graph back in pages with the ``cypher/export_*.cypher`` queries and rebuilds the
+:class:`~graphkit.load.Dataset` through the loader's own normalising and derivation
+(:func:`graphkit.load.dataset_from_frames`); the same Python detectors then run on it, so the rings
+equal the embedded backend's by construction. Community detection and scoring run in Python over
+the data fetched from the server; the motif queries (:data:`MOTIFS`) are for investigators.
+
 Examples
 --------
 >>> import graphkit as gk
@@ -18,6 +25,7 @@ Examples
 >>> with Neo4jStore.connect("bolt://127.0.0.1:7687") as store:         # doctest: +SKIP
 ...     report = store.load_dataset(ds, batch_size=10_000)
 ...     dead = store.motif("claims_after_death", grace_days=3)
+...     same = store.fetch_dataset()              # the Dataset again, read from the server
 """
 
 from __future__ import annotations
@@ -33,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from graphkit.errors import BackendError
+from graphkit.errors import BackendError, GraphkitError
 
 __all__ = [
     "Neo4jStore",
@@ -41,6 +49,7 @@ __all__ = [
     "Param",
     "LoadReport",
     "MOTIFS",
+    "EXPORTS",
     "get_query",
     "list_queries",
     "cypher_dir",
@@ -59,7 +68,20 @@ MOTIFS = (
     "lockstep_swipes",        # gang
 )
 
+#: The export query of each table (``cypher/export_<table>.cypher``), in the loader's order.
+EXPORTS = {
+    "patients": "export_patients",
+    "cards": "export_cards",
+    "institutions": "export_institutions",
+    "pharmacies": "export_pharmacies",
+    "doctors": "export_doctors",
+    "pharmacists": "export_pharmacists",
+    "claims": "export_claims",
+    "claim_items": "export_claim_items",
+}
+
 DEFAULT_BATCH = 10_000
+DEFAULT_FETCH_BATCH = 50_000
 _EPOCH = np.datetime64("1970-01-01T00:00:00", "s")
 
 
@@ -780,11 +802,134 @@ class Neo4jStore:
                              batch_size=batch_size, batches_done=index, complete=0)
                 if on_batch:
                     on_batch(name, len(batch), index)
+        claims = ds.claims
+        if "card_inferred" in claims.columns:  # outside the checkpoints: idempotent flags
+            inferred = claims.loc[claims["card_inferred"].fillna(False).astype(bool), "claim_id"]
+            for part in _batches([str(x) for x in inferred], batch_size):
+                self.run("load_card_inferred", rows=part)
         if load_key:
             self.run("load_checkpoint_set", load_key=load_key, fingerprint=fingerprint,
                      batch_size=batch_size, batches_done=index, complete=1)
+            self.run("load_tables_set", load_key=load_key, tables=",".join(_input_tables(ds)))
         report.seconds = time.perf_counter() - started
         return report
+
+
+    # -- reading the graph back ----------------------------------------------------------------
+    def loads(self) -> pd.DataFrame:
+        """The inputs graphkit loaded into this graph (``cypher/graphkit_loads.cypher``)."""
+        return self.run("graphkit_loads")
+
+    def fetch_dataset(self, batch: int = DEFAULT_FETCH_BATCH,
+                      progress: Callable[[str, int], None] | None = None, *,
+                      expect_fingerprint: str | None = None):
+        """Read the loaded graph back as a :class:`graphkit.load.Dataset`.
+
+        Runs the ``cypher/export_<table>.cypher`` queries page by page (``$skip``/``$limit``,
+        ordered by key) and builds the Dataset with :func:`graphkit.load.dataset_from_frames`, the
+        loader's own normalising, validation and derived columns: the tables equal those of
+        ``graphkit.load`` on the directory that was loaded (same columns, dtypes and values; rows
+        ordered by key instead of file order). ``fingerprint`` is the loaded input's, so
+        ``rings.json`` names the same input as an embedded run; ``data_dir`` is the server URI.
+
+        Not kept by the graph, so not read back: fractional seconds of
+        ``settle_time``, a doctor's ``institution_id`` / a pharmacist registration's
+        ``pharmacy_id`` naming no loaded institution / pharmacy, and the source line numbers
+        (``_line`` is the row number).
+
+        Parameters
+        ----------
+        batch : int
+            Rows per page.
+        progress : callable(table, rows_so_far), optional
+            Called after each page.
+        expect_fingerprint : str, optional
+            Fail unless the graph holds a complete load of this input (e.g.
+            :func:`graphkit.load.input_fingerprint` of a local DATA_DIR).
+
+        Raises
+        ------
+        BackendError
+            The graph holds no graphkit load (run ``graphkit neo4j load DATA_DIR`` first), a load
+            that did not finish, or not the expected input; or a query failed.
+
+        Examples
+        --------
+        >>> with Neo4jStore.connect("bolt://127.0.0.1:7687") as store:   # doctest: +SKIP
+        ...     ds = store.fetch_dataset()
+        ...     doc = gk.find_rings(ds, backend="neo4j")
+        """
+        from graphkit.load import dataset_from_frames
+
+        if batch < 1:
+            raise BackendError(f"fetch batch must be at least 1, got {batch}")
+        fingerprint, tables = self._loaded_input(expect_fingerprint)
+        frames: dict[str, pd.DataFrame] = {}
+        for table, name in EXPORTS.items():
+            if tables is not None and table not in tables:
+                continue
+            pages = []
+            skip = 0
+            while True:
+                page = self.run(name, skip=skip, limit=batch)
+                pages.append(page)
+                skip += len(page)
+                if progress:
+                    progress(table, skip)
+                if len(page) < batch:
+                    break
+            frames[table] = pd.concat(pages, ignore_index=True) if len(pages) > 1 else pages[0]
+            if tables is None and frames[table].empty and table not in ("patients", "claims"):
+                del frames[table]  # an older load that did not record its tables
+        try:
+            return dataset_from_frames(frames, data_dir=self.uri, fingerprint=fingerprint)
+        except GraphkitError as exc:
+            raise BackendError(f"the graph at {self.uri} cannot be read back as a data set: "
+                               f"{exc}") from None
+
+    def _loaded_input(self, expect: str | None) -> tuple[str, set[str] | None]:
+        """(fingerprint, tables) of the input(s) loaded into the graph; see :meth:`fetch_dataset`.
+        ``tables`` is None when no load recorded its tables (then a table is read back when the
+        graph has rows of it)."""
+        loads = self.loads()
+        how = (f"run `graphkit neo4j load DATA_DIR --uri {self.uri}` first")
+        if loads.empty or loads["fingerprint"].isna().all():
+            raise BackendError(f"the graph at {self.uri} holds no graphkit load: {how}")
+        loads = loads[loads["fingerprint"].notna()]
+        done = loads.groupby("fingerprint")["complete"].max().fillna(0)
+        unfinished = sorted(done[done < 1].index)
+        if unfinished:
+            raise BackendError(f"the load of input {unfinished[0][:12]}... into {self.uri} did not "
+                               f"finish: run `graphkit neo4j load DATA_DIR --uri {self.uri}` "
+                               f"again to complete it")
+        prints = sorted(done.index)
+        if expect is not None and expect not in prints:
+            raise BackendError(f"the graph at {self.uri} holds input "
+                               f"{', '.join(p[:12] + '...' for p in prints)}, not this DATA_DIR "
+                               f"({expect[:12]}...): {how}")
+        if len(prints) == 1:
+            fingerprint = prints[0]
+        else:  # several inputs merged into one graph: a fingerprint of the set
+            import hashlib
+            fingerprint = hashlib.sha256("\n".join(prints).encode()).hexdigest()
+        tables: set[str] = set()
+        for text in loads["tables"]:
+            if isinstance(text, str) and text:
+                tables |= set(text.split(","))
+        if not tables:
+            return fingerprint, None
+        return fingerprint, tables | {"patients", "claims"}
+
+
+def _input_tables(ds) -> list[str]:
+    """The tables the input of ``ds`` had: its files, or (a hand-built Dataset) its non-empty
+    tables."""
+    files = getattr(ds, "files", None)
+    if files:
+        names = set(files)
+    else:
+        names = {t for t, df in getattr(ds, "tables", {}).items() if len(df)}
+    return sorted((names & set(EXPORTS)) | {"patients", "claims"})
 
 
 @dataclass

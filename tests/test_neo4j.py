@@ -6,6 +6,7 @@ is checked against the same computation in pandas on the loaded Dataset (exact s
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -16,7 +17,8 @@ from click.testing import CliRunner
 from graphkit.cli import main
 from graphkit.errors import BackendError
 from graphkit.load import load
-from graphkit.neo4j_backend import MOTIFS, Neo4jStore, get_query, list_queries, parse_param
+from graphkit.neo4j_backend import (EXPORTS, MOTIFS, Neo4jStore, get_query, list_queries,
+                                    parse_param)
 
 from tests.datadir import write_dir
 from tests.neo4j_fixtures import (EXPECTED, bolt, expected_ring_subgraph, motif_tables, rows,  # noqa: F401
@@ -66,7 +68,7 @@ def test_every_cypher_file_declares_kind_and_parameters():
     assert set(MOTIFS) | {"schema", "constraints_neo4j", "ring_subgraph", "load_claims"} <= set(names)
     for n in names:
         q = get_query(n)
-        assert q.kind in {"schema", "load", "motif", "query", "internal"}, n
+        assert q.kind in {"schema", "load", "motif", "query", "internal", "export"}, n
         assert "Parameters:" in q.text and "Returns:" in q.text, n
         declared = {p.name for p in q.params}
         used = set(__import__("re").findall(r"\$(\w+)", q.body))
@@ -376,7 +378,104 @@ def test_cli_queries_lists_motifs():
 
 
 # ------------------------------------------------------------------------------------------------
-# The shared sample
+# Reading the graph back: fetch_dataset and graphkit rings --backend neo4j
+# ------------------------------------------------------------------------------------------------
+
+def _sorted(df: pd.DataFrame, table: str) -> pd.DataFrame:
+    from graphkit.contract import TABLES
+    key = ["pharmacist_id", "pharmacy_id"] if table == "pharmacists" else [TABLES[table].key]
+    return df.drop(columns=["_line"]).sort_values(key, kind="stable").reset_index(drop=True)
+
+
+def _assert_same_tables(fetched, loaded_ds) -> None:
+    assert set(fetched.tables) == set(loaded_ds.tables)
+    for table, want in loaded_ds.tables.items():
+        got = fetched.tables[table]
+        assert len(got) == len(want), table
+        pd.testing.assert_frame_equal(_sorted(got, table), _sorted(want, table), obj=table)
+    assert fetched.n_rejected == 0
+
+
+def _patient_sets(doc) -> dict[str, list[list[str]]]:
+    out: dict[str, list[list[str]]] = {}
+    for r in doc["rings"]:
+        pats = sorted({m["id"] for m in r["members"] if m["type"] == "patient"})
+        out.setdefault(r["typology"], []).append(pats)
+    return {t: sorted(v) for t, v in out.items()}
+
+
+def test_export_queries_cover_every_table():
+    from graphkit.contract import TABLE_ORDER
+    assert list(EXPORTS) == list(TABLE_ORDER)
+    for table, name in EXPORTS.items():
+        q = get_query(name)
+        assert q.kind == "export" and {p.name for p in q.params} == {"skip", "limit"}, name
+        from graphkit.contract import TABLES
+        assert {c for c, _ in q.columns} == {c.name for c in TABLES[table].columns}, name
+
+
+def test_fetch_dataset_equals_load_on_the_motif_tables(loaded, motif_ds):
+    fetched = loaded.fetch_dataset(batch=4)  # many pages
+    _assert_same_tables(fetched, motif_ds)
+    assert fetched.fingerprint == motif_ds.fingerprint
+    assert fetched.data_dir == loaded.uri
+
+
+def test_fetch_dataset_keeps_tables_the_input_lacked_absent(store, tmp_path):
+    t = motif_tables()  # no cards table: implicit cards, claims name none
+    tables = {"patients": t["patients"],
+              "claims": [{k: v for k, v in c.items() if k != "card_id"} for c in t["claims"]]}
+    ds = load(write_dir(tmp_path / "d", tables))
+    assert ds.n_rejected == 0 and len(ds.claims) == len(tables["claims"])
+    store.load_dataset(ds)
+    assert len(store.run_cypher("MATCH (d:Doctor) RETURN d.doctor_id AS d"))  # made by claims
+    fetched = store.fetch_dataset()
+    assert fetched.doctors.empty and fetched.institutions.empty
+    assert (fetched.claims["facility_type"] == "unknown").all()
+    _assert_same_tables(fetched, ds)
+
+
+def test_fetch_dataset_from_an_empty_graph_says_to_load_first(store):
+    with pytest.raises(BackendError, match="holds no graphkit load.*graphkit neo4j load"):
+        store.fetch_dataset()
+
+
+def test_fetch_dataset_refuses_an_unfinished_load(store, motif_ds):
+    class Cut(Exception):
+        pass
+
+    def cut(step, n, index):
+        if index == 2:
+            raise Cut
+
+    with pytest.raises(Cut):
+        store.load_dataset(motif_ds, batch_size=5, on_batch=cut)
+    with pytest.raises(BackendError, match="did not finish"):
+        store.fetch_dataset()
+
+
+def test_cli_rings_neo4j_backend_on_an_empty_graph_is_a_clear_error(bolt, store, tmp_path):
+    server, _ = bolt
+    result = _cli(bolt, ["rings", str(tmp_path / "nowhere"), "-o", str(tmp_path / "out"),
+                         "--backend", "neo4j", "--uri", server.uri, "-q"])
+    assert result.exit_code != 0
+    assert "holds no graphkit load" in result.output and "graphkit neo4j load" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "out" / "rings.json").exists()
+
+
+def test_cli_rings_neo4j_backend_refuses_a_different_data_dir(bolt, loaded, tmp_path):
+    server, _ = bolt
+    other = write_dir(tmp_path / "other", {k: v for k, v in motif_tables().items()
+                                           if k in ("patients", "claims")})
+    result = _cli(bolt, ["rings", str(other), "-o", str(tmp_path / "out"), "--backend", "neo4j",
+                         "--uri", server.uri, "-q"])
+    assert result.exit_code != 0 and "not this DATA_DIR" in result.output
+
+
+# ------------------------------------------------------------------------------------------------
+# The shared sample. These tests come last: on FalkorDB 4.18, after a graph of this size is
+# deleted (the wipe of the `store` fixture), queries that scan a label and read a property fail
+# ("Attempted to access undefined attribute"), so nothing should wipe the demo graph after them.
 # ------------------------------------------------------------------------------------------------
 
 DEMO = Path(__file__).resolve().parent.parent / "data_samples" / "demo"
@@ -392,3 +491,53 @@ def test_motif_queries_equal_pandas_on_the_demo_sample(store):
         want = EXPECTED[motif](ds)
         cols = [c for c, _ in get_query(motif).columns]
         assert rows(got, cols) == rows(want, cols), motif
+
+
+@pytest.fixture(scope="module")
+def demo_graph(bolt):
+    """The demo sample loaded into the session's server (reloaded if another test wiped it)."""
+    if not (DEMO / "claims.csv").exists() and not list(DEMO.glob("claims.*")):
+        pytest.skip("data_samples/demo not generated yet")
+    server, driver = bolt
+    ds = load(DEMO)
+    store = Neo4jStore(driver, uri=server.uri)
+
+    def ensure() -> Neo4jStore:
+        loads = store.loads()
+        if not (loads["fingerprint"] == ds.fingerprint).any() or len(loads) != 1:
+            wipe(driver)
+            store.load_dataset(ds)
+        return store
+
+    return ds, ensure
+
+
+def test_fetch_dataset_equals_load_on_the_demo_sample(demo_graph):
+    ds, ensure = demo_graph
+    store = ensure()
+    pages = []
+    fetched = store.fetch_dataset(batch=30_000, progress=lambda t, n: pages.append((t, n)))
+    _assert_same_tables(fetched, ds)
+    for table in ("claims", "claim_items", "patients", "cards"):  # ids bit for bit
+        key = get_query(EXPORTS[table]).order[0]
+        assert sorted(fetched.tables[table][key]) == sorted(ds.tables[table][key]), table
+    assert ("claim_items", 60_000) in pages  # paged
+    assert fetched.fingerprint == ds.fingerprint
+
+
+def test_cli_rings_neo4j_backend_finds_the_embedded_rings(bolt, demo_graph, tmp_path):
+    from graphkit.detect import find_rings
+    ds, ensure = demo_graph
+    ensure()
+    server, _ = bolt
+    result = _cli(bolt, ["rings", str(DEMO), "-o", str(tmp_path / "neo"), "--backend", "neo4j",
+                         "--uri", server.uri, "--no-pages", "-q"])
+    assert result.exit_code == 0, result.output
+    got = json.loads((tmp_path / "neo" / "rings.json").read_text(encoding="utf-8"))
+    want = find_rings(ds).to_dict()
+    assert _patient_sets(got) == _patient_sets(want)
+    for typ in ("gang", "impersonation", "diversion", "fake_admission"):
+        assert sum(r["typology"] == typ for r in got["rings"]) == \
+            sum(r["typology"] == typ for r in want["rings"]), typ
+    assert got["params"]["backend"] == "neo4j" and want["params"]["backend"] == "embedded"
+    assert got["input"] == {"data_dir": server.uri, "fingerprint": ds.fingerprint}

@@ -24,17 +24,38 @@ TYPOLOGY_CHOICES = ("gang", "impersonation", "diversion", "fake_admission")
               help="Only these typologies (repeatable) [default: all four].")
 @click.option("--no-pages", is_flag=True, help="Skip index.html and the per-ring pages.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr/stdout.")
+@click.option("--backend", type=click.Choice(("embedded", "neo4j")), default="embedded",
+              show_default=True,
+              help="embedded: load DATA_DIR here. neo4j: read the graph that `graphkit neo4j "
+                   "load DATA_DIR` wrote to --uri back from the server.")
+@click.option("--uri", envvar="NEO4J_URI", default="bolt://localhost:7687",
+              help="With --backend neo4j: Bolt URI of the server [env NEO4J_URI; default "
+                   "bolt://localhost:7687].")
+@click.option("--user", envvar="NEO4J_USER", default=None,
+              help="With --backend neo4j: user name; without one no auth [env NEO4J_USER].")
+@click.option("--password", envvar="NEO4J_PASSWORD", default=None,
+              help="With --backend neo4j: password [env NEO4J_PASSWORD].")
 def rings_cmd(data_dir: Path, out_dir: Path, settings_file: Path | None, min_score: float | None,
-              typologies: tuple[str, ...], no_pages: bool, quiet: bool) -> None:
+              typologies: tuple[str, ...], no_pages: bool, quiet: bool, backend: str, uri: str,
+              user: str | None, password: str | None) -> None:
     """Find suspect rings in DATA_DIR and write OUT_DIR/rings.json and rings.csv.
 
     Rings are ordered by score; rings.json carries the input fingerprint and every parameter,
     and is byte-identical for the same input and settings. Prints a summary per typology.
 
+    With --backend neo4j the data come from the graph database at --uri, which must hold a
+    finished `graphkit neo4j load DATA_DIR` (when DATA_DIR exists here it must be the input
+    that was loaded). The graph is read back in pages and the same detectors run in Python:
+    community detection and scoring run here over the data fetched from the server, so the
+    rings equal the embedded backend's; rings.json records params.backend = "neo4j" and the
+    server URI as input.data_dir.
+
     \b
     Example:
       graphkit rings data_samples/demo -o out/demo
       graphkit rings data_samples/demo -o out/gangs --typology gang --min-score 0.7
+      graphkit neo4j load data_samples/demo --uri bolt://localhost:7687
+      graphkit rings data_samples/demo -o out/neo4j --backend neo4j --uri bolt://localhost:7687
     """
     from graphkit.detect import find_rings
     from graphkit.load import load
@@ -49,15 +70,18 @@ def rings_cmd(data_dir: Path, out_dir: Path, settings_file: Path | None, min_sco
         settings = load_settings(settings_file)
         settings = settings.with_overrides(min_score=min_score,
                                            typologies=tuple(typologies) or None)
-        with err.status(f"loading {data_dir} ..."):
-            ds = load(data_dir)
+        if backend == "neo4j":
+            ds = _fetch(data_dir, uri, user, password, err)
+        else:
+            with err.status(f"loading {data_dir} ..."):
+                ds = load(data_dir)
         err.print(f"[green]loaded[/] {len(ds.claims):,} claims, {len(ds.claim_items):,} items, "
                   f"{ds.n_rejected:,} rejected rows ({time.perf_counter() - t0:.1f}s)")
         with err.status("detecting ...") as status:
             def stage(name: str) -> None:
                 status.update(f"detecting {name} ...")
                 err.print(f"  detector [bold]{name}[/] ({time.perf_counter() - t0:.1f}s)")
-            doc = find_rings(ds, settings, progress=stage)
+            doc = find_rings(ds, settings, progress=stage, backend=backend)
         pj, pc = write_rings(doc, out_dir)
         pages = []
         if not no_pages:
@@ -67,6 +91,20 @@ def rings_cmd(data_dir: Path, out_dir: Path, settings_file: Path | None, min_sco
                 pages = render_all(doc, ds, out_dir)
     if not quiet:
         _summary(doc, pj, pc, len(pages), time.perf_counter() - t0)
+
+
+def _fetch(data_dir: Path, uri: str, user: str | None, password: str | None, err):
+    """The Dataset read back from the server (checked against DATA_DIR when it exists here)."""
+    from graphkit.load import input_fingerprint
+    from graphkit.neo4j_backend import Neo4jStore
+
+    expect = input_fingerprint(data_dir) if data_dir.is_dir() else None
+    with Neo4jStore.connect(uri, user, password) as store:
+        with err.status(f"reading the graph at {uri} ...") as status:
+            ds = store.fetch_dataset(
+                expect_fingerprint=expect,
+                progress=lambda table, n: status.update(f"reading {table} from {uri}: {n:,} rows"))
+    return ds
 
 
 def _summary(doc, pj: Path, pc: Path, n_pages: int, seconds: float) -> None:
