@@ -283,7 +283,7 @@ def _attach_by_footprint(ctx: Context, sig: pd.DataFrame, cards: pd.Index, label
         if lab in controller or len(fs) < 2:
             continue
         fits = sorted(((len(fs & cf), -len(cf), cl) for cl, cf in controller.items()
-                       if len(fs & cf) >= 2 and len(fs & cf) >= 0.75 * len(fs)), reverse=True)
+                       if len(fs & cf) >= 2 and len(fs & cf) >= 0.6 * len(fs)), reverse=True)
         if fits and (len(fits) == 1 or fits[0][:2] != fits[1][:2]):
             out[labels == lab] = fits[0][2]
     # strong groups left without a controller: cards borrowed by one person share a footprint
