@@ -288,7 +288,7 @@ def _attach_by_footprint(ctx: Context, sig: pd.DataFrame, cards: pd.Index, label
             out[labels == lab] = fits[0][2]
     # strong groups left without a controller: cards borrowed by one person share a footprint
     left = [lab for lab in fac_sets.index
-            if lab not in controller and not (out == lab).sum() == 0
+            if lab not in controller and (out == lab).any()
             and len(fac_sets[lab]) >= 2 and lab in strong]
     for i, x in enumerate(left):
         for y in left[i + 1:]:
