@@ -1,6 +1,7 @@
 """Benchmark ``graphkit.synth.generate``: seconds, rows/s and peak RSS.
 
 Usage: python bench/bench_synth.py [CLAIMS] [csv|parquet]   (default 1,000,000 csv)
+CPU seconds (user + system of the child) are printed too: the machine may be shared.
 Runs the generator in a child process so peak RSS is the generator's own.
 """
 
@@ -31,10 +32,12 @@ def main() -> None:
                              capture_output=True, text=True)
         wall = time.perf_counter() - t0
     res = json.loads(out.stdout.strip().splitlines()[-1])
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB -> MiB (Linux)
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak = ru.ru_maxrss / 1024  # KiB -> MiB (Linux)
+    cpu = ru.ru_utime + ru.ru_stime
     rows = sum(res["tables"].values())
     print(f"claims={n:,} format={fmt}")
-    print(f"generate seconds={res['seconds']:.1f} (process wall {wall:.1f})")
+    print(f"generate seconds={res['seconds']:.1f} (process wall {wall:.1f}, process CPU {cpu:.1f})")
     print(f"rows written={rows:,} ({res['tables']['claims']:,} claims, "
           f"{res['tables']['claim_items']:,} items) rows/s={rows / res['seconds']:,.0f} "
           f"claims/s={n / res['seconds']:,.0f}")

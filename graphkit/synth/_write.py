@@ -24,14 +24,15 @@ def write_table(out_dir: Path, name: str, table: pa.Table, *, fmt: str, encoding
         path = out_dir / f"{name}.parquet"
         pq.write_table(table, path, compression="zstd", write_statistics=False)
         return path
-    buf = io.BytesIO()
-    pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=False, quoting_style="none",
-                                                   batch_size=1 << 16))
-    body = buf.getvalue()
+    opts = pacsv.WriteOptions(include_header=False, quoting_style="none", batch_size=1 << 16)
     head = (",".join(names) + "\n").encode("utf-8")
     path = out_dir / f"{name}.csv"
-    data = head + body
     if encoding.lower() in ("gbk", "gb18030"):
-        data = data.decode("utf-8").encode("gbk")
-    path.write_bytes(data)
+        buf = io.BytesIO()
+        pacsv.write_csv(table, buf, opts)
+        path.write_bytes((head + buf.getvalue()).decode("utf-8").encode("gbk"))
+        return path
+    with pa.OSFile(str(path), "wb") as sink:   # UTF-8: straight to the file, no copies
+        sink.write(head)
+        pacsv.write_csv(table, sink, opts)
     return path
