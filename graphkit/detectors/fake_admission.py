@@ -187,12 +187,12 @@ def _score(ctx: Context, facility: str, patients: list[str], settings: Settings)
     long_stay = float(los.median()) > 30 if len(los) else False
     admissions_per_patient = gs.groupby("patient").size()
 
-    score = squash(n_waves, 1.5)
-    score *= 0.55 + 0.45 * min(1.0, max(0.0, 1 - los_cv))
-    score *= 0.6 + 0.4 * top_dx_share
-    score *= 0.7 + 0.3 * top_region_share
-    if private:
-        score = 1 - (1 - score) * 0.8
+    # repeated group admission is the core; what makes it recruitment rather than chance at a
+    # busy hospital is one home place first, then a private / 一级 / 未定级 institution, stays of
+    # one length and one diagnosis
+    support = (0.45 * top_region_share + 0.2 * float(private)
+               + 0.2 * min(1.0, max(0.0, 1 - los_cv)) + 0.15 * top_dx_share)
+    score = squash(n_waves, 1.0) * (0.3 + 0.7 * support)
     if treatment or long_stay:
         score *= 0.3
     ev = [
