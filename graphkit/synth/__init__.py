@@ -104,13 +104,19 @@ def _pick(values: pa.Array, idx: np.ndarray) -> pa.Array:
     return pc.take(values, pa.array(idx, mask=idx < 0))
 
 
+_LUT4 = np.array([[ord(ch) for ch in f"{i:04d}"] for i in range(10_000)], dtype=np.uint8)
+
+
 def _digits(v: np.ndarray, width: int) -> np.ndarray:
     """(n, width) uint8 ASCII digits of non-negative integers, zero-padded on the left."""
-    v = np.asarray(v, dtype=np.int64).copy()
+    v = np.asarray(v, dtype=np.int64)
     out = np.empty((len(v), width), dtype=np.uint8)
-    for j in range(width - 1, -1, -1):
-        v, r = np.divmod(v, 10)
-        out[:, j] = r + 48
+    j = width
+    while j > 0:   # four digits at a time from the right
+        v, r = np.divmod(v, 10_000)
+        k = min(4, j)
+        out[:, j - k:j] = _LUT4[r, 4 - k:]
+        j -= k
     return out
 
 
@@ -418,13 +424,16 @@ def _family_phones(w, c, looks, rings) -> list:
         return []
     holder = w.card_owner[c["card"][m]]
     phone = c["ophone"][m]
-    pairs = np.unique(np.stack([phone, holder]), axis=1)
-    ph, cnt = np.unique(pairs[0], return_counts=True)
+    span = int(w.card_owner.max()) + 1 if len(w.card_owner) else 1
+    key = np.unique(phone.astype(np.int64) * span + holder)   # distinct (phone, holder), sorted
+    pairs = np.stack([key // span, key % span])
+    ph, start, cnt = np.unique(pairs[0], return_index=True, return_counts=True)
     multi = set(ph[cnt >= 2].tolist())
     excluded = {x for r in rings for t, x, _ in r["members"] if t == "phone"}
     out = []
     for p in sorted(multi - excluded):
-        hs = pairs[1][pairs[0] == p]
+        i = int(np.searchsorted(ph, p))
+        hs = pairs[1][start[i]:start[i] + cnt[i]]
         if len(np.unique(w.hh[hs])) == 1:
             out.append(np.sort(hs))
     return out

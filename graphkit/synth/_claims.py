@@ -42,6 +42,7 @@ _COLS = {"pat": -1, "card": -2, "fac": -1, "doc": -2, "phm": -2, "ctype": 0, "ts
          "disch": -1, "diag": -1, "dev": -2, "ophone": -2, "drug": -1, "packs": 0, "qty": 1.0,
          "svc": -1, "src": 0}
 _FLOAT = {"qty"}
+_LAZY = {"ctype", "ts", "admit", "disch", "diag", "drug", "packs", "qty", "svc", "src"}
 
 # hour-of-day profiles (weights for hours 0..23)
 _H_HOSP = np.array([0, 0, 0, 0, 0, 0, 0, .2, 1.5, 2, 2, 1.6, .6, .4, 1.4, 1.5, 1.2, .6, .2, .1, .1, 0, 0, 0])
@@ -74,25 +75,38 @@ class Claims:
     def __init__(self, w: World, rng: np.random.Generator):
         self.w, self.rng = w, rng
         self.parts: list[dict] = []
+        self.sizes: list[int] = []
         self.n = 0
         self.reuse: list[tuple] = []   # (target_claim, target_k, source_claim, source_k) arrays
 
     def add(self, **kw) -> np.ndarray:
         w, rng = self.w, self.rng
-        n = max(len(np.atleast_1d(v)) for v in kw.values())
+        n = 0
+        for v in kw.values():
+            if isinstance(v, np.ndarray):
+                k = v.shape[0] if v.ndim else 1
+            elif isinstance(v, (int, float, np.generic)):
+                k = 1
+            else:
+                k = len(np.atleast_1d(v))
+            n = max(n, k)
         if n == 0:
             return np.zeros(0, dtype=np.int64)
         part = {}
         for c, d in _COLS.items():
             v = kw.get(c, d)
             dt = float if c in _FLOAT else np.int64
-            if np.ndim(v) == 0:
-                part[c] = np.full(n, v, dtype=dt)
+            if isinstance(v, np.ndarray) and v.ndim:
+                part[c] = (np.array(v, dtype=dt) if v.shape == (n,)
+                           else np.broadcast_to(v.astype(dt, copy=False), (n,)).copy())
+            elif np.ndim(v) == 0:
+                # scalars of plain columns stay scalars until columns() (no per-call arrays)
+                part[c] = np.array(v, dtype=dt) if c in _LAZY else np.full(n, v, dtype=dt)
             else:
                 part[c] = np.broadcast_to(np.asarray(v, dtype=dt), (n,)).copy()
         pat, fac = part["pat"], part["fac"]
         ph = w.fac_kind[fac] == PHARMACY
-        if (part["ts"] < 0).any():
+        if np.any(part["ts"] < 0):
             raise ValueError("ts required")
         m = part["card"] == -2
         if m.any():
@@ -122,12 +136,21 @@ class Claims:
             part["phm"][m] = np.where(npm > 0, d, -1)
         part["phm"][~ph] = -1
         self.parts.append(part)
+        self.sizes.append(n)
         idx = np.arange(self.n, self.n + n)
         self.n += n
         return idx
 
     def columns(self) -> dict:
-        return {c: np.concatenate([p[c] for p in self.parts]) for c in _COLS}
+        out = {}
+        for c in _COLS:
+            col = np.empty(self.n, dtype=float if c in _FLOAT else np.int64)
+            pos = 0
+            for p, k in zip(self.parts, self.sizes):
+                col[pos:pos + k] = p[c]
+                pos += k
+            out[c] = col
+        return out
 
 
 # --------------------------------------------------------------------------------------------
