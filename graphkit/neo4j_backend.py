@@ -478,6 +478,46 @@ def _batches(rows: list[dict], size: int) -> Iterator[list[dict]]:
         yield rows[start:start + size]
 
 
+#: A conditional block of a load query: ``FOREACH (_ IN CASE WHEN r[N] = '' THEN [] ELSE [1] END |
+#: <clauses>)`` runs <clauses> only for the rows whose field N is not empty.
+_FOREACH_RE = re.compile(r"FOREACH \(_ IN CASE WHEN r\[(\d+)\] = '' THEN \[\] ELSE \[1\] END \|\n"
+                         r"(.*?\))\)[ \t]*(?=\n|$)", re.S)
+
+
+def _optional_fields(text: str) -> tuple[int, ...]:
+    """The fields N of the conditional FOREACH blocks of a load query, in order."""
+    return tuple(int(m.group(1)) for m in _FOREACH_RE.finditer(text))
+
+
+def _specialise(text: str, present: frozenset[int]) -> str:
+    """The load query for rows whose optional fields ``present`` are set and the others empty:
+    each conditional FOREACH block becomes its plain clauses (field set) or disappears (field
+    empty). Same writes as the generic query for those rows, without FalkorDB's per-row cost of
+    running FOREACH sub-plans (about 40% of the server time of load_claims)."""
+    out = _FOREACH_RE.sub(lambda m: m.group(2).strip() if int(m.group(1)) in present else "",
+                          text)
+    return "\n".join(line for line in out.splitlines() if line.strip())
+
+
+def _line_of(row) -> str:
+    return row if isinstance(row, str) else row[0]
+
+
+def _shape_groups(text: str, batch: list) -> list[tuple[str, list]]:
+    """Split a batch into groups of rows with the same optional fields set, each with the query
+    specialised to them (:func:`_specialise`); one group with the query itself when the query has
+    no conditional blocks. Groups come in order of their first row."""
+    fields = _optional_fields(text)
+    if not fields:
+        return [(text, batch)]
+    groups: dict[frozenset[int], list] = {}
+    for row in batch:
+        parts = _line_of(row).split(SEP)
+        key = frozenset(i for i in fields if i < len(parts) and parts[i] != "")
+        groups.setdefault(key, []).append(row)
+    return [(_specialise(text, key), rows) for key, rows in groups.items()]
+
+
 # ------------------------------------------------------------------------------------------------
 # The store
 # ------------------------------------------------------------------------------------------------
@@ -787,14 +827,17 @@ class Neo4jStore:
                     if on_batch:
                         on_batch(name, len(batch), index)
                     continue
-                params = {"rows": batch}
-                if any(p.name == "sep" for p in query.params):
-                    params["sep"] = SEP
-                res = self._run(query, params)
-                c = res.summary.counters
-                report.nodes_created += c.nodes_created
-                report.relationships_created += c.relationships_created
-                report.properties_set += c.properties_set
+                uses_sep = any(p.name == "sep" for p in query.params)
+                groups = _shape_groups(query.body, batch) if uses_sep else [(query.body, batch)]
+                for text, rows_ in groups:
+                    params = {"rows": rows_}
+                    if uses_sep:
+                        params["sep"] = SEP
+                    res = self._run(query, params, statement=text)
+                    c = res.summary.counters
+                    report.nodes_created += c.nodes_created
+                    report.relationships_created += c.relationships_created
+                    report.properties_set += c.properties_set
                 report.rows += len(batch)
                 report.batches += 1
                 if load_key:

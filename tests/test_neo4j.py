@@ -541,3 +541,16 @@ def test_cli_rings_neo4j_backend_finds_the_embedded_rings(bolt, demo_graph, tmp_
             sum(r["typology"] == typ for r in want["rings"]), typ
     assert got["params"]["backend"] == "neo4j" and want["params"]["backend"] == "embedded"
     assert got["input"] == {"data_dir": server.uri, "fingerprint": ds.fingerprint}
+
+
+def test_load_queries_are_specialised_per_set_of_optional_fields():
+    from graphkit.neo4j_backend import SEP, _shape_groups
+    text = get_query("load_claim_items").body
+    batch = [[SEP.join(["I1", "C1", "T1", "", ""]), 1.0, 2.0, 2.0],
+             [SEP.join(["I2", "C1", "", "", ""]), 1.0, 2.0, 2.0],
+             [SEP.join(["I3", "C2", "T2", "", ""]), 1.0, 2.0, 2.0]]
+    groups = _shape_groups(text, batch)
+    assert [[r[0].split(SEP)[0] for r in rows] for _, rows in groups] == [["I1", "I3"], ["I2"]]
+    with_trace, without = groups[0][0], groups[1][0]
+    assert "FOREACH" not in with_trace and "MERGE (t:TraceCode" in with_trace
+    assert "FOREACH" not in without and "TraceCode" not in without
