@@ -104,20 +104,20 @@ def _pick(values: pa.Array, idx: np.ndarray) -> pa.Array:
     return pc.take(values, pa.array(idx, mask=idx < 0))
 
 
-_LUT4 = np.array([[ord(ch) for ch in f"{i:04d}"] for i in range(10_000)], dtype=np.uint8)
+_LUT4 = np.array([[ord(ch) for ch in f"{i:04d}"] for i in range(10_000)],
+                 dtype=np.uint8).view(np.uint32).ravel()   # 4 ASCII digits of 0..9999 per word
 
 
 def _digits(v: np.ndarray, width: int) -> np.ndarray:
     """(n, width) uint8 ASCII digits of non-negative integers, zero-padded on the left."""
     v = np.asarray(v, dtype=np.int64)
-    out = np.empty((len(v), width), dtype=np.uint8)
-    j = width
-    while j > 0:   # four digits at a time from the right
-        v, r = np.divmod(v, 10_000)
-        k = min(4, j)
-        out[:, j - k:j] = _LUT4[r, 4 - k:]
-        j -= k
-    return out
+    g = -(-width // 4)
+    out = np.empty((len(v), g), dtype=np.uint32)
+    for j in range(g - 1, -1, -1):   # four digits at a time from the right
+        q = v // 10_000
+        out[:, j] = _LUT4[v - q * 10_000]
+        v = q
+    return out.view(np.uint8).reshape(len(out), 4 * g)[:, 4 * g - width:]
 
 
 def _fixed(mat: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:

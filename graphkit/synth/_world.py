@@ -208,15 +208,23 @@ def build_world(rng: np.random.Generator, n_claims: int) -> World:
     return w
 
 
+def _household_sizes(rng, p: np.ndarray, target: int) -> np.ndarray:
+    """Household sizes 1..len(p) drawn until they sum to >= target: the same draws (and the same
+    generator state afterwards) as calling ``rng.choice(len(p), p=p)`` once per household."""
+    cdf = p.cumsum()
+    cdf /= cdf[-1]
+    state = rng.bit_generator.state
+    sizes = np.searchsorted(cdf, rng.random(target), side="right") + 1   # each size >= 1
+    n = int(np.searchsorted(np.cumsum(sizes), target, side="left")) + 1
+    rng.bit_generator.state = state
+    rng.random(n)   # consume exactly the n uniforms used
+    return sizes[:n]
+
+
 def _households(w: World, rng, P_target: int, n_places: int) -> None:
     place_size = rng.lognormal(0, 0.5, n_places)
-    sizes, hh_place, roles = [], [], []
-    total = 0
     p_size = np.array([0.2, 0.3, 0.25, 0.15, 0.07, 0.03])
-    while total < P_target:
-        s = int(rng.choice(6, p=p_size)) + 1
-        sizes.append(s)
-        total += s
+    sizes = _household_sizes(rng, p_size, P_target)
     n_hh = len(sizes)
     hh_place = rng.choice(n_places, size=n_hh, p=place_size / place_size.sum())
     hh_place = np.sort(hh_place)
