@@ -42,6 +42,7 @@ _COLS = {"pat": -1, "card": -2, "fac": -1, "doc": -2, "phm": -2, "ctype": 0, "ts
          "disch": -1, "diag": -1, "dev": -2, "ophone": -2, "drug": -1, "packs": 0, "qty": 1.0,
          "svc": -1, "src": 0}
 _FLOAT = {"qty"}
+_AUTO = {"card", "ophone", "dev", "doc", "phm"}
 _LAZY = {"ctype", "ts", "admit", "disch", "diag", "drug", "packs", "qty", "svc", "src"}
 
 # hour-of-day profiles (weights for hours 0..23)
@@ -93,46 +94,60 @@ class Claims:
         if n == 0:
             return np.zeros(0, dtype=np.int64)
         part = {}
+        auto = {}   # auto column -> rows to fill (slice(None): all of them)
         for c, d in _COLS.items():
             v = kw.get(c, d)
             dt = float if c in _FLOAT else np.int64
             if isinstance(v, np.ndarray) and v.ndim:
                 part[c] = (np.array(v, dtype=dt) if v.shape == (n,)
                            else np.broadcast_to(v.astype(dt, copy=False), (n,)).copy())
-            elif np.ndim(v) == 0:
+                if c in _AUTO:
+                    m = part[c] == -2
+                    if m.any():
+                        auto[c] = m
+            elif isinstance(v, (int, float, np.integer, np.floating)) or np.ndim(v) == 0:
                 # scalars of plain columns stay scalars until columns() (no per-call arrays)
                 part[c] = np.array(v, dtype=dt) if c in _LAZY else np.full(n, v, dtype=dt)
+                if c in _AUTO and v == -2:
+                    auto[c] = slice(None)
             else:
                 part[c] = np.broadcast_to(np.asarray(v, dtype=dt), (n,)).copy()
+                if c in _AUTO:
+                    m = part[c] == -2
+                    if m.any():
+                        auto[c] = m
         pat, fac = part["pat"], part["fac"]
         ph = w.fac_kind[fac] == PHARMACY
         if np.any(part["ts"] < 0):
             raise ValueError("ts required")
-        m = part["card"] == -2
-        if m.any():
+        m = auto.get("card")
+        if m is not None:
+            k = n if isinstance(m, slice) else int(m.sum())
             c01, c03 = w.card01[pat[m]], w.card03[pat[m]]
-            use01 = (c01 >= 0) & ((c03 < 0) | (rng.random(m.sum()) < 0.45))
+            use01 = (c01 >= 0) & ((c03 < 0) | (rng.random(k) < 0.45))
             part["card"][m] = np.where(use01, c01, c03)
-        m = part["ophone"] == -2
-        if m.any():
-            holder = w.card_owner[part["card"][m]]
-            is01 = w.card_type[part["card"][m]] == "01"
-            part["ophone"][m] = np.where(is01, w.phone[holder], -1)
-        m = part["dev"] == -2
-        if m.any():
+        m = auto.get("ophone")
+        if m is not None:
+            card = part["card"][m]
+            part["ophone"][m] = np.where(w.card_type[card] == "01", w.phone[w.card_owner[card]], -1)
+        m = auto.get("dev")
+        if m is not None:
+            k = n if isinstance(m, slice) else int(m.sum())
             f = fac[m]
-            part["dev"][m] = w.fac_dev_start[f] + (rng.random(m.sum()) * w.fac_dev_n[f]).astype(np.int64)
-        m = (part["doc"] == -2)
-        if m.any():
+            part["dev"][m] = w.fac_dev_start[f] + (rng.random(k) * w.fac_dev_n[f]).astype(np.int64)
+        m = auto.get("doc")
+        if m is not None:
+            k = n if isinstance(m, slice) else int(m.sum())
             f = fac[m]
             nd = w.fac_doc_n[f]
-            d = w.fac_doc_start[f] + (rng.random(m.sum()) * np.maximum(nd, 1)).astype(np.int64)
+            d = w.fac_doc_start[f] + (rng.random(k) * np.maximum(nd, 1)).astype(np.int64)
             part["doc"][m] = np.where(nd > 0, d, -1)
-        m = part["phm"] == -2
-        if m.any():
+        m = auto.get("phm")
+        if m is not None:
+            k = n if isinstance(m, slice) else int(m.sum())
             f = fac[m]
             npm = w.fac_phm_n[f]
-            d = w.fac_phm_start[f] + (rng.random(m.sum()) * np.maximum(npm, 1)).astype(np.int64)
+            d = w.fac_phm_start[f] + (rng.random(k) * np.maximum(npm, 1)).astype(np.int64)
             part["phm"][m] = np.where(npm > 0, d, -1)
         part["phm"][~ph] = -1
         self.parts.append(part)
