@@ -378,8 +378,11 @@ def build_items(w: World, rng, c: dict, rank: np.ndarray):
     qty = np.concatenate([b[3] for b in blocks])
     price = np.concatenate([b[4] for b in blocks])
     order = np.concatenate([b[5] for b in blocks])
-    seq = np.arange(len(claim))
-    srt = np.lexsort((seq, order, rank[claim]))
+    # by claim rank, then line order, then position: one stable sort on a combined key
+    # (the same permutation as np.lexsort((arange, order, rank[claim])), a third of the time)
+    omin = int(order.min()) if len(order) else 0
+    span = int(order.max()) - omin + 1 if len(order) else 1
+    srt = np.argsort(rank[claim].astype(np.int64) * span + (order - omin), kind="stable")
     claim, is_drug, code, qty, price, order = (a[srt] for a in (claim, is_drug, code, qty, price, order))
     amount = np.round(qty * price, 2)
     total = np.round(np.bincount(claim, weights=amount, minlength=n), 2)
