@@ -12,24 +12,25 @@
 // drops it (rows without): see graphkit.neo4j_backend._specialise.
 //
 // Parameters:
-//   $rows list[list] one list per item: [fields, quantity, unit_price, amount] with fields
-//                    0 item_id, 1 claim_id, 2 trace_code, 3 item_code, 4 item_name (numbers
-//                    travel as numbers: FalkorDB's toFloat() rounds to single precision)
+//   $rows list[str]  one string per item, fields: 0 item_id, 1 claim_id, 2 trace_code,
+//                    3 item_code, 4 item_name, 5-6 quantity, 7-8 unit_price, 9-10 amount (a
+//                    number is two integers m, k with value m * 2^k, exact; FalkorDB's
+//                    toFloat() would round to single precision; see neo4j_backend._t_num)
 //   $sep str         the field separator
 // Returns: nothing (items of a claim not loaded are skipped)
 
-UNWIND $rows AS row
-WITH split(row[0], $sep) AS r, row
+UNWIND $rows AS line
+WITH split(line, $sep) AS r
 OPTIONAL MATCH (x:Item {item_id: r[0]})
-WITH r, row, x
+WITH r, x
 WHERE x IS NULL
 MATCH (c:Claim {claim_id: r[1]})
 CREATE (i:Item {item_id: r[0],
                 item_code: CASE r[3] WHEN '' THEN null ELSE r[3] END,
                 item_name: CASE r[4] WHEN '' THEN null ELSE r[4] END,
-                quantity: row[1],
-                unit_price: row[2],
-                amount: row[3]})
+                quantity: toInteger(r[5]) * 2.0 ^ toInteger(r[6]),
+                unit_price: toInteger(r[7]) * 2.0 ^ toInteger(r[8]),
+                amount: toInteger(r[9]) * 2.0 ^ toInteger(r[10])})
 CREATE (c)-[:HAS_ITEM]->(i)
 FOREACH (_ IN CASE WHEN r[2] = '' THEN [] ELSE [1] END |
   MERGE (t:TraceCode {trace_code: r[2]})

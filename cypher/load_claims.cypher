@@ -14,22 +14,23 @@
 // drops it (rows without): see graphkit.neo4j_backend._specialise.
 //
 // Parameters:
-//   $rows list[list] one string per claim, fields: 0 claim_id, 1 patient_id, 2 card_id,
+//   $rows list[str]  one string per claim, fields: 0 claim_id, 1 patient_id, 2 card_id,
 //                    3 institution_id, 4 pharmacy_id, 5 facility_id (in neither table),
 //                    6 doctor_id, 7 pharmacist_id, 8 device_id, 9 operator_phone, 10 claim_type,
 //                    11 facility_type, 12 settle_time, 13 settle_date, 14 settle_day,
 //                    15 settle_ts, 16 admit_date, 17 admit_day, 18 discharge_date,
-//                    19 discharge_day, 20 diagnosis_code; as a list [fields, total_amount,
-//                    fund_amount] (amounts travel as numbers: FalkorDB's toFloat() rounds to
-//                    single precision). Exactly one of fields 3/4/5 is set (by facility_type).
+//                    19 discharge_day, 20 diagnosis_code, 21-22 total_amount, 23-24 fund_amount
+//                    (an amount is two integers m, k with value m * 2^k, exact; FalkorDB's
+//                    toFloat() would round to single precision; see neo4j_backend._t_num).
+//                    Exactly one of fields 3/4/5 is set (by facility_type).
 //   $sep str         the field separator
 // Returns: nothing (a referenced patient, card, doctor, pharmacist, device or phone that is not
 //          loaded yet is created with its key only)
 
-UNWIND $rows AS row
-WITH split(row[0], $sep) AS r, row
+UNWIND $rows AS line
+WITH split(line, $sep) AS r
 OPTIONAL MATCH (x:Claim {claim_id: r[0]})
-WITH r, row, x
+WITH r, x
 WHERE x IS NULL
 CREATE (c:Claim {claim_id: r[0],
                  claim_type: r[10],
@@ -43,8 +44,8 @@ CREATE (c:Claim {claim_id: r[0],
                  discharge_date: CASE r[18] WHEN '' THEN null ELSE r[18] END,
                  discharge_day: toInteger(r[19]),
                  diagnosis_code: CASE r[20] WHEN '' THEN null ELSE r[20] END,
-                 total_amount: row[1],
-                 fund_amount: row[2]})
+                 total_amount: toInteger(r[21]) * 2.0 ^ toInteger(r[22]),
+                 fund_amount: toInteger(r[23]) * 2.0 ^ toInteger(r[24])})
 MERGE (p:Patient {patient_id: r[1]})
 CREATE (c)-[:FOR]->(p)
 MERGE (k:Card {card_id: r[2]})

@@ -362,11 +362,28 @@ def _t_ts(s: pd.Series) -> pd.Series:
     return secs.astype("Int64").astype("string").fillna("")
 
 
-def _with_numbers(lines: list[str], *numbers: pd.Series) -> list[list]:
-    """Rows ``[line, n1, n2, ...]``: numbers travel as numbers (FalkorDB's toFloat() parses a
-    string to single precision), missing ones as null."""
-    cols = [_floats(n) for n in numbers]
-    return [[line, *vals] for line, *vals in zip(lines, *cols)]
+def _t_num(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Floats as two text fields (m, k), exact: the value is ``m * 2^k`` with m an integer below
+    2^53 (odd, so that 2^k stays representable), which the load queries compute as
+    ``toInteger(r[i]) * 2.0 ^ toInteger(r[i + 1])``; infinity is (+-1, 99999); missing is empty
+    (null). Numbers then travel inside the row's string: a Bolt list of numbers per row costs the
+    driver about as much CPU as the server spends writing it, and FalkorDB's toFloat() parses to
+    single precision."""
+    v = pd.to_numeric(s, errors="coerce").astype("float64").to_numpy()
+    missing, inf = np.isnan(v), np.isinf(v)
+    f, e = np.frexp(np.where(missing | inf, 0.0, v))
+    m = (f * 2.0 ** 53).astype(np.int64)
+    k = e.astype(np.int64) - 53
+    nz = m != 0
+    tz = np.zeros_like(m)
+    tz[nz] = np.round(np.log2((m[nz] & -m[nz]).astype(np.float64))).astype(np.int64)
+    m, k = m >> tz, k + tz
+    k[~nz] = 0
+    m[inf], k[inf] = np.sign(v[inf]).astype(np.int64), 99999
+    ms = pd.Series(m.astype(str), index=s.index, dtype="object")
+    ks = pd.Series(k.astype(str), index=s.index, dtype="object")
+    ms[missing], ks[missing] = "", ""
+    return ms, ks
 
 
 def _lines(*columns: pd.Series) -> list[str]:
@@ -447,7 +464,7 @@ def load_steps(ds) -> list[tuple[str, list]]:
     c = c[keep]
     fid = _t_str(c["facility_id"])
     settle = _col(c, "settle_time")
-    steps.append(("load_claims", _with_numbers(_lines(
+    steps.append(("load_claims", _lines(
         _t_str(c["claim_id"]), _t_str(c["patient_id"]),
         _t_str(_col(c, "card_id").fillna(c["patient_id"])),
         fid.where(ftype == "institution", ""), fid.where(ftype == "pharmacy", ""),
@@ -458,18 +475,19 @@ def load_steps(ds) -> list[tuple[str, list]]:
         _t_date(settle, "%Y-%m-%dT%H:%M:%S"), _t_date(settle), _t_day(settle), _t_ts(settle),
         _t_date(_col(c, "admit_date")), _t_day(_col(c, "admit_date")),
         _t_date(_col(c, "discharge_date")), _t_day(_col(c, "discharge_date")),
-        _t_str(_col(c, "diagnosis_code"))),
-        _col(c, "total_amount"), _col(c, "fund_amount"))))
+        _t_str(_col(c, "diagnosis_code")),
+        *_t_num(_col(c, "total_amount")), *_t_num(_col(c, "fund_amount")))))
     it = ds.claim_items
     item_id = _col(it, "item_id")
     if item_id.isna().any():  # the loader fills item ids; a hand-built frame may not
         fill = it["claim_id"].astype("str") + "#" + it.groupby("claim_id").cumcount().astype("str")
         item_id = item_id.astype("object").where(item_id.notna(), fill)
     it = _unique(it.assign(item_id=item_id), "item_id")
-    steps.append(("load_claim_items", _with_numbers(_lines(
+    steps.append(("load_claim_items", _lines(
         _t_str(it["item_id"]), _t_str(it["claim_id"]), _t_str(_col(it, "trace_code")),
-        _t_str(_col(it, "item_code")), _t_str(_col(it, "item_name"))),
-        _col(it, "quantity"), _col(it, "unit_price"), _col(it, "amount"))))
+        _t_str(_col(it, "item_code")), _t_str(_col(it, "item_name")),
+        *_t_num(_col(it, "quantity")), *_t_num(_col(it, "unit_price")),
+        *_t_num(_col(it, "amount")))))
     return steps
 
 

@@ -554,3 +554,14 @@ def test_load_queries_are_specialised_per_set_of_optional_fields():
     with_trace, without = groups[0][0], groups[1][0]
     assert "FOREACH" not in with_trace and "MERGE (t:TraceCode" in with_trace
     assert "FOREACH" not in without and "TraceCode" not in without
+
+
+def test_numbers_travel_in_the_row_string_exactly():
+    import numpy as np
+
+    from graphkit.neo4j_backend import _t_num
+    values = [0.1, 123.45, -7.5, 0.0, 1e300, 5e-324, float("inf"), 25.0, 1 / 3]
+    m, k = _t_num(pd.Series(values + [np.nan]))
+    back = [int(a) * (float("inf") if b == "99999" else 2.0 ** int(b)) for a, b in zip(m[:-1], k[:-1])]
+    assert back == values and (m.iloc[-1], k.iloc[-1]) == ("", "")
+    assert all(abs(int(a)) < 2 ** 53 for a in m[:-1])
