@@ -23,6 +23,8 @@ signal repeated well beyond what its innocent cause explains.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pandas as pd
 
@@ -269,31 +271,44 @@ def _attach_by_footprint(ctx: Context, sig: pd.DataFrame, cards: pd.Index, label
     fac = sig.assign(group=card_label.reindex(sig["card_id"]).to_numpy()).merge(
         ctx.claims[["claim_id", "facility_id"]], on="claim_id", how="left")
     fac_sets = fac.groupby("group")["facility_id"].agg(lambda x: set(x.dropna()))
+    all_phones = set().union(*phones_of.values()) if phones_of else set()
+    pf = ctx.claims.loc[ctx.claims["operator_phone"].isin(all_phones),
+                        ["operator_phone", "facility_id"]].drop_duplicates()
+    phone_facs = pf.groupby("operator_phone")["facility_id"].agg(set).to_dict()
     controller: dict[int, set[str]] = {}
     for lab, phones in phones_of.items():
         if lab not in fac_sets.index:
             continue
         # where the controller goes: its suspect claims and every claim its phones presented
-        presented = ctx.claims.loc[ctx.claims["operator_phone"].isin(phones), "facility_id"]
-        controller[lab] = set(fac_sets[lab]) | set(presented)
+        controller[lab] = set(fac_sets[lab]).union(*(phone_facs.get(p, set()) for p in phones))
     if not controller:
         return labels
+    by_fac: dict[str, list[int]] = {}
+    for cl, cf in controller.items():
+        for f in cf:
+            by_fac.setdefault(f, []).append(cl)
     out = labels.copy()
     for lab, fs in fac_sets.items():
         if lab in controller or len(fs) < 2:
             continue
-        fits = sorted(((len(fs & cf), -len(cf), cl) for cl, cf in controller.items()
-                       if len(fs & cf) >= 2 and len(fs & cf) >= 0.6 * len(fs)), reverse=True)
+        shared = Counter(cl for f in fs for cl in by_fac.get(f, ()))
+        fits = sorted(((n, -len(controller[cl]), cl) for cl, n in shared.items()
+                       if n >= 2 and n >= 0.6 * len(fs)), reverse=True)
         if fits and (len(fits) == 1 or fits[0][:2] != fits[1][:2]):
             out[labels == lab] = fits[0][2]
     # strong groups left without a controller: cards borrowed by one person share a footprint
     left = [lab for lab in fac_sets.index
             if lab not in controller and (out == lab).any()
             and len(fac_sets[lab]) >= 2 and lab in strong]
-    for i, x in enumerate(left):
-        for y in left[i + 1:]:
-            fx, fy = fac_sets[x], fac_sets[y]
-            if len(fx & fy) >= 2 and len(fx & fy) >= 0.75 * min(len(fx), len(fy)):
+    left_by_fac: dict[str, list[int]] = {}
+    for x in left:
+        for f in fac_sets[x]:
+            left_by_fac.setdefault(f, []).append(x)
+    for x in left:
+        fx = fac_sets[x]
+        shared = Counter(y for f in fx for y in left_by_fac[f] if y > x)
+        for y, n in sorted(shared.items()):
+            if n >= 2 and n >= 0.75 * min(len(fx), len(fac_sets[y])):
                 out[out == out[labels == y][0]] = out[labels == x][0]
     return out
 
