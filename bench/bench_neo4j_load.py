@@ -99,7 +99,7 @@ def _server_pid(server) -> int | None:
     for pid in seen:
         try:
             argv0 = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
-            if argv0.endswith(b"redis-server"):
+            if b"redis-server" in argv0:
                 return pid
         except OSError:
             pass

@@ -380,10 +380,14 @@ def _t_num(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     m, k = m >> tz, k + tz
     k[~nz] = 0
     m[inf], k[inf] = np.sign(v[inf]).astype(np.int64), 99999
-    ms = pd.Series(m.astype(str), index=s.index, dtype="object")
-    ks = pd.Series(k.astype(str), index=s.index, dtype="object")
-    ms[missing], ks[missing] = "", ""
-    return ms, ks
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def text(a: np.ndarray) -> pd.Series:
+        arr = pc.if_else(pa.array(missing), "", pa.array(a).cast(pa.string()))
+        return pd.Series(pd.arrays.ArrowStringArray(arr), index=s.index)
+
+    return text(m), text(k)
 
 
 def _lines(*columns: pd.Series) -> list[str]:
@@ -392,8 +396,7 @@ def _lines(*columns: pd.Series) -> list[str]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    arrays = [pa.array(c.astype("string").fillna("").to_numpy(dtype=object), type=pa.string())
-              for c in columns]
+    arrays = [pa.array(c.astype("string").fillna("")).cast(pa.large_string()) for c in columns]
     for a in arrays:
         if len(a) and pc.any(pc.match_substring(a, SEP)).as_py():
             bad = a.filter(pc.match_substring(a, SEP))[0].as_py()
@@ -401,7 +404,7 @@ def _lines(*columns: pd.Series) -> list[str]:
                                f"graphkit uses to separate fields when loading; remove it")
     if not len(arrays[0]):
         return []
-    return pc.binary_join_element_wise(*arrays, SEP).to_pylist()
+    return pc.binary_join_element_wise(*arrays, pa.scalar(SEP, pa.large_string())).to_pylist()
 
 
 def _unique(df: pd.DataFrame, key: str) -> pd.DataFrame:
