@@ -1,0 +1,62 @@
+"""Every command of the CLI has --help with an example; rings CLI exit codes and errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from graphkit.cli import main
+
+DEMO = Path(__file__).resolve().parents[1] / "data_samples" / "demo"
+
+
+def _commands(group: click.Group, prefix=()):
+    for name, cmd in sorted(group.commands.items()):
+        yield prefix + (name,), cmd
+        if isinstance(cmd, click.Group):
+            yield from _commands(cmd, prefix + (name,))
+
+
+@pytest.mark.parametrize("path", [p for p, _ in _commands(main)], ids=" ".join)
+def test_every_command_has_help_with_an_example(path):
+    res = CliRunner().invoke(main, [*path, "--help"])
+    assert res.exit_code == 0
+    assert "Example" in res.output
+    assert "graphkit " in res.output.split("Example", 1)[1]
+
+
+def test_rings_on_a_directory_that_does_not_load_is_a_one_line_error(tmp_path):
+    (tmp_path / "data").mkdir()
+    res = CliRunner().invoke(main, ["rings", str(tmp_path / "data"), "-o", str(tmp_path / "out")])
+    assert res.exit_code == 1
+    assert "required table 'patients' not found" in res.output
+    assert "Traceback" not in res.output
+
+
+def test_rings_with_a_bad_settings_file_exits_2(tmp_path):
+    bad = tmp_path / "s.json"
+    bad.write_text('{"gang": {"no_such_knob": 1}}', encoding="utf-8")
+    res = CliRunner().invoke(main, ["rings", str(DEMO), "-o", str(tmp_path / "out"),
+                                    "--settings", str(bad), "--no-pages"])
+    assert res.exit_code == 2
+    assert "unknown setting(s) no_such_knob" in res.output
+
+
+def test_rings_writes_the_contract_files_and_is_byte_identical(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    for out in (a, b):
+        res = CliRunner().invoke(main, ["rings", str(DEMO), "-o", str(out), "--no-pages", "-q"])
+        assert res.exit_code == 0, res.output
+    assert (a / "rings.json").read_bytes() == (b / "rings.json").read_bytes()
+    doc = json.loads((a / "rings.json").read_text(encoding="utf-8"))
+    assert doc["schema"] == "graphkit.rings/1"
+    assert set(doc["input"]) == {"data_dir", "fingerprint"} and len(doc["input"]["fingerprint"]) == 64
+    assert doc["params"]["min_score"] == 0.5 and doc["params"]["backend"] == "embedded"
+    scores = [r["score"] for r in doc["rings"]]
+    assert scores == sorted(scores, reverse=True) and all(s >= 0.5 for s in scores)
+    header = (a / "rings.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header == "ring_id,typology,score,member_type,member_id,role"
