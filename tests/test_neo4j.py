@@ -562,6 +562,7 @@ def test_numbers_travel_in_the_row_string_exactly():
     from graphkit.neo4j_backend import _t_num
     values = [0.1, 123.45, -7.5, 0.0, 1e300, 5e-324, float("inf"), 25.0, 1 / 3]
     m, k = _t_num(pd.Series(values + [np.nan]))
-    back = [int(a) * (float("inf") if b == "99999" else 2.0 ** int(b)) for a, b in zip(m[:-1], k[:-1])]
+    back = [int(a) * (float("inf") if b == "99999" else 2.0 ** int(b))
+            for a, b in zip(m[:-1], k[:-1])]
     assert back == values and (m.iloc[-1], k.iloc[-1]) == ("", "")
     assert all(abs(int(a)) < 2 ** 53 for a in m[:-1])
