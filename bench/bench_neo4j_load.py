@@ -3,7 +3,8 @@
 Generates a seeded synthetic data directory (patients, cards, facilities, doctors, claims and
 about two items per claim), loads it with :func:`graphkit.load`, starts the FalkorDB Bolt server
 of the test suite (tests/bolt_server.py) and times :meth:`Neo4jStore.load_dataset`, then loads
-again to time an idempotent re-run. Prints rows/s overall and per step.
+again to time an idempotent re-run. Prints rows/s overall and per step, and the CPU seconds of
+the server process it started (the wall time on a shared machine also counts other load).
 
 Usage::
 
