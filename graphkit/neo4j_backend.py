@@ -288,13 +288,6 @@ def _objects(s: pd.Series) -> np.ndarray:
     return arr
 
 
-def _floats(s: pd.Series) -> np.ndarray:
-    v = pd.to_numeric(s, errors="coerce").astype("float64")
-    arr = v.astype("object").to_numpy(copy=True)
-    arr[v.isna().to_numpy()] = None
-    return arr
-
-
 def _iso_date(s: pd.Series) -> np.ndarray:
     d = pd.to_datetime(s, errors="coerce")
     return _objects(d.dt.strftime("%Y-%m-%d"))
