@@ -799,22 +799,40 @@ def load(data_dir: str | Path, *, rejects_path: str | Path | None = None,
     """
     data_dir = Path(data_dir)
     files, ignored = find_table_files(data_dir)
-    present = set(files)
+    report = _progress_fn(progress)
+
+    def parse(name: str) -> tuple[_Parsed, Path, str]:
+        path = files[name]
+        report(name)
+        parsed = _parse_parquet(path) if path.name.lower().endswith((".parquet", ".pq")) \
+            else _parse_csv(path)
+        return parsed, path, path.name
+
+    acc, all_rej, counts, encodings = _assemble(set(files), parse)
+    ds = Dataset(data_dir=data_dir, tables=acc, rejects=all_rej, counts=counts, ignored=ignored,
+                 files=files, fingerprint=_fingerprint(files), encodings=encodings)
+    if rejects_path is not None:
+        ds.write_rejects(rejects_path)
+    return ds
+
+
+def _assemble(present: set[str], parse) -> tuple[dict, pd.DataFrame, dict, dict]:
+    """Normalise, validate and split every table, in dependency order, then derive.
+
+    ``parse(name)`` returns ``(_Parsed, path for messages, source name for rejects)`` for each
+    table in ``present``. Returns (accepted tables, rejects, counts, encodings).
+    """
     acc: dict[str, pd.DataFrame] = {}
     rejects: list[pd.DataFrame] = []
     counts: dict[str, dict] = {}
     encodings: dict[str, str] = {}
     rejected_keys: dict[str, set] = {}
-    report = _progress_fn(progress)
     for name in TABLE_ORDER:
-        if name not in files:
+        if name not in present:
             # implicit cards exist before claims are validated against them
             acc[name] = _implicit_cards(acc["patients"]) if name == "cards" else _empty_table(name)
             continue
-        path = files[name]
-        report(name)
-        parsed = _parse_parquet(path) if path.name.lower().endswith((".parquet", ".pq")) \
-            else _parse_csv(path)
+        parsed, path, source = parse(name)
         encodings[name] = parsed.encoding
         reasons = _Reasons(len(parsed.frame))
         df = _normalise(TABLES[name], parsed, path, reasons)
@@ -827,18 +845,18 @@ def load(data_dir: str | Path, *, rejects_path: str | Path | None = None,
         # peak memory: free the larger of the raw strings (needed for rejects) and the typed
         # frame (needed for accepted rows) before building the other output
         if ok.sum() >= len(ok) / 2:
-            rej = _reject_frame(name, path.name, parsed, ~ok, reasons.arr)
+            rej = _reject_frame(name, source, parsed, ~ok, reasons.arr)
             del parsed
             accepted = (df if ok.all() else df[ok]).reset_index(drop=True)
             del df
         else:
             accepted = df[ok].reset_index(drop=True)
             del df
-            rej = _reject_frame(name, path.name, parsed, ~ok, reasons.arr)
+            rej = _reject_frame(name, source, parsed, ~ok, reasons.arr)
             del parsed
         rejects.append(rej)
         if name == "claim_items":
-            accepted = _fill_item_ids(accepted, path.name)
+            accepted = _fill_item_ids(accepted, source)
         acc[name] = accepted
         pa.default_memory_pool().release_unused()
         counts[name] = {
@@ -851,12 +869,7 @@ def load(data_dir: str | Path, *, rejects_path: str | Path | None = None,
     for table in acc.values():
         single_chunk(table)
     all_rej = pd.concat(rejects, ignore_index=True) if rejects else pd.DataFrame(columns=REJECT_COLUMNS)
-    ds = Dataset(data_dir=data_dir, tables=acc, rejects=all_rej, counts=counts, ignored=ignored,
-                 files=files, fingerprint=_fingerprint(files), encodings=encodings)
-    if rejects_path is not None:
-        ds.write_rejects(rejects_path)
-    return ds
-
+    return acc, all_rej, counts, encodings
 
 def _fill_item_ids(items: pd.DataFrame, file: str) -> pd.DataFrame:
     missing = items["item_id"].isna()
@@ -947,39 +960,8 @@ def dataset_from_frames(frames: dict[str, pd.DataFrame], *, data_dir: str | Path
     for name in REQUIRED_TABLES:
         if name not in frames:
             raise LoadError(f"required table {name!r} is missing")
-    present = set(frames)
-    acc: dict[str, pd.DataFrame] = {}
-    rejects: list[pd.DataFrame] = []
-    counts: dict[str, dict] = {}
-    rejected_keys: dict[str, set] = {}
-    for name in TABLE_ORDER:
-        if name not in frames:
-            acc[name] = _implicit_cards(acc["patients"]) if name == "cards" else _empty_table(name)
-            continue
-        parsed = _frame_parsed(frames[name])
-        reasons = _Reasons(len(parsed.frame))
-        df = _normalise(TABLES[name], parsed, Path(name), reasons)
-        _validate_table(name, df, reasons, acc, present, rejected_keys)
-        ok = reasons.ok
-        key = TABLES[name].key
-        if key:
-            rejected_keys[name] = set(df.loc[~ok, key].dropna())
-        rej = _reject_frame(name, name, parsed, ~ok, reasons.arr)
-        rejects.append(rej)
-        accepted = (df if ok.all() else df[ok]).reset_index(drop=True)
-        if name == "claim_items":
-            accepted = _fill_item_ids(accepted, name)
-        acc[name] = accepted
-        counts[name] = {
-            "read": int(len(parsed.frame)),
-            "accepted": int(len(accepted)),
-            "rejected": int(len(rej)),
-            "reasons": {k: int(v) for k, v in rej["reason"].value_counts().sort_index().items()},
-        }
-    _derive(acc, present)
-    for table in acc.values():
-        single_chunk(table)
-    all_rej = pd.concat(rejects, ignore_index=True) if rejects else pd.DataFrame(columns=REJECT_COLUMNS)
+    acc, all_rej, counts, _ = _assemble(
+        set(frames), lambda name: (_frame_parsed(frames[name]), Path(name), name))
     return Dataset(data_dir=data_dir,  # as given: a Bolt URI is not a path
                    tables=acc, rejects=all_rej, counts=counts, ignored=[], files={},
                    fingerprint=fingerprint)
