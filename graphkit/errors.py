@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["GraphkitError", "LoadError", "SettingsError", "RingsFileError", "BackendError",
-           "read_json"]
+__all__ = ["GraphkitError", "LoadError", "SettingsError", "RingsFileError", "BackendError"]
 
 
 class GraphkitError(Exception):
@@ -36,16 +35,3 @@ class RingsFileError(GraphkitError):
 class BackendError(GraphkitError):
     """A backend (Neo4j / Bolt server) failed: unreachable, auth refused, query failed."""
 
-
-def read_json(path, error: type[GraphkitError], what: str):
-    """Parse the JSON file ``path``; a missing or unreadable file raises ``error`` naming it."""
-    import json
-    from pathlib import Path
-
-    p = Path(path)
-    try:
-        return json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise error(f"{p}: {what} file not found") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise error(f"{p}: not a readable JSON {what} file ({exc})") from None

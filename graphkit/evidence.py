@@ -20,7 +20,6 @@ the manifest. :func:`verify` recomputes every hash and names what changed, is mi
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import html
 import io
 import json
@@ -33,6 +32,7 @@ from typing import Iterable
 
 import pandas as pd
 
+from graphkit._files import file_sha256
 from graphkit.contract import TYPOLOGIES
 from graphkit.errors import GraphkitError, RingsFileError
 
@@ -288,14 +288,6 @@ class Masker:
 # manifest and verify
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _files(root: Path) -> list[str]:
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
 
@@ -339,7 +331,7 @@ def verify(path: str | Path) -> list[str]:
         want = entry.get("sha256") if isinstance(entry, dict) else entry
         if name not in present:
             problems.append(f"missing: {name}")
-        elif _sha256(p / name) != want:
+        elif file_sha256(p / name) != want:
             problems.append(f"changed: {name}")
     for name in sorted(present - set(listed)):
         problems.append(f"extra: {name}")
@@ -352,7 +344,7 @@ def _write_manifest(root: Path, info: dict) -> Path:
         if name == MANIFEST:
             continue
         fp = root / name
-        files[name] = {"sha256": _sha256(fp), "bytes": fp.stat().st_size}
+        files[name] = {"sha256": file_sha256(fp), "bytes": fp.stat().st_size}
     manifest = {"schema": MANIFEST_SCHEMA, **info, "files": files}
     mp = root / MANIFEST
     mp.write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -42,6 +42,7 @@ from graphkit.contract import (
     normalise_header,
 )
 from graphkit._arrow import single_chunk
+from graphkit._files import file_sha256
 from graphkit.errors import LoadError
 
 __all__ = ["Dataset", "load", "dataset_from_frames", "input_fingerprint", "find_table_files",
@@ -763,11 +764,7 @@ def _derive(acc: dict[str, pd.DataFrame], present: set[str]) -> None:
 def _fingerprint(files: dict[str, Path]) -> str:
     h = hashlib.sha256()
     for t in sorted(files):
-        fh = hashlib.sha256()
-        with open(files[t], "rb") as fp:
-            for chunk in iter(lambda: fp.read(1 << 22), b""):
-                fh.update(chunk)
-        h.update(f"{t}\0{files[t].name}\0{fh.hexdigest()}\n".encode())
+        h.update(f"{t}\0{files[t].name}\0{file_sha256(files[t])}\n".encode())
     return h.hexdigest()
 
 

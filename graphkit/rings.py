@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from graphkit.contract import MEMBER_TYPES, TYPOLOGIES
-from graphkit.errors import RingsFileError, read_json
+from graphkit._files import read_json
+from graphkit.errors import RingsFileError
 
 __all__ = ["Member", "Evidence", "Ring", "RingsDocument", "SCHEMA", "read_rings", "write_rings",
            "rings_csv_text", "rings_json_text"]

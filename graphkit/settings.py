@@ -10,7 +10,8 @@ from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from graphkit.errors import SettingsError, read_json
+from graphkit._files import read_json
+from graphkit.errors import SettingsError
 
 __all__ = ["Settings", "GangSettings", "ImpersonationSettings", "DiversionSettings",
            "FakeAdmissionSettings", "load_settings"]

