@@ -17,16 +17,10 @@ from graphkit.cli import main
 from graphkit.evidence import (Masker, PackageError, mask_address, mask_id_number, mask_name,
                                mask_phone, verify, write_package)
 from graphkit.rings import Member, Ring, RingsDocument, write_rings
-from tests.browser import ID_CARD, PHONES, write_many_codes, write_sample
+from tests.browser import ID_CARD, PHONES, write_many_codes
 
 PACKAGE_FILES = ["claim_items.csv", "claims.csv", "graph.html", "manifest.json", "members.csv",
                  "reproduce.cypher", "settings.json", "报告.html"]
-
-
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory):
-    data, doc = write_sample(tmp_path_factory.mktemp("sample") / "data")
-    return data, doc, graphkit.load(data)
 
 
 @pytest.fixture(scope="module")

@@ -223,15 +223,7 @@ def test_interrupted_load_resumes_to_the_same_graph(store, motif_ds):
     clean = _counts(store)
     wipe(store.driver)
 
-    class Cut(Exception):
-        pass
-
-    def cut(step, n, index):
-        if index == 4:
-            raise Cut
-
-    with pytest.raises(Cut):
-        store.load_dataset(motif_ds, batch_size=5, on_batch=cut)
+    _load_cut_at(store, motif_ds, 4)
     partial = _counts(store)
     assert sum(partial.values()) < sum(clean.values())
     resumed = store.load_dataset(motif_ds, batch_size=5)
@@ -441,15 +433,7 @@ def test_fetch_dataset_from_an_empty_graph_says_to_load_first(store):
 
 
 def test_fetch_dataset_refuses_an_unfinished_load(store, motif_ds):
-    class Cut(Exception):
-        pass
-
-    def cut(step, n, index):
-        if index == 2:
-            raise Cut
-
-    with pytest.raises(Cut):
-        store.load_dataset(motif_ds, batch_size=5, on_batch=cut)
+    _load_cut_at(store, motif_ds, 2)
     with pytest.raises(BackendError, match="did not finish"):
         store.fetch_dataset()
 
@@ -566,3 +550,18 @@ def test_numbers_travel_in_the_row_string_exactly():
             for a, b in zip(m[:-1], k[:-1])]
     assert back == values and (m.iloc[-1], k.iloc[-1]) == ("", "")
     assert all(abs(int(a)) < 2 ** 53 for a in m[:-1])
+
+
+class _Cut(Exception):
+    """Raised from a load's batch callback to cut the load off half way."""
+
+
+def _load_cut_at(store, ds, index: int) -> None:
+    """Load ``ds`` in batches of 5 and cut the load off at batch ``index``."""
+
+    def cut(step, n, i):
+        if i == index:
+            raise _Cut
+
+    with pytest.raises(_Cut):
+        store.load_dataset(ds, batch_size=5, on_batch=cut)

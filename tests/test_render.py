@@ -13,13 +13,7 @@ from graphkit.cli import main
 from graphkit.render import render_all, ring_graph, ring_page_html
 from graphkit.rings import write_rings
 from tests.browser import (HOSTILE_IMG, HOSTILE_PHARMACY, HOSTILE_SCRIPT, ID_CARD, ID_NUMBERS,
-                           PHONES, write_big, write_many_codes, write_sample)
-
-
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory):
-    data, doc = write_sample(tmp_path_factory.mktemp("sample") / "data")
-    return data, doc, graphkit.load(data)
+                           PHONES, write_big, write_many_codes)
 
 
 @pytest.fixture(scope="module")
