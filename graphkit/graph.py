@@ -210,18 +210,14 @@ class EntityGraph:
         g = nx.MultiDiGraph()
         keep = set(nodes) if nodes is not None else None
         for name in (edge_types or EDGE_TYPES):
-            et = EDGE_TYPES[name]
             e = self.edges(name)
             if not len(e):
                 continue
+            k = self._keyed_edges(name)
             if keep is not None:
-                k = self._keyed_edges(name)
                 sel = (k["s"].isin(keep) & k["d"].isin(keep)).to_numpy()
                 e, k = e[sel], k[sel]
-                src, dst = k["s"].tolist(), k["d"].tolist()
-            else:
-                src = [node_key(t, i) for t, i in zip(self._types_for(et.src, e["src"]), e["src"])]
-                dst = [node_key(t, i) for t, i in zip(self._types_for(et.dst, e["dst"]), e["dst"])]
+            src, dst = k["s"].tolist(), k["d"].tolist()
             attrs = e.drop(columns=["src", "dst"]).to_dict("records")
             for s, d, a in zip(src, dst, attrs):
                 for k, v in list(a.items()):

@@ -152,7 +152,9 @@ def _score(ctx: Context, facility: str, patients: list[str], settings: Settings)
     s = settings.fake_admission
     w = s.admit_window_days
     st = _stays(ctx)
-    at_fac = st[st["facility_id"] == facility]
+    if "stays_by_facility" not in ctx.cache:
+        ctx.cache["stays_by_facility"] = st.groupby("facility_id", sort=False).indices
+    at_fac = st.iloc[ctx.cache["stays_by_facility"].get(facility, [])]
     if settings.fake_admission.attach_wave_mates:
         patients = _attach_wave_mates(ctx, at_fac, patients, w)
     gs = at_fac[at_fac["patient"].isin(set(patients))].copy()
