@@ -56,6 +56,13 @@ def test_rings_writes_the_contract_files_and_is_byte_identical(tmp_path):
     assert doc["schema"] == "graphkit.rings/1"
     assert set(doc["input"]) == {"data_dir", "fingerprint"} and len(doc["input"]["fingerprint"]) == 64
     assert doc["params"]["min_score"] == 0.5 and doc["params"]["backend"] == "embedded"
+    contract_keys = {"ring_id", "typology", "score", "members", "claims", "fund_amount",
+                     "first_seen", "last_seen", "evidence"}
+    for r in doc["rings"]:
+        assert contract_keys <= set(r) and set(r) - contract_keys <= {"typology_zh", "extra"}
+        assert all({"type", "id"} <= set(m) for m in r["members"])
+        assert all(set(e) == {"rule", "clause", "detail", "count"} for e in r["evidence"])
+        assert r["first_seen"] <= r["last_seen"] and len(r["first_seen"]) == 10
     scores = [r["score"] for r in doc["rings"]]
     assert scores == sorted(scores, reverse=True) and all(s >= 0.5 for s in scores)
     header = (a / "rings.csv").read_text(encoding="utf-8").splitlines()[0]
