@@ -14,6 +14,7 @@ from graphkit.detectors import (
     detect_gangs,
     detect_impersonation,
 )
+from graphkit.detectors.impersonation import card_signals
 from graphkit.graph import EntityGraph
 from graphkit.settings import Settings
 from tests.datadir import write_dir
@@ -198,6 +199,71 @@ def test_one_phone_presenting_unrelated_cards_with_wrong_diagnoses(tmp_path):
     assert ring.score >= 0.5
     assert set(ring.patients) == set(ids)
     assert ("phone", "13712345678") in {(m.type, m.id) for m in ring.members}
+
+
+def test_weak_signals_together_do_not_make_a_ring(tmp_path):
+    """A referral across districts and a transfer overlap: both innocent, together still no ring."""
+    w = World()
+    background(w)
+    pid = "2500000000000001"
+    w.person(pid)
+    w.claim(pid, "H1", day(20, 9), ctype="outpatient", dx="I10.x00")
+    w.claim(pid, "H2", day(20, 10), ctype="outpatient", dx="I10.x00")
+    w.claim(pid, "H1", day(80), ctype="inpatient", dx="J18.900", admit="2024-03-10",
+            discharge="2024-03-20", fund=4000.0)
+    w.claim(pid, "X1", day(85), ctype="inpatient", dx="J18.900", admit="2024-03-14",
+            discharge="2024-03-25", fund=4000.0)
+    ctx = w.load(tmp_path)
+    sig = card_signals(ctx, Settings())
+    assert set(sig.loc[sig["card_id"] == "C" + pid, "signal"]) == {"two_places_one_day",
+                                                                   "overlapping_stays"}
+    assert detect_impersonation(ctx, Settings()) == []
+
+
+def test_another_households_phone_on_a_card_with_impossible_diagnoses(tmp_path):
+    """One borrowed card, presented by the user's phone: the user is named, not their child."""
+    w = World()
+    background(w)
+    holder, user, child = "2600000000000001", "2600000000000002", "2600000000000003"
+    w.person(holder, gender="M", birth="1950-01-01")
+    w.person(user, gender="F", birth="1985-01-01", phone="13600000002", address="幸福小区1栋")
+    w.person(child, gender="F", birth="2015-01-01", phone="13600000002", address="幸福小区1栋")
+    for k in range(3):
+        w.claim(holder, "K1", day(30 + k * 30), ctype="outpatient", dx="N76.000",
+                phone="13600000002")
+    ring = max(detect_impersonation(w.load(tmp_path), Settings()), key=lambda r: r.score)
+    assert ring.score >= Settings().min_score
+    assert set(ring.patients) == {holder, user}
+    assert {e.rule for e in ring.evidence} == {"diagnosis_sex_age_mismatch",
+                                               "presented_by_another_household"}
+    roles = {(m.type, m.id): m.role for m in ring.members}
+    assert roles[("patient", user)].startswith("user")
+
+
+def test_the_same_impossibility_on_two_peoples_cards_needs_no_second_kind(tmp_path):
+    w = World()
+    background(w)
+    ids = ["2700000000000001", "2700000000000002"]
+    for pid in ids:
+        w.person(pid, gender="M", birth="1950-01-01", phone="13700000001", address="同一户")
+    for k, pid in enumerate(ids):
+        w.claim(pid, "K1", day(40 + k * 30), ctype="outpatient", dx="N76.000", phone="13700000001")
+    one = [r for r in detect_impersonation(w.load(tmp_path), Settings())]
+    assert len(one) == 1 and set(one[0].patients) == set(ids)
+    assert one[0].score >= Settings().min_score
+
+
+def test_a_gangs_collected_cards_are_not_also_impersonation(tmp_path):
+    w = World()
+    background(w)
+    ids = plant_gang(w)
+    for pid in ids[:3]:  # the gang's phone also presents three of the cards between bursts
+        w.claim(pid, "K1", day(200 + int(pid[-2:])), ctype="outpatient", dx="N76.000",
+                phone="13900000009")
+    ctx = w.load(tmp_path)
+    gang = [r for r in detect_gangs(ctx, Settings()) if r.score >= Settings().min_score]
+    assert gang and set(ids[:3]) <= set(gang[0].patients)
+    assert not [r for r in detect_impersonation(ctx, Settings()) if set(r.patients) & set(ids)]
 
 
 # --- diversion ---------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from graphkit.detectors.signals import Context, communities, evidence, make_ring
 from graphkit.rings import Member, Ring
 from graphkit.settings import Settings
 
-__all__ = ["detect_gangs", "bursts"]
+__all__ = ["detect_gangs", "gang_cards", "bursts"]
 
 #: ICD-10 3-character families of scheduled legitimate treatment (血透, 化疗/放疗, 康复)
 SCHEDULED_TREATMENT = {"N18", "N19", "Z49", "Z51", "Z50", "C"}
@@ -64,6 +64,25 @@ def _bursts(ctx: Context, settings: Settings) -> pd.DataFrame:
 
 
 def detect_gangs(ctx: Context, settings: Settings) -> list[Ring]:
+    """Gang rings (every score; the caller applies ``min_score``), computed once per Context:
+    impersonation reads them too (see :func:`gang_cards`)."""
+    key = ("gang_rings", settings.gang, settings.seed)
+    if key not in ctx.cache:
+        ctx.cache[key] = _detect_gangs(ctx, settings)
+    return list(ctx.cache[key])
+
+
+def gang_cards(ctx: Context, settings: Settings) -> set[str]:
+    """Cards of the gang rings that are reported (score at least ``settings.min_score``).
+
+    Collected cards swiped by an organiser are the gang typology (DATA_CONTRACT section 2), even
+    where one of them also carries an impersonation signal.
+    """
+    return {m.id for r in detect_gangs(ctx, settings) if r.score >= settings.min_score
+            for m in r.members if m.type == "card"}
+
+
+def _detect_gangs(ctx: Context, settings: Settings) -> list[Ring]:
     s = settings.gang
     b = bursts(ctx, settings)
     if not len(b):

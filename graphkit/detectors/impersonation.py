@@ -15,10 +15,18 @@ Per-card signals, each filtered for its innocent cause:
 - ``phone_presents_unrelated_cards``: an operator phone presenting 电子凭证 of holders from several
   households none of which owns the phone (a parent's phone presenting children's cards is one
   household and does not count).
+- ``presented_by_another_household``: the same, for a phone that presented the cards of one
+  other household only (an adult child managing a parent's card does this honestly).
 
 Cards with signals are clustered by their controller: a shared operator phone, a shared
-non-terminal device, or holders of one household. A ring needs two kinds of signal, or one
-signal repeated well beyond what its innocent cause explains.
+non-terminal device, or holders of one household; a group with no phone joins the controller
+group whose places it shares. A ring needs two kinds of signal, or one signal repeated well
+beyond what its innocent cause explains (after death three times or more; the same
+impossibility on the cards of two or more people). ``two_places_one_day``, ``overlapping_stays``
+and ``presented_by_another_household`` are weak: they support a ring and never make one.
+The cards of a reported gang ring are the gang's (DATA_CONTRACT section 2) and are left out.
+The user named in a ring is an adult owner of the controller phone (a household shares one
+registered phone; its children do not present other people's cards).
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from graphkit.detectors.gang import bursts
+from graphkit.detectors.gang import bursts, gang_cards
 from graphkit.detectors.signals import Context, components_of_pairs, evidence, make_ring
 from graphkit.rings import Member, Ring
 from graphkit.settings import Settings
@@ -70,12 +78,25 @@ _SEX_AGE_RULES = [
     ("I63", "", 12, 120, "脑梗死"), ("E11", "", 10, 120, "2型糖尿病"),
 ]
 
+#: signals common among honest patients (a referral across districts on one day, a transfer
+#: or interim settlement between two hospitals): they support a ring, never make one, and a card
+#: carrying only these joins a group through a controller link (phone, device, household) only
+WEAK_SIGNALS = frozenset({"two_places_one_day", "overlapping_stays",
+                          "presented_by_another_household"})
+
+#: signals that, seen on the cards of two or more people of one group, need no second kind
+ACROSS_PEOPLE = frozenset({"claims_after_death", "diagnosis_sex_age_mismatch"})
+
+#: who can operate a phone presenting other people's cards (see _likely_users)
+USER_MIN_AGE, USER_MAX_AGE = 16, 80
+
 _WEIGHTS = {
     "claims_after_death": 0.55,
     "diagnosis_sex_age_mismatch": 0.4,
     "overlapping_stays": 0.4,
     "two_places_one_day": 0.25,
     "phone_presents_unrelated_cards": 0.35,
+    "presented_by_another_household": 0.2,
 }
 
 
@@ -184,13 +205,13 @@ def card_signals(ctx: Context, settings: Settings) -> pd.DataFrame:
                    for hh, o in zip(ph["household"], own)]
         ph = ph[np.asarray(foreign, dtype=bool)]
         n_hh = ph.groupby("operator_phone")["household"].nunique()
-        bad_phones = n_hh[n_hh >= s.phone_min_households].index
-        hit = ph[ph["operator_phone"].isin(bad_phones)]
-        if len(hit):
-            rows.append(pd.DataFrame({
-                "card_id": hit["card_id"], "signal": "phone_presents_unrelated_cards",
-                "claim_id": hit["claim_id"],
-                "detail": "扫码手机 " + hit["operator_phone"].astype(str) + " 出示他人电子凭证"}))
+        many = ph["operator_phone"].isin(n_hh[n_hh >= s.phone_min_households].index)
+        for hit, kind in ((ph[many], "phone_presents_unrelated_cards"),
+                          (ph[~many], "presented_by_another_household")):
+            if len(hit):
+                rows.append(pd.DataFrame({
+                    "card_id": hit["card_id"], "signal": kind, "claim_id": hit["claim_id"],
+                    "detail": "扫码手机 " + hit["operator_phone"].astype(str) + " 出示他人电子凭证"}))
     if not rows:
         return pd.DataFrame(columns=["card_id", "signal", "claim_id", "detail"])
     out = pd.concat(rows, ignore_index=True).drop_duplicates(["card_id", "signal", "claim_id"])
@@ -200,8 +221,11 @@ def card_signals(ctx: Context, settings: Settings) -> pd.DataFrame:
 def detect_impersonation(ctx: Context, settings: Settings) -> list[Ring]:
     s = settings.impersonation
     sig = card_signals(ctx, settings)
+    # a gang's collected cards are the gang's (see gang_cards)
+    sig = sig[~sig["card_id"].isin(gang_cards(ctx, settings))]
     if not len(sig):
         return []
+    sig = sig.assign(holder_id=ctx.holder_of(sig["card_id"]).to_numpy())
     c = ctx.claims
     cards = pd.Index(sorted(sig["card_id"].unique()))
     idx = pd.Series(np.arange(len(cards)), index=cards)
@@ -245,7 +269,8 @@ def detect_impersonation(ctx: Context, settings: Settings) -> list[Ring]:
     pre = sig.assign(group=labels[idx[sig["card_id"]].to_numpy()])
     strong = {int(g) for g, part in pre.groupby("group")
               if _signal_score(part)[0] >= settings.min_score}
-    labels = _attach_by_footprint(ctx, sig, cards, labels, phones_of, strong)
+    weak = {int(g) for g, part in pre.groupby("group") if set(part["signal"]) <= WEAK_SIGNALS}
+    labels = _attach_by_footprint(ctx, sig, cards, labels, phones_of, strong, weak)
     sig = sig.assign(group=labels[idx[sig["card_id"]].to_numpy()])
     members = pd.Series(cards).groupby(labels).agg(list)
     rings = []
@@ -253,12 +278,13 @@ def detect_impersonation(ctx: Context, settings: Settings) -> list[Ring]:
         score, counts = _signal_score(part)
         if score < settings.min_score:
             continue  # below what is reported: skip building the ring
-        rings.append(_ring(ctx, part, members[lab], score, counts))
+        rings.append(_ring(ctx, part, members[lab], score, counts, settings))
     return rings
 
 
 def _attach_by_footprint(ctx: Context, sig: pd.DataFrame, cards: pd.Index, labels: np.ndarray,
-                         phones_of: dict[int, set[str]], strong: set[int]) -> np.ndarray:
+                         phones_of: dict[int, set[str]], strong: set[int],
+                         weak: set[int]) -> np.ndarray:
     """Join a card group with no controller phone to the controller group whose footprint it shares.
 
     A card borrowed without a phone (a 社保卡 handed over) is still used by the same person, at
@@ -289,8 +315,8 @@ def _attach_by_footprint(ctx: Context, sig: pd.DataFrame, cards: pd.Index, label
             by_fac.setdefault(f, []).append(cl)
     out = labels.copy()
     for lab, fs in fac_sets.items():
-        if lab in controller or len(fs) < 2:
-            continue
+        if lab in controller or len(fs) < 2 or lab in weak:
+            continue  # a card with only weak signals is joined by a controller link only
         shared = Counter(cl for f in fs for cl in by_fac.get(f, ()))
         fits = sorted(((n, -len(controller[cl]), cl) for cl, n in shared.items()
                        if n >= 2 and n >= 0.6 * len(fs)), reverse=True)
@@ -330,12 +356,35 @@ def _signal_score(sig: pd.DataFrame) -> tuple[float, pd.Series]:
         # a phone presenting others' cards alone is also what a gang's controller or a carer
         # does: it needs a second kind of signal to be impersonation
         strong = only == "claims_after_death" and n >= 3
+        # the same impossibility on the cards of several people in one controller's group is
+        # not one innocent accident repeated: it is one user on several cards
+        people = sig["holder_id"].nunique() if "holder_id" in sig else 1
+        if only in ACROSS_PEOPLE and people >= 2:
+            return score, counts
         score = min(score, 0.75 if strong else 0.35)
+    elif set(kinds) <= WEAK_SIGNALS:
+        score = min(score, 0.35)
     return score, counts
 
 
+def _likely_users(ctx: Context, owners: list[str], when: pd.Timestamp) -> list[str]:
+    """The owners of a controller phone who can have used the cards.
+
+    A household registers one phone for all its members, but the one presenting other people's
+    电子凭证 from it is an adult: owners aged 16 to 79 at ``when`` are kept (all owners when none
+    is, or when an age is unknown)."""
+    if len(owners) <= 1:
+        return owners
+    birth = ctx.patients["birth_date"].reindex(owners)
+    if birth.isna().any() or pd.isna(when):
+        return owners
+    age = (when - birth).dt.days / 365.25
+    adults = [o for o, a in zip(owners, age) if USER_MIN_AGE <= a < USER_MAX_AGE]
+    return adults or owners
+
+
 def _ring(ctx: Context, sig: pd.DataFrame, cards: list[str], score: float,
-          counts: pd.Series) -> Ring:
+          counts: pd.Series, settings: Settings) -> Ring:
     claims = ctx.claims_by_id(sorted(set(sig["claim_id"])))
     ev = []
     for k in counts.index:
@@ -349,18 +398,20 @@ def _ring(ctx: Context, sig: pd.DataFrame, cards: list[str], score: float,
     phones = claims["operator_phone"].dropna()
     holder_set = set(holders)
     controllers = sorted(phones.value_counts()[lambda v: v >= 2].index)
+    when = claims["settle_time"].min()
     for p in controllers:
         members.append(Member("phone", str(p), "controller"))
-        for owner in ctx.phone_owners(p):
-            if owner not in holder_set:
-                members.append(Member("patient", owner, "user (owns the presenting phone)"))
+        owners = [o for o in ctx.phone_owners(p) if o not in holder_set]
+        for owner in _likely_users(ctx, owners, when):
+            members.append(Member("patient", owner, "user (owns the presenting phone)"))
     # the other cards a controller's phone presented for people outside its owner's household
     if controllers:
         pats = ctx.patients
         own_hh = {pats["household"].get(o) for p in controllers for o in ctx.phone_owners(p)}
         shown = ctx.claims[ctx.claims["operator_phone"].isin(controllers)]
+        skip = set(cards) | gang_cards(ctx, settings)
         for card, holder in sorted(set(zip(shown["card_id"], shown["holder_id"]))):
-            if card in set(cards) or pats["household"].get(holder) in own_hh:
+            if card in skip or pats["household"].get(holder) in own_hh:
                 continue
             members.append(Member("card", card, "presented by the controller's phone"))
             members.append(Member("patient", holder, "card holder"))

@@ -34,6 +34,7 @@ CLAUSES = {
     "two_places_one_day": "负面清单(2025) 二(5)/一(7) 不执行实名就医购药、不核验医保凭证",
     "overlapping_stays": "负面清单(2025) 一(1) 诱导、协助他人冒名或者虚假就医",
     "phone_presents_unrelated_cards": "负面清单(2025) 三(2) 将本人的医保凭证交由他人冒名使用",
+    "presented_by_another_household": "负面清单(2025) 三(2) 将本人的医保凭证交由他人冒名使用",
     "trace_code_resettled": "负面清单(2025) 二(11) 参与或协助倒卖“回流药”",
     "key_drug_excess": "负面清单(2025) 三(4) 利用享受医疗保障待遇的机会转卖药品",
     "doctor_shopping": "负面清单(2025) 一(11) 超量开药、重复开药",
@@ -247,6 +248,17 @@ class Context:
         """Rows of :attr:`claims` settled on any of ``cards`` (indexed, not scanned)."""
         idx = self._rows_by_card
         parts = [idx[c] for c in cards if c in idx]
+        rows = np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+        return self.claims.iloc[rows]
+
+    @cached_property
+    def _rows_by_holder(self) -> dict:
+        return self.claims.groupby("holder_id", sort=False).indices
+
+    def claims_of_holders(self, patients) -> pd.DataFrame:
+        """Rows of :attr:`claims` settled on any card held by ``patients`` (indexed)."""
+        idx = self._rows_by_holder
+        parts = [idx[p] for p in patients if p in idx]
         rows = np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
         return self.claims.iloc[rows]
 
