@@ -253,6 +253,24 @@ def test_the_same_impossibility_on_two_peoples_cards_needs_no_second_kind(tmp_pa
     assert one[0].score >= Settings().min_score
 
 
+def test_a_phone_with_only_weak_signals_takes_in_no_phoneless_card(tmp_path):
+    """A dead holder's card used at the places a phone's cards go is not joined to that phone
+    when all the phone's cards show is a cross-district day: weak signals make no controller."""
+    w = World()
+    background(w)
+    dead, other = "2800000000000001", "2800000000000002"
+    w.person(dead, gender="F", birth="1940-01-01", death="2024-02-01")
+    w.person(other, birth="1970-01-01", phone="13800000028")
+    for k in range(4):
+        w.claim(dead, ["P1", "K1"][k % 2], day(60 + k * 10), ctype="outpatient" if k % 2 else
+                "pharmacy", dx="I10.x00")
+    w.claim(other, "K1", day(20, 9), ctype="outpatient", dx="I10.x00", phone="13900000077")
+    w.claim(other, "H2", day(20, 10), ctype="outpatient", dx="I10.x00", phone="13900000077")
+    w.claim(other, "P1", day(25), dx="I10.x00", phone="13900000077")
+    rings = detect_impersonation(w.load(tmp_path), Settings())
+    assert [r.patients for r in rings] == [[dead]]
+
+
 def test_a_gangs_collected_cards_are_not_also_impersonation(tmp_path):
     w = World()
     background(w)

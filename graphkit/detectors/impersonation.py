@@ -303,8 +303,8 @@ def _attach_by_footprint(ctx: Context, sig: pd.DataFrame, cards: pd.Index, label
     phone_facs = pf.groupby("operator_phone")["facility_id"].agg(set).to_dict()
     controller: dict[int, set[str]] = {}
     for lab, phones in phones_of.items():
-        if lab not in fac_sets.index:
-            continue
+        if lab not in fac_sets.index or lab in weak:
+            continue  # weak signals alone do not make a controller
         # where the controller goes: its suspect claims and every claim its phones presented
         controller[lab] = set(fac_sets[lab]).union(*(phone_facs.get(p, set()) for p in phones))
     if not controller:
