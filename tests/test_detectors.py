@@ -271,6 +271,31 @@ def test_a_phone_with_only_weak_signals_takes_in_no_phoneless_card(tmp_path):
     assert [r.patients for r in rings] == [[dead]]
 
 
+def test_a_phoneless_card_joins_the_controller_that_goes_where_it_goes(tmp_path):
+    """Two controllers use the same clinic and pharmacy, one mostly the clinic: a dead holder's
+    card used mostly at the clinic joins that one."""
+    w = World()
+    background(w)
+    for i, (clinic, shop) in enumerate([(4, 1), (1, 4)], start=1):
+        holder, user = f"290000000000010{i}", f"290000000000020{i}"
+        w.person(holder, gender="M", birth="1950-01-01")
+        w.person(user, birth="1980-01-01", phone=f"1381111000{i}")
+        for k in range(clinic):
+            w.claim(holder, "K1", day(30 + k * 7 + i), ctype="outpatient", dx="N76.000",
+                    phone=f"1381111000{i}")
+        for k in range(shop):
+            w.claim(holder, "P1", day(31 + k * 7 + i), dx="N76.000", phone=f"1381111000{i}")
+    dead = "2900000000000300"
+    w.person(dead, gender="F", birth="1935-01-01", death="2024-01-20")
+    for k in range(4):
+        w.claim(dead, "K1", day(40 + k * 9), ctype="outpatient", dx="I10.x00")
+    w.claim(dead, "P1", day(80), dx="I10.x00")
+    rings = detect_impersonation(w.load(tmp_path), Settings())
+    with_dead = [r for r in rings if dead in r.patients]
+    assert len(with_dead) == 1
+    assert set(with_dead[0].patients) == {dead, "2900000000000101", "2900000000000201"}
+
+
 def test_a_gangs_collected_cards_are_not_also_impersonation(tmp_path):
     w = World()
     background(w)

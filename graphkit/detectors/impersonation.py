@@ -288,10 +288,10 @@ def _attach_by_footprint(ctx: Context, sig: pd.DataFrame, cards: pd.Index, label
     """Join a card group with no controller phone to the controller group whose footprint it shares.
 
     A card borrowed without a phone (a 社保卡 handed over) is still used by the same person, at
-    the places that person goes: its suspect claims' facilities lie within those of a controller
-    group (its suspect claims and every claim its phones presented). Attach only when at
-    least two facilities are shared, they cover the card group's facilities, and one controller
-    group fits best.
+    the places that person goes, as often as that person goes there: its suspect claims'
+    facilities lie within those of a controller group (its suspect claims and every claim its
+    phones presented). Candidates share at least two facilities covering 60% of the card group's;
+    the one whose claim counts per facility are most alike (cosine) takes it, none on a tie.
     """
     card_label = pd.Series(labels, index=cards)
     fac = sig.assign(group=card_label.reindex(sig["card_id"]).to_numpy()).merge(
@@ -299,14 +299,18 @@ def _attach_by_footprint(ctx: Context, sig: pd.DataFrame, cards: pd.Index, label
     fac_sets = fac.groupby("group")["facility_id"].agg(lambda x: set(x.dropna()))
     all_phones = set().union(*phones_of.values()) if phones_of else set()
     pf = ctx.claims.loc[ctx.claims["operator_phone"].isin(all_phones),
-                        ["operator_phone", "facility_id"]].drop_duplicates()
+                        ["operator_phone", "facility_id"]]
     phone_facs = pf.groupby("operator_phone")["facility_id"].agg(set).to_dict()
+    phone_vec = pf.groupby("operator_phone")["facility_id"].agg(Counter).to_dict()
+    fac_vec = fac.groupby("group")["facility_id"].agg(lambda x: Counter(x.dropna()))
     controller: dict[int, set[str]] = {}
+    cvec: dict[int, Counter] = {}
     for lab, phones in phones_of.items():
         if lab not in fac_sets.index or lab in weak:
             continue  # weak signals alone do not make a controller
         # where the controller goes: its suspect claims and every claim its phones presented
         controller[lab] = set(fac_sets[lab]).union(*(phone_facs.get(p, set()) for p in phones))
+        cvec[lab] = sum((phone_vec.get(p, Counter()) for p in phones), Counter(fac_vec[lab]))
     if not controller:
         return labels
     by_fac: dict[str, list[int]] = {}
@@ -318,7 +322,7 @@ def _attach_by_footprint(ctx: Context, sig: pd.DataFrame, cards: pd.Index, label
         if lab in controller or len(fs) < 2 or lab in weak:
             continue  # a card with only weak signals is joined by a controller link only
         shared = Counter(cl for f in fs for cl in by_fac.get(f, ()))
-        fits = sorted(((n, -len(controller[cl]), cl) for cl, n in shared.items()
+        fits = sorted(((round(_cosine(fac_vec[lab], cvec[cl]), 6), n, cl) for cl, n in shared.items()
                        if n >= 2 and n >= 0.6 * len(fs)), reverse=True)
         if fits and (len(fits) == 1 or fits[0][:2] != fits[1][:2]):
             out[labels == lab] = fits[0][2]
@@ -337,6 +341,13 @@ def _attach_by_footprint(ctx: Context, sig: pd.DataFrame, cards: pd.Index, label
             if n >= 2 and n >= 0.75 * min(len(fx), len(fac_sets[y])):
                 out[out == out[labels == y][0]] = out[labels == x][0]
     return out
+
+
+def _cosine(a: Counter, b: Counter) -> float:
+    """Cosine similarity of two claim counts per facility."""
+    num = sum(v * b.get(k, 0) for k, v in a.items())
+    den = (sum(v * v for v in a.values()) * sum(v * v for v in b.values())) ** 0.5
+    return num / den if den else 0.0
 
 
 def _signal_score(sig: pd.DataFrame) -> tuple[float, pd.Series]:
