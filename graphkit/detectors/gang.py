@@ -9,8 +9,9 @@ Method
 1. Bursts: consecutive outpatient/pharmacy settlements at one facility no more than
    ``burst_gap_minutes`` apart (whichever terminal; an organiser may use several), holding ``burst_min_cards`` to
    ``burst_max_cards`` distinct cards. Busy-hour crowds larger than the cap are skipped.
-2. Projection: card x card, weighted by the number of bursts two cards share (scipy sparse
-   ``B.T @ B``); keep pairs sharing at least ``min_shared_days`` bursts. Raw co-visits are never
+2. Projection: card x card, weighted by the bursts two cards share over the geometric mean of
+   their own bursts (cosine; scipy sparse ``B.T @ B``); keep pairs sharing at least
+   ``min_shared_days`` bursts. Raw co-visits are never
    used, so dialysis rooms and nursing-home outings only enter when they burst in lockstep.
 3. Groups: Leiden communities (igraph, seeded) of that projection.
 4. Score: lockstep days, holders from unrelated households, shared controller (an operator phone
@@ -95,6 +96,10 @@ def _detect_gangs(ctx: Context, settings: Settings) -> list[Ring]:
     C = (B.T @ B).tocoo()
     keep = (C.row < C.col) & (C.data >= s.min_shared_days)
     a, z, w = C.row[keep], C.col[keep], C.data[keep]
+    # weight: shared bursts over the geometric mean of each card's bursts (cosine), so a card
+    # that bursts with everyone (a chronic patient on refill days) binds no community together
+    deg = np.asarray(B.sum(axis=0)).ravel()
+    w = w / np.sqrt(deg[a] * deg[z])
     if not len(a):
         return []
     used = np.unique(np.concatenate([a, z]))
