@@ -151,6 +151,26 @@ def test_dialysis_cohort_is_not_a_gang(tmp_path):
     assert all(r.score < 0.5 for r in rings)
 
 
+def test_two_gangs_sharing_a_refill_day_crowd_stay_two_rings(tmp_path):
+    """Patients who happen to queue in both gangs' bursts bind no two gangs into one."""
+    w = World()
+    background(w)
+    gangs = {"P1": [f"1400000000011{i:03d}" for i in range(6)],
+             "P2": [f"1400000000012{i:03d}" for i in range(6)]}
+    crowd = [f"1400000000013{i:03d}" for i in range(6)]
+    for pid in [p for ids in gangs.values() for p in ids] + crowd:
+        w.person(pid, region="510104")
+    for k, (fac, ids) in enumerate(gangs.items()):
+        for d in range(5):
+            queue = ids + crowd[(d + k) % 6:(d + k) % 6 + 2]
+            for i, pid in enumerate(queue):
+                w.claim(pid, fac, day(10 + d * 9 + k, 14, i * 3), device=f"DEV-{fac}-1", fund=180.0)
+    rings = [r for r in detect_gangs(w.load(tmp_path), Settings()) if r.score >= 0.5]
+    found = sorted(sorted(set(r.patients) & {p for ids in gangs.values() for p in ids})
+                   for r in rings)
+    assert found == sorted(sorted(ids) for ids in gangs.values())
+
+
 # --- impersonation -----------------------------------------------------------------------------
 
 def test_dead_holders_card_used_repeatedly_is_impersonation(tmp_path):
