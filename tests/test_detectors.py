@@ -393,6 +393,47 @@ def test_recruited_group_admitted_together_repeatedly(tmp_path):
     assert any(e.rule == "repeated_co_admission" and e.count == 3 for e in ring.evidence)
 
 
+def _stay(w: World, pid: str, fac: str, start: int, los: int = 7, dx: str = "J18.900"):
+    a = day(start)
+    dsc = a + timedelta(days=los)
+    w.claim(pid, fac, dsc, ctype="inpatient", dx=dx, fund=4000.0,
+            admit=a.strftime("%Y-%m-%d"), discharge=dsc.strftime("%Y-%m-%d"))
+
+
+def test_a_village_brought_in_twice_by_different_people_is_one_ring(tmp_path):
+    """No two recruits went in together twice, but their village came back as a group."""
+    w = World()
+    background(w)
+    village = "四川省成都市大邑县桥兴镇民峰村{}组{}号"
+    ids = [f"4300000000000{i:03d}" for i in range(6)]
+    for i, pid in enumerate(ids):
+        w.person(pid, region="510129", birth="1955-01-01", address=village.format(i + 1, 10 + i))
+    for pid in ids[:3]:
+        _stay(w, pid, "X1", 40 + int(pid[-1]) % 2)
+    for pid in ids[3:]:
+        _stay(w, pid, "X1", 140 + int(pid[-1]) % 2)
+    rings = [r for r in detect_fake_admissions(w.load(tmp_path), Settings())
+             if r.score >= Settings().min_score]
+    assert [sorted(r.patients) for r in rings] == [ids]
+
+
+def test_a_big_community_at_its_local_hospital_is_not_a_ring(tmp_path):
+    """Chance clusters among many admissions from one 小区 spread over the year make no ring."""
+    w = World()
+    background(w)
+    ids = [f"4400000000000{i:03d}" for i in range(24)]
+    for i, pid in enumerate(ids):
+        w.person(pid, birth="1950-01-01", address=f"四川省成都市青羊区府河路9号桥民苑{i % 5}栋{i}号")
+    for pid in ids[:3]:
+        _stay(w, pid, "X1", 30)
+    for pid in ids[3:6]:
+        _stay(w, pid, "X1", 200)
+    for k, pid in enumerate(ids[6:]):  # the rest come one by one through the year
+        _stay(w, pid, "X1", 40 + k * 9)
+    assert [r for r in detect_fake_admissions(w.load(tmp_path), Settings())
+            if r.score >= Settings().min_score] == []
+
+
 def test_one_off_cataract_campaign_is_not_a_ring(tmp_path):
     w = World()
     background(w)

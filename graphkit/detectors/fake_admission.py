@@ -9,7 +9,11 @@ Method
 2. Co-admission: two patients admitted to the same institution within ``admit_window_days``.
    Two patients are linked when that happened on at least ``min_episodes`` separate occasions
    (a one-off group admission after an incident, or a one-day cataract campaign, is one occasion).
-3. Groups: connected components of that graph (then Leiden when a component is large).
+3. Groups: connected components of that graph (then Leiden when a component is large). A
+   recruiter does not always bring the same people: an (institution, home place) with at least
+   ``min_episodes`` waves of ``min_patients`` patients of that place, holding at least half of
+   that place's admissions there (so not chance clusters of a big 小区 at its local hospital),
+   is a group too when no ring above already covers it.
 4. Score: repeated group episodes, similar length of stay, similar diagnoses, members from one
    region or address cluster, private / 一级 / 未定级 institution. Scheduled treatment cohorts
    (化疗 C00-D48 with Z51, 康复 long stays) are discounted by what makes them legitimate.
@@ -32,11 +36,15 @@ from graphkit.detectors.signals import (
 from graphkit.rings import Member, Ring
 from graphkit.settings import Settings
 
-__all__ = ["detect_fake_admissions", "co_admissions"]
+__all__ = ["detect_fake_admissions", "co_admissions", "place_waves"]
 
 #: legitimate scheduled care that brings the same people back together: 化疗/放疗 (C, Z51),
 #: 康复 (Z50), 血透 (N18, Z49), 白内障 surgery campaigns one eye at a time (H25, H26)
 SCHEDULED_CARE = ("Z51", "Z50", "N18", "Z49", "D46", "H25", "H26")
+
+#: a place's repeated waves at an institution count when they hold at least this share of the
+#: place's admissions there (see place_waves)
+PLACE_WAVE_MIN_SHARE = 0.5
 
 
 def _stays(ctx: Context) -> pd.DataFrame:
@@ -79,12 +87,51 @@ def co_admissions(ctx: Context, settings: Settings) -> pd.DataFrame:
     return ep.rename("episodes").reset_index()
 
 
+def place_waves(ctx: Context, settings: Settings) -> pd.DataFrame:
+    """Pairs of patients from one home place whose place came back as a group: like
+    :func:`co_admissions`, for (institution, place) with at least ``min_episodes`` waves of at
+    least ``min_patients`` patients of that place admitted within ``admit_window_days``.
+
+    A recruiter brings a village in again and again, not always the same people: two villagers
+    admitted in different waves are linked through their place's repeated waves.
+    """
+    s = settings.fake_admission
+    w = s.admit_window_days
+    st = _stays(ctx)[["patient", "facility_id", "admit"]].drop_duplicates()
+    st = st.assign(place=st["patient"].map(ctx.patients["place"])).dropna(subset=["place"])
+    cols = ["patient_a", "patient_b", "facility_id", "episodes"]
+    if not len(st):
+        return pd.DataFrame(columns=cols)
+    st = st.sort_values(["facility_id", "place", "admit", "patient"]).reset_index(drop=True)
+    key = st["facility_id"] + "\x00" + st["place"]
+    new = np.r_[True, (key.to_numpy()[1:] != key.to_numpy()[:-1])
+                | (np.diff(st["admit"].to_numpy()) > w)]
+    st["wave"] = np.cumsum(new) - 1
+    size = st.groupby("wave")["patient"].nunique()
+    total = st.groupby(["facility_id", "place"]).size()
+    st = st[st["wave"].isin(size[size >= s.min_patients].index)]
+    n_waves = st.groupby(["facility_id", "place"])["wave"].nunique()
+    # chance clusters happen where a big place sends many patients to a busy hospital anyway:
+    # a recruited place's admissions there come mostly in its waves
+    in_waves = st.groupby(["facility_id", "place"]).size()
+    share = in_waves / total.reindex(in_waves.index)
+    keep = n_waves[(n_waves >= s.min_episodes)
+                   & (share.reindex(n_waves.index) >= PLACE_WAVE_MIN_SHARE)]
+    rows = []
+    for (fac, _place), n in keep.items():
+        members = sorted(set(st.loc[(st["facility_id"] == fac) & (st["place"] == _place),
+                                    "patient"]))
+        hub = members[0]  # a star is enough: the groups are components, then Leiden
+        rows += [(hub, m, fac, int(n)) for m in members[1:]]
+    return pd.DataFrame(rows, columns=cols)
+
+
 def detect_fake_admissions(ctx: Context, settings: Settings) -> list[Ring]:
     s = settings.fake_admission
     pairs = co_admissions(ctx, settings)
     pairs = pairs[pairs["episodes"] >= s.min_episodes]
     if not len(pairs):
-        return []
+        return _place_rings(ctx, settings, [])
     rings = []
     for fac, fp in pairs.groupby("facility_id", sort=True):
         nodes = pd.Index(sorted(set(fp["patient_a"]) | set(fp["patient_b"])))
@@ -102,7 +149,32 @@ def detect_fake_admissions(ctx: Context, settings: Settings) -> list[Ring]:
                 ring = _score(ctx, fac, group, settings)
                 if ring is not None:
                     rings.append(ring)
-    return rings
+    return _place_rings(ctx, settings, rings)
+
+
+def _place_rings(ctx: Context, settings: Settings, rings: list[Ring]) -> list[Ring]:
+    """Add the groups of :func:`place_waves` that no ring found from repeated pairs covers."""
+    pw = place_waves(ctx, settings)
+    if not len(pw):
+        return rings
+    taken: dict[str, set[str]] = {}
+    for r in rings:
+        if r.score >= settings.min_score:
+            inst = [m.id for m in r.members if m.type == "institution"]
+            for f in inst:
+                taken.setdefault(f, set()).update(r.patients)
+    out = list(rings)
+    for (fac, hub), part in pw.groupby(["facility_id", "patient_a"], sort=True):
+        group = sorted({hub} | set(part["patient_b"]))
+        if len(set(group) & taken.get(fac, set())) * 2 > len(group):
+            continue  # already a ring
+        group = [p for p in group if p not in taken.get(fac, set())]
+        if len(group) < settings.fake_admission.min_patients:
+            continue
+        ring = _score(ctx, fac, group, settings)
+        if ring is not None:
+            out.append(ring)
+    return out
 
 
 def _split_by_place(ctx: Context, group: list[str], min_patients: int) -> list[list[str]]:
