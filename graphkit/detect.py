@@ -7,6 +7,7 @@ from typing import Callable
 
 from graphkit import __version__
 from graphkit.detectors import DETECTORS, Context
+from graphkit.detectors.signals import Mailbox
 from graphkit.errors import SettingsError
 from graphkit.graph import EntityGraph
 from graphkit.load import Dataset
@@ -74,10 +75,16 @@ def detect(dataset: Dataset, settings: Settings | None = None,
 
         # shared frames are built once, before forking, and inherited copy-on-write
         ctx.claims, ctx.patients, ctx.items, ctx.facilities  # noqa: B018
+        fork = mp.get_context("fork")
+        # impersonation leaves out diversion's cards: the diversion worker hands them over
+        where = {n: i for i, g in enumerate(plan) for n in g}
+        if "diversion" in where and "impersonation" in where \
+                and where["impersonation"] != where["diversion"]:
+            ctx.cache["mailbox"] = Mailbox({"diversion_cards"}, fork)
         _FORK_CONTEXT = ctx
         try:
             with ProcessPoolExecutor(max_workers=min(workers, len(plan)),
-                                     mp_context=mp.get_context("fork")) as pool:
+                                     mp_context=fork) as pool:
                 for group in pool.map(_run_in_worker, [(g, settings) for g in plan]):
                     for name, rings in group:
                         if progress:
@@ -85,6 +92,7 @@ def detect(dataset: Dataset, settings: Settings | None = None,
                         results[name] = rings
         finally:
             _FORK_CONTEXT = None
+            ctx.cache.pop("mailbox", None)
     else:
         for name in settings.typologies:
             if progress:

@@ -14,6 +14,7 @@ from graphkit.detectors import (
     detect_gangs,
     detect_impersonation,
 )
+from graphkit.detect import detect
 from graphkit.detectors.impersonation import card_signals
 from graphkit.graph import EntityGraph
 from graphkit.settings import Settings
@@ -358,6 +359,32 @@ def test_packs_resettled_at_another_pharmacy_make_a_chain(tmp_path):
     assert set(ring.patients) >= {"3100000000000000", "3100000000000001", "3100000000000002"}
     assert ("pharmacy", "P9") in {(m.type, m.id) for m in ring.members}
     assert any(e.rule == "trace_code_resettled" and e.count == 5 for e in ring.evidence)
+
+
+def test_a_mule_card_with_impossible_diagnoses_is_the_chains_not_impersonation(tmp_path):
+    """A child's card used for an adult's insulin in a diversion chain is reported once, as
+    diversion; in one process or two (the diversion worker hands its cards over)."""
+    w = World()
+    background(w)
+    child = "3300000000000001"
+    w.person(child, birth="2016-01-01", phone="13300000001", address="柳太镇五友村3组22号")
+    code = 0
+    for k in range(6):
+        cid = w.claim(child, ["H1", "H2", "K1"][k % 3], day(20 + k * 15), ctype="outpatient",
+                      dx="E11.900", phone="13300000009")
+        for _ in range(3):
+            code += 1
+            w.item(cid, "甘精胰岛素注射液", trace(code))
+    buyer = "3300000000000002"
+    w.person(buyer)
+    for c in (1, 5, 9, 13):
+        w.item(w.claim(buyer, "P9", day(130 + c), fund=90.0), "甘精胰岛素注射液", trace(c))
+    ctx = w.load(tmp_path)
+    assert set(card_signals(ctx, Settings())["signal"]) >= {"diagnosis_sex_age_mismatch"}
+    assert [r.patients for r in detect_diversion(ctx, Settings())][0][:1] == [child]
+    assert not [r for r in detect_impersonation(ctx, Settings()) if child in r.patients]
+    rings = detect(ctx.dataset, Settings(), workers=2)
+    assert [r.typology for r in rings if child in r.patients] == ["diversion"]
 
 
 def test_refund_and_resettle_at_the_same_pharmacy_is_innocent(tmp_path):

@@ -79,6 +79,39 @@ def key_drug_excess(ctx: Context, settings: Settings) -> pd.DataFrame:
 
 
 def detect_diversion(ctx: Context, settings: Settings) -> list[Ring]:
+    """Diversion rings (every score; the caller applies ``min_score``), computed once per
+    Context; their cards are posted to a worker waiting for them (see :func:`diversion_cards`)."""
+    key = ("diversion_rings", settings.diversion)
+    if key not in ctx.cache:
+        ctx.cache[key] = _detect_diversion(ctx, settings)
+        box = ctx.cache.get("mailbox")
+        if box is not None:
+            box.post("diversion_cards", _reported_cards(ctx.cache[key], settings))
+    return list(ctx.cache[key])
+
+
+def diversion_cards(ctx: Context, settings: Settings) -> set[str]:
+    """Cards of the reported diversion rings (mule cards and the cards packs came back on).
+
+    A card that is a diversion chain's mule is that chain's, even where its claims also look
+    like someone else using it (an adult's insulin on a child's card). Taken from the worker
+    that ran the diversion detector when there is one, else computed here (once).
+    """
+    key = ("diversion_cards", settings.diversion, settings.min_score)
+    if key not in ctx.cache:
+        box = ctx.cache.get("mailbox")
+        got = box.take("diversion_cards") if box is not None else None
+        ctx.cache[key] = got if got is not None else _reported_cards(
+            detect_diversion(ctx, settings), settings)
+    return ctx.cache[key]
+
+
+def _reported_cards(rings: list[Ring], settings: Settings) -> set[str]:
+    return {m.id for r in rings if r.score >= settings.min_score for m in r.members
+            if m.type == "card"}
+
+
+def _detect_diversion(ctx: Context, settings: Settings) -> list[Ring]:
     s = settings.diversion
     rs = resettled_packs(ctx)
     if not len(rs):

@@ -24,7 +24,8 @@ group whose places it shares. A ring needs two kinds of signal, or one signal re
 beyond what its innocent cause explains (after death three times or more; the same
 impossibility on the cards of two or more people). ``two_places_one_day``, ``overlapping_stays``
 and ``presented_by_another_household`` are weak: they support a ring and never make one.
-The cards of a reported gang ring are the gang's (DATA_CONTRACT section 2) and are left out.
+The cards of a reported gang ring are the gang's (DATA_CONTRACT section 2), a diversion chain's
+mule cards the chain's; both are left out.
 The user named in a ring is an adult owner of the controller phone (a household shares one
 registered phone; its children do not present other people's cards).
 """
@@ -36,6 +37,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
+from graphkit.detectors.diversion import diversion_cards
 from graphkit.detectors.gang import bursts, gang_cards
 from graphkit.detectors.signals import Context, components_of_pairs, evidence, make_ring
 from graphkit.rings import Member, Ring
@@ -221,8 +223,8 @@ def card_signals(ctx: Context, settings: Settings) -> pd.DataFrame:
 def detect_impersonation(ctx: Context, settings: Settings) -> list[Ring]:
     s = settings.impersonation
     sig = card_signals(ctx, settings)
-    # a gang's collected cards are the gang's (see gang_cards)
-    sig = sig[~sig["card_id"].isin(gang_cards(ctx, settings))]
+    # a gang's collected cards are the gang's, a diversion chain's mule cards the chain's
+    sig = sig[~sig["card_id"].isin(gang_cards(ctx, settings) | diversion_cards(ctx, settings))]
     if not len(sig):
         return []
     sig = sig.assign(holder_id=ctx.holder_of(sig["card_id"]).to_numpy())

@@ -18,7 +18,7 @@ from graphkit._arrow import single_chunk
 from graphkit.graph import EntityGraph
 from graphkit.rings import Evidence, Member, Ring
 
-__all__ = ["Context", "CLAUSES", "place_of", "evidence", "squash", "make_ring", "components_of_pairs",
+__all__ = ["Context", "Mailbox", "CLAUSES", "place_of", "evidence", "squash", "make_ring", "components_of_pairs",
            "communities"]
 
 #: rule -> 负面清单(2025) clause (seeds/003, 使用医疗保障基金行为负面清单(2025年))
@@ -116,6 +116,35 @@ def communities(a: np.ndarray, b: np.ndarray, w: np.ndarray, n: int, *, seed: in
     part = g.community_leiden(objective_function="modularity", weights="weight",
                               resolution=resolution, n_iterations=-1)
     return np.asarray(part.membership, dtype=np.int64)
+
+
+class Mailbox:
+    """Derived results one forked detector worker hands to another.
+
+    Impersonation leaves out the cards of reported diversion rings, which the other worker
+    computes; rather than compute them twice, that worker posts them here. Only the keys given
+    are ever waited for: ``take`` of any other key returns None at once.
+    """
+
+    def __init__(self, keys, mp_context):
+        self._queues = {k: mp_context.Queue() for k in keys}
+
+    def post(self, key: str, value) -> None:
+        q = self._queues.get(key)
+        if q is not None:
+            q.put(value)
+            q.cancel_join_thread()  # never block the poster's exit on an untaken value
+
+    def take(self, key: str, timeout: float = 600.0):
+        import queue
+
+        q = self._queues.get(key)
+        if q is None:
+            return None
+        try:
+            return q.get(timeout=timeout)
+        except queue.Empty:
+            return None
 
 
 @dataclass
