@@ -86,6 +86,9 @@ _SEX_AGE_RULES = [
 WEAK_SIGNALS = frozenset({"two_places_one_day", "overlapping_stays",
                           "presented_by_another_household"})
 
+#: signals of a phone presenting another household's card
+PRESENTED = frozenset({"presented_by_another_household", "phone_presents_unrelated_cards"})
+
 #: signals that, seen on the cards of two or more people of one group, need no second kind
 ACROSS_PEOPLE = frozenset({"claims_after_death", "diagnosis_sex_age_mismatch"})
 
@@ -272,7 +275,10 @@ def detect_impersonation(ctx: Context, settings: Settings) -> list[Ring]:
     strong = {int(g) for g, part in pre.groupby("group")
               if _signal_score(part)[0] >= settings.min_score}
     weak = {int(g) for g, part in pre.groupby("group") if set(part["signal"]) <= WEAK_SIGNALS}
-    labels = _attach_by_footprint(ctx, sig, cards, labels, phones_of, strong, weak)
+    # a phone seen presenting another household's card controls cards, however weak the rest
+    no_controller = {int(g) for g, part in pre.groupby("group")
+                     if set(part["signal"]) <= WEAK_SIGNALS - PRESENTED}
+    labels = _attach_by_footprint(ctx, sig, cards, labels, phones_of, strong, weak, no_controller)
     sig = sig.assign(group=labels[idx[sig["card_id"]].to_numpy()])
     members = pd.Series(cards).groupby(labels).agg(list)
     rings = []
@@ -286,7 +292,7 @@ def detect_impersonation(ctx: Context, settings: Settings) -> list[Ring]:
 
 def _attach_by_footprint(ctx: Context, sig: pd.DataFrame, cards: pd.Index, labels: np.ndarray,
                          phones_of: dict[int, set[str]], strong: set[int],
-                         weak: set[int]) -> np.ndarray:
+                         weak: set[int], no_controller: set[int]) -> np.ndarray:
     """Join a card group with no controller phone to the controller group whose footprint it shares.
 
     A card borrowed without a phone (a 社保卡 handed over) is still used by the same person, at
@@ -308,7 +314,7 @@ def _attach_by_footprint(ctx: Context, sig: pd.DataFrame, cards: pd.Index, label
     controller: dict[int, set[str]] = {}
     cvec: dict[int, Counter] = {}
     for lab, phones in phones_of.items():
-        if lab not in fac_sets.index or lab in weak:
+        if lab not in fac_sets.index or lab in no_controller:
             continue  # weak signals alone do not make a controller
         # where the controller goes: its suspect claims and every claim its phones presented
         controller[lab] = set(fac_sets[lab]).union(*(phone_facs.get(p, set()) for p in phones))
