@@ -276,7 +276,7 @@ def test_the_same_impossibility_on_two_peoples_cards_needs_no_second_kind(tmp_pa
 
 def test_a_phone_with_only_weak_signals_takes_in_no_phoneless_card(tmp_path):
     """A dead holder's card used at the places a phone's cards go is not joined to that phone
-    when all the phone's cards show is a cross-district day: weak signals make no controller."""
+    when all its holder's card shows is a cross-district day: that makes no controller."""
     w = World()
     background(w)
     dead, other = "2800000000000001", "2800000000000002"
@@ -285,11 +285,30 @@ def test_a_phone_with_only_weak_signals_takes_in_no_phoneless_card(tmp_path):
     for k in range(4):
         w.claim(dead, ["P1", "K1"][k % 2], day(60 + k * 10), ctype="outpatient" if k % 2 else
                 "pharmacy", dx="I10.x00")
-    w.claim(other, "K1", day(20, 9), ctype="outpatient", dx="I10.x00", phone="13900000077")
-    w.claim(other, "H2", day(20, 10), ctype="outpatient", dx="I10.x00", phone="13900000077")
-    w.claim(other, "P1", day(25), dx="I10.x00", phone="13900000077")
+    w.claim(other, "K1", day(20, 9), ctype="outpatient", dx="I10.x00", phone="13800000028")
+    w.claim(other, "H2", day(20, 10), ctype="outpatient", dx="I10.x00", phone="13800000028")
+    w.claim(other, "P1", day(25), dx="I10.x00", phone="13800000028")
     rings = detect_impersonation(w.load(tmp_path), Settings())
     assert [r.patients for r in rings] == [[dead]]
+
+
+def test_a_phone_presenting_anothers_card_takes_in_a_dead_holders_card(tmp_path):
+    """The user's phone presented one neighbour's card (weak on its own); a dead holder's card
+    used at the same places joins it: one ring with the user named."""
+    w = World()
+    background(w)
+    dead, holder, user = "2800000000000011", "2800000000000012", "2800000000000013"
+    w.person(dead, gender="F", birth="1940-01-01", death="2024-02-01")
+    w.person(holder, birth="1970-01-01")
+    w.person(user, birth="1980-01-01", phone="13900000077")
+    for k in range(4):
+        w.claim(dead, ["P1", "K1"][k % 2], day(60 + k * 10), ctype="outpatient" if k % 2 else
+                "pharmacy", dx="I10.x00")
+    for k in range(3):
+        w.claim(holder, ["K1", "P1"][k % 2], day(20 + k * 7), ctype="pharmacy" if k % 2 else
+                "outpatient", dx="I10.x00", phone="13900000077")
+    rings = detect_impersonation(w.load(tmp_path), Settings())
+    assert [sorted(r.patients) for r in rings] == [[dead, holder, user]]
 
 
 def test_a_phoneless_card_joins_the_controller_that_goes_where_it_goes(tmp_path):
