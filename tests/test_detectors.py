@@ -311,6 +311,25 @@ def test_a_phone_presenting_anothers_card_takes_in_a_dead_holders_card(tmp_path)
     assert [sorted(r.patients) for r in rings] == [[dead, holder, user]]
 
 
+def test_a_card_with_one_suspect_place_is_placed_by_all_its_claims(tmp_path):
+    """A borrowed card with one impossible diagnosis (one place) joins the phone whose cards
+    go where this card goes: its suspect claim alone could not say where that is."""
+    w = World()
+    background(w)
+    lent, holder, user = "2800000000000021", "2800000000000022", "2800000000000023"
+    w.person(lent, gender="M", birth="1950-01-01")
+    w.person(holder, gender="M", birth="1950-01-01")
+    w.person(user, gender="F", birth="1980-01-01", phone="13900000088")
+    for k in range(3):
+        w.claim(holder, ["K1", "P1"][k % 2], day(20 + k * 7), ctype="pharmacy" if k % 2 else
+                "outpatient", dx="N76.000", phone="13900000088")
+    w.claim(lent, "K1", day(70), ctype="outpatient", dx="N76.000")
+    for k in range(3):
+        w.claim(lent, "P1", day(80 + k * 9), dx="J06.900")
+    rings = detect_impersonation(w.load(tmp_path), Settings())
+    assert [sorted(r.patients) for r in rings] == [[lent, holder, user]]
+
+
 def test_a_phoneless_card_joins_the_controller_that_goes_where_it_goes(tmp_path):
     """Two controllers use the same clinic and pharmacy, one mostly the clinic: a dead holder's
     card used mostly at the clinic joins that one."""

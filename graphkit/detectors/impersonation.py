@@ -299,7 +299,8 @@ def _attach_by_footprint(ctx: Context, sig: pd.DataFrame, cards: pd.Index, label
     the places that person goes, as often as that person goes there: its suspect claims'
     facilities lie within those of a controller group (its suspect claims and every claim its
     phones presented). Candidates share at least two facilities covering 60% of the card group's;
-    the one whose claim counts per facility are most alike (cosine) takes it, none on a tie.
+    the one whose claim counts per facility are most alike (cosine) takes it, none on a tie. A
+    group whose suspect claims were all made at one place is placed by all its cards' claims.
     """
     card_label = pd.Series(labels, index=cards)
     fac = sig.assign(group=card_label.reindex(sig["card_id"]).to_numpy()).merge(
@@ -326,6 +327,14 @@ def _attach_by_footprint(ctx: Context, sig: pd.DataFrame, cards: pd.Index, label
         for f in cf:
             by_fac.setdefault(f, []).append(cl)
     out = labels.copy()
+    # a group whose suspect claims were made at one place is placed by all its cards' claims
+    one_place = [lab for lab, fs in fac_sets.items() if lab not in controller and len(fs) < 2]
+    mine = card_label[card_label.isin(one_place)]
+    allc = ctx.claims_of_cards(list(mine.index))[["card_id", "facility_id"]]
+    allc = allc.assign(group=mine.reindex(allc["card_id"]).to_numpy())
+    for lab, part in allc.groupby("group"):
+        fac_sets[lab] = set(part["facility_id"].dropna())
+        fac_vec[lab] = Counter(part["facility_id"].dropna())
     for lab, fs in fac_sets.items():
         if lab in controller or len(fs) < 2 or lab in weak:
             continue  # a card with only weak signals is joined by a controller link only
