@@ -83,8 +83,13 @@ def detect_diversion(ctx: Context, settings: Settings) -> list[Ring]:
     Context; their cards are posted to a worker waiting for them (see :func:`diversion_cards`)."""
     key = ("diversion_rings", settings.diversion)
     if key not in ctx.cache:
-        ctx.cache[key] = _detect_diversion(ctx, settings)
         box = ctx.cache.get("mailbox")
+        try:
+            ctx.cache[key] = _detect_diversion(ctx, settings)
+        except BaseException:
+            if box is not None:
+                box.post("diversion_cards", None)  # the waiting worker computes (and fails) itself
+            raise
         if box is not None:
             box.post("diversion_cards", _reported_cards(ctx.cache[key], settings))
     return list(ctx.cache[key])
