@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from dataclasses import replace
 from typing import Callable
 
@@ -78,9 +80,11 @@ def detect(dataset: Dataset, settings: Settings | None = None,
         fork = mp.get_context("fork")
         # impersonation leaves out diversion's cards: the diversion worker hands them over
         where = {n: i for i, g in enumerate(plan) for n in g}
+        mailbox_dir = None
         if "diversion" in where and "impersonation" in where \
                 and where["impersonation"] != where["diversion"]:
-            ctx.cache["mailbox"] = Mailbox({"diversion_cards"}, fork)
+            mailbox_dir = tempfile.mkdtemp(prefix="graphkit-mailbox-")
+            ctx.cache["mailbox"] = Mailbox({"diversion_cards"}, mailbox_dir)
         _FORK_CONTEXT = ctx
         try:
             with ProcessPoolExecutor(max_workers=min(workers, len(plan)),
@@ -93,6 +97,8 @@ def detect(dataset: Dataset, settings: Settings | None = None,
         finally:
             _FORK_CONTEXT = None
             ctx.cache.pop("mailbox", None)
+            if mailbox_dir is not None:
+                shutil.rmtree(mailbox_dir, ignore_errors=True)
     else:
         for name in settings.typologies:
             if progress:

@@ -368,20 +368,20 @@ def test_a_gangs_collected_cards_are_not_also_impersonation(tmp_path):
     assert not [r for r in detect_impersonation(ctx, Settings()) if set(r.patients) & set(ids)]
 
 
-def test_mailbox_hands_a_value_across_a_fork_and_never_waits_for_an_unexpected_key():
+def test_mailbox_hands_a_value_across_a_fork_and_never_waits_for_an_unexpected_key(tmp_path):
     import multiprocessing as mp
 
     from graphkit.detectors.signals import Mailbox
 
     fork = mp.get_context("fork")
-    box = Mailbox({"diversion_cards"}, fork)
+    box = Mailbox({"diversion_cards"}, tmp_path)
     child = fork.Process(target=box.post, args=("diversion_cards", {"C1", "C2"}))
     child.start()
     assert box.take("diversion_cards", timeout=30) == {"C1", "C2"}
     child.join(timeout=30)
     assert child.exitcode == 0
-    assert box.take("something_else") is None           # not expected: no wait at all
-    assert box.take("diversion_cards", timeout=0.1) is None  # nothing more posted
+    assert box.take("something_else") is None  # not expected: no wait at all
+    assert Mailbox({"k"}, tmp_path).take("k", timeout=0.1) is None  # nothing posted: gives up
 
 
 # --- diversion ---------------------------------------------------------------------------------

@@ -6,8 +6,12 @@ read a :class:`Context` and never change it.
 
 from __future__ import annotations
 
+import os
+import pickle
+import time
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -119,32 +123,37 @@ def communities(a: np.ndarray, b: np.ndarray, w: np.ndarray, n: int, *, seed: in
 
 
 class Mailbox:
-    """Derived results one forked detector worker hands to another.
+    """Derived results one forked detector worker hands to another, through files.
 
     Impersonation leaves out the cards of reported diversion rings, which the other worker
-    computes; rather than compute them twice, that worker posts them here. Only the keys given
-    are ever waited for: ``take`` of any other key returns None at once.
+    computes; rather than compute them twice, that worker posts them here. A value is written
+    to a file in ``directory`` and renamed into place, so a reader never sees half of it and a
+    writer never waits for a reader (a pipe-backed queue can lose a value when its writer exits
+    first, or block the writer when no one reads). Only the keys given are ever waited for:
+    ``take`` of any other key returns None at once.
     """
 
-    def __init__(self, keys, mp_context):
-        self._queues = {k: mp_context.Queue() for k in keys}
+    def __init__(self, keys, directory):
+        self._keys = set(keys)
+        self._dir = Path(directory)
 
     def post(self, key: str, value) -> None:
-        q = self._queues.get(key)
-        if q is not None:
-            q.put(value)
-            q.cancel_join_thread()  # never block the poster's exit on an untaken value
+        if key not in self._keys:
+            return
+        tmp = self._dir / f"{key}.{os.getpid()}.tmp"
+        tmp.write_bytes(pickle.dumps(("posted", value)))
+        os.replace(tmp, self._dir / f"{key}.pickle")
 
     def take(self, key: str, timeout: float = 600.0):
-        import queue
-
-        q = self._queues.get(key)
-        if q is None:
+        if key not in self._keys:
             return None
-        try:
-            return q.get(timeout=timeout)
-        except queue.Empty:
-            return None
+        path = self._dir / f"{key}.pickle"
+        deadline = time.monotonic() + timeout
+        while not path.exists():
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.05)
+        return pickle.loads(path.read_bytes())[1]
 
 
 @dataclass
