@@ -307,8 +307,7 @@ def _attach_by_footprint(ctx: Context, sig: pd.DataFrame, cards: pd.Index, label
         ctx.claims[["claim_id", "facility_id"]], on="claim_id", how="left")
     fac_sets = fac.groupby("group")["facility_id"].agg(lambda x: set(x.dropna()))
     all_phones = set().union(*phones_of.values()) if phones_of else set()
-    pf = ctx.claims.loc[ctx.claims["operator_phone"].isin(all_phones),
-                        ["operator_phone", "facility_id"]]
+    pf = ctx.claims_of_phones(sorted(all_phones))[["operator_phone", "facility_id"]]
     phone_facs = pf.groupby("operator_phone")["facility_id"].agg(set).to_dict()
     phone_vec = pf.groupby("operator_phone")["facility_id"].agg(Counter).to_dict()
     fac_vec = fac.groupby("group")["facility_id"].agg(lambda x: Counter(x.dropna()))
@@ -436,7 +435,7 @@ def _ring(ctx: Context, sig: pd.DataFrame, cards: list[str], score: float,
     if controllers:
         pats = ctx.patients
         own_hh = {pats["household"].get(o) for p in controllers for o in ctx.phone_owners(p)}
-        shown = ctx.claims[ctx.claims["operator_phone"].isin(controllers)]
+        shown = ctx.claims_of_phones(controllers)
         skip = set(cards) | gang_cards(ctx, settings)
         for card, holder in sorted(set(zip(shown["card_id"], shown["holder_id"]))):
             if card in skip or pats["household"].get(holder) in own_hh:
