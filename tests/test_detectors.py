@@ -355,6 +355,25 @@ def test_a_phoneless_card_joins_the_controller_that_goes_where_it_goes(tmp_path)
     assert set(with_dead[0].patients) == {dead, "2900000000000101", "2900000000000201"}
 
 
+def test_one_phone_presenting_two_unrelated_peoples_cards_again_and_again(tmp_path):
+    """The contract's 'one phone presenting several people's cards', with no other signal: a
+    ring when each card was presented repeatedly, not for a favour done once or twice."""
+    w = World()
+    background(w)
+    user = "2900000000000501"
+    w.person(user, birth="1980-01-01", phone="13900000501")
+    a, b, c, d = (f"290000000000050{i}" for i in range(2, 6))
+    for pid in (a, b, c, d):
+        w.person(pid, birth="1960-01-01")
+    for k in range(4):
+        w.claim(a, "P1", day(20 + k * 30), dx="I10.x00", phone="13900000501")
+        w.claim(b, "P2", day(25 + k * 30), dx="I10.x00", phone="13900000501")
+    w.claim(c, "P3", day(40), dx="I10.x00", phone="13900000599")  # favours, once each
+    w.claim(d, "P3", day(41), dx="I10.x00", phone="13900000599")
+    rings = detect_impersonation(w.load(tmp_path), Settings())
+    assert [sorted(r.patients) for r in rings] == [sorted([user, a, b])]
+
+
 def test_a_gangs_collected_cards_are_not_also_impersonation(tmp_path):
     w = World()
     background(w)

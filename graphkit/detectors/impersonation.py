@@ -22,7 +22,8 @@ Cards with signals are clustered by their controller: a shared operator phone, a
 non-terminal device, or holders of one household; a group with no phone joins the controller
 group whose places it shares. A ring needs two kinds of signal, or one signal repeated well
 beyond what its innocent cause explains (after death three times or more; the same
-impossibility on the cards of two or more people). ``two_places_one_day``, ``overlapping_stays``
+impossibility on the cards of two or more people; one phone presenting two or more unrelated
+people's cards three times or more each). ``two_places_one_day``, ``overlapping_stays``
 and ``presented_by_another_household`` are weak: they support a ring and never make one.
 The cards of a reported gang ring are the gang's (DATA_CONTRACT section 2), a diversion chain's
 mule cards the chain's; both are left out.
@@ -91,6 +92,10 @@ PRESENTED = frozenset({"presented_by_another_household", "phone_presents_unrelat
 
 #: signals that, seen on the cards of two or more people of one group, need no second kind
 ACROSS_PEOPLE = frozenset({"claims_after_death", "diagnosis_sex_age_mismatch"})
+
+#: a phone presenting unrelated people's cards is a ring on its own when it presented the cards
+#: of two or more people at least this often each (an occasional favour is not repeated)
+PRESENT_MIN = 3
 
 #: who can operate a phone presenting other people's cards (see _likely_users)
 USER_MIN_AGE, USER_MAX_AGE = 16, 80
@@ -380,14 +385,18 @@ def _signal_score(sig: pd.DataFrame) -> tuple[float, pd.Series]:
         # one kind of signal has innocent causes: only repetition well beyond them counts
         only = kinds[0]
         n = int(counts.iloc[0])
-        # a phone presenting others' cards alone is also what a gang's controller or a carer
-        # does: it needs a second kind of signal to be impersonation
+        # a phone presenting others' cards now and then is a favour, and a gang's controller's
+        # bursts are the gang's: only repeated presentations of several people's cards count
         strong = only == "claims_after_death" and n >= 3
         # the same impossibility on the cards of several people in one controller's group is
         # not one innocent accident repeated: it is one user on several cards
         people = sig["holder_id"].nunique() if "holder_id" in sig else 1
         if only in ACROSS_PEOPLE and people >= 2:
             return score, counts
+        if only == "phone_presents_unrelated_cards" and people >= 2:
+            per_person = sig.groupby("holder_id")["claim_id"].nunique()
+            if int((per_person >= PRESENT_MIN).sum()) >= 2:
+                return score, counts
         score = min(score, 0.75 if strong else 0.35)
     elif set(kinds) <= WEAK_SIGNALS:
         score = min(score, 0.35)
