@@ -259,10 +259,7 @@ class Context:
 
     def items_of_cards(self, cards) -> pd.DataFrame:
         """Rows of :attr:`items` settled on any of ``cards`` (indexed, not scanned)."""
-        idx = self._item_rows_by_card
-        parts = [idx[c] for c in cards if c in idx]
-        rows = np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
-        return self.items.iloc[rows]
+        return _rows_of(self.items, self._item_rows_by_card, cards)
 
     @cached_property
     def _holder_map(self) -> dict:
@@ -284,21 +281,7 @@ class Context:
 
     def claims_of_cards(self, cards) -> pd.DataFrame:
         """Rows of :attr:`claims` settled on any of ``cards`` (indexed, not scanned)."""
-        idx = self._rows_by_card
-        parts = [idx[c] for c in cards if c in idx]
-        rows = np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
-        return self.claims.iloc[rows]
-
-    @cached_property
-    def _rows_by_holder(self) -> dict:
-        return self.claims.groupby("holder_id", sort=False).indices
-
-    def claims_of_holders(self, patients) -> pd.DataFrame:
-        """Rows of :attr:`claims` settled on any card held by ``patients`` (indexed)."""
-        idx = self._rows_by_holder
-        parts = [idx[p] for p in patients if p in idx]
-        rows = np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
-        return self.claims.iloc[rows]
+        return _rows_of(self.claims, self._rows_by_card, cards)
 
     @cached_property
     def _rows_by_phone(self) -> dict:
@@ -306,15 +289,19 @@ class Context:
 
     def claims_of_phones(self, phones) -> pd.DataFrame:
         """Rows of :attr:`claims` whose 电子凭证 one of ``phones`` presented (indexed)."""
-        idx = self._rows_by_phone
-        parts = [idx[p] for p in phones if p in idx]
-        rows = np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
-        return self.claims.iloc[rows]
+        return _rows_of(self.claims, self._rows_by_phone, phones)
 
     def claims_by_id(self, claim_ids) -> pd.DataFrame:
         """Rows of :attr:`claims` with these claim ids, in input order."""
         pos = self._rows_by_claim.reindex(list(claim_ids)).dropna().astype(np.int64).to_numpy()
         return self.claims.iloc[np.sort(np.unique(pos))]
+
+
+def _rows_of(frame: pd.DataFrame, index: dict, keys) -> pd.DataFrame:
+    """Rows of ``frame`` under any of ``keys`` in ``index`` (key -> row positions), in order."""
+    parts = [index[k] for k in keys if k in index]
+    rows = np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+    return frame.iloc[rows]
 
 
 #: the end of the smallest named place in a Chinese address (省 市 县/区 乡/镇/街道 村/社区/小区)
