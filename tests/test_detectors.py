@@ -409,24 +409,30 @@ def trace(n):
     return f"8{n:019d}"
 
 
+def plant_chain(w: World, mules: list[str], visits: int, buyer: str, resold, *, resold_from: int,
+                phone: str = "") -> None:
+    """Each mule collects 3 packs of insulin a visit at H1/H2/K1 (trace codes numbered in order,
+    mule by mule); ``buyer`` settles the packs numbered ``resold`` again at pharmacy P9."""
+    code = 0
+    for m in mules:
+        for k in range(visits):
+            cid = w.claim(m, ["H1", "H2", "K1"][k % 3], day(20 + k * 15), ctype="outpatient",
+                          dx="E11.900", phone=phone)
+            for _ in range(3):
+                code += 1
+                w.item(cid, "甘精胰岛素注射液", trace(code))
+    w.person(buyer)
+    for c in resold:
+        w.item(w.claim(buyer, "P9", day(resold_from + c), fund=90.0), "甘精胰岛素注射液", trace(c))
+
+
 def test_packs_resettled_at_another_pharmacy_make_a_chain(tmp_path):
     w = World()
     background(w)
     mules = [f"31000000000000{i:02d}" for i in range(3)]
-    code = 0
     for m in mules:
         w.person(m)
-        for k in range(4):
-            cid = w.claim(m, ["H1", "H2", "K1"][k % 3], day(20 + k * 15), ctype="outpatient",
-                          dx="E11.900", doctor="")
-            for _ in range(3):
-                code += 1
-                w.item(cid, "甘精胰岛素注射液", trace(code))
-    buyer = "3200000000000001"
-    w.person(buyer)
-    for c in (1, 5, 13, 17, 25):
-        cid = w.claim(buyer, "P9", day(120 + c), fund=90.0)
-        w.item(cid, "甘精胰岛素注射液", trace(c))
+    plant_chain(w, mules, 4, "3200000000000001", (1, 5, 13, 17, 25), resold_from=120)
     ring = max(detect_diversion(w.load(tmp_path), Settings()), key=lambda r: r.score)
     assert ring.score >= 0.5
     assert set(ring.patients) >= {"3100000000000000", "3100000000000001", "3100000000000002"}
@@ -441,17 +447,8 @@ def test_a_mule_card_with_impossible_diagnoses_is_the_chains_not_impersonation(t
     background(w)
     child = "3300000000000001"
     w.person(child, birth="2016-01-01", phone="13300000001", address="柳太镇五友村3组22号")
-    code = 0
-    for k in range(6):
-        cid = w.claim(child, ["H1", "H2", "K1"][k % 3], day(20 + k * 15), ctype="outpatient",
-                      dx="E11.900", phone="13300000009")
-        for _ in range(3):
-            code += 1
-            w.item(cid, "甘精胰岛素注射液", trace(code))
-    buyer = "3300000000000002"
-    w.person(buyer)
-    for c in (1, 5, 9, 13):
-        w.item(w.claim(buyer, "P9", day(130 + c), fund=90.0), "甘精胰岛素注射液", trace(c))
+    plant_chain(w, [child], 6, "3300000000000002", (1, 5, 9, 13), resold_from=130,
+                phone="13300000009")
     ctx = w.load(tmp_path)
     assert set(card_signals(ctx, Settings())["signal"]) >= {"diagnosis_sex_age_mismatch"}
     assert [r.patients for r in detect_diversion(ctx, Settings())][0][:1] == [child]

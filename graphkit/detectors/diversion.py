@@ -20,11 +20,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from graphkit.detectors.signals import Context, components_of_pairs, evidence, make_ring, squash
+from graphkit.detectors.signals import (
+    Context,
+    components_of_pairs,
+    evidence,
+    make_ring,
+    reported_cards,
+    squash,
+)
 from graphkit.rings import Member, Ring
 from graphkit.settings import Settings
 
-__all__ = ["detect_diversion", "resettled_packs", "key_drug_excess"]
+__all__ = ["detect_diversion", "diversion_cards", "resettled_packs", "key_drug_excess"]
 
 
 def resettled_packs(ctx: Context) -> pd.DataFrame:
@@ -91,7 +98,7 @@ def detect_diversion(ctx: Context, settings: Settings) -> list[Ring]:
                 box.post("diversion_cards", None)  # the waiting worker computes (and fails) itself
             raise
         if box is not None:
-            box.post("diversion_cards", _reported_cards(ctx.cache[key], settings))
+            box.post("diversion_cards", reported_cards(ctx.cache[key], settings.min_score))
     return list(ctx.cache[key])
 
 
@@ -106,14 +113,9 @@ def diversion_cards(ctx: Context, settings: Settings) -> set[str]:
     if key not in ctx.cache:
         box = ctx.cache.get("mailbox")
         got = box.take("diversion_cards") if box is not None else None
-        ctx.cache[key] = got if got is not None else _reported_cards(
-            detect_diversion(ctx, settings), settings)
+        ctx.cache[key] = got if got is not None else reported_cards(
+            detect_diversion(ctx, settings), settings.min_score)
     return ctx.cache[key]
-
-
-def _reported_cards(rings: list[Ring], settings: Settings) -> set[str]:
-    return {m.id for r in rings if r.score >= settings.min_score for m in r.members
-            if m.type == "card"}
 
 
 def _detect_diversion(ctx: Context, settings: Settings) -> list[Ring]:

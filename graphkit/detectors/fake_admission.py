@@ -88,18 +88,19 @@ def co_admissions(ctx: Context, settings: Settings) -> pd.DataFrame:
 
 
 def place_waves(ctx: Context, settings: Settings) -> pd.DataFrame:
-    """Pairs of patients from one home place whose place came back as a group: like
-    :func:`co_admissions`, for (institution, place) with at least ``min_episodes`` waves of at
-    least ``min_patients`` patients of that place admitted within ``admit_window_days``.
+    """Home places that came back to one institution as a group: facility_id, place, patient,
+    waves — one row per patient of an (institution, place) with at least ``min_episodes`` waves
+    of at least ``min_patients`` patients of that place admitted within ``admit_window_days``,
+    those waves holding at least ``PLACE_WAVE_MIN_SHARE`` of the place's admissions there.
 
-    A recruiter brings a village in again and again, not always the same people: two villagers
-    admitted in different waves are linked through their place's repeated waves.
+    A recruiter brings a village in again and again, not always the same people: the villagers
+    of its waves are one group though no two of them went in together twice.
     """
     s = settings.fake_admission
     w = s.admit_window_days
     st = _stays(ctx)[["patient", "facility_id", "admit"]].drop_duplicates()
     st = st.assign(place=st["patient"].map(ctx.patients["place"])).dropna(subset=["place"])
-    cols = ["patient_a", "patient_b", "facility_id", "episodes"]
+    cols = ["facility_id", "place", "patient", "waves"]
     if not len(st):
         return pd.DataFrame(columns=cols)
     st = st.sort_values(["facility_id", "place", "admit", "patient"]).reset_index(drop=True)
@@ -117,13 +118,8 @@ def place_waves(ctx: Context, settings: Settings) -> pd.DataFrame:
     share = in_waves / total.reindex(in_waves.index)
     keep = n_waves[(n_waves >= s.min_episodes)
                    & (share.reindex(n_waves.index) >= PLACE_WAVE_MIN_SHARE)]
-    rows = []
-    for (fac, _place), n in keep.items():
-        members = sorted(set(st.loc[(st["facility_id"] == fac) & (st["place"] == _place),
-                                    "patient"]))
-        hub = members[0]  # a star is enough: the groups are components, then Leiden
-        rows += [(hub, m, fac, int(n)) for m in members[1:]]
-    return pd.DataFrame(rows, columns=cols)
+    out = st.merge(keep.rename("waves").reset_index(), on=["facility_id", "place"])
+    return out[cols].drop_duplicates().sort_values(cols).reset_index(drop=True)
 
 
 def detect_fake_admissions(ctx: Context, settings: Settings) -> list[Ring]:
@@ -164,8 +160,8 @@ def _place_rings(ctx: Context, settings: Settings, rings: list[Ring]) -> list[Ri
             for f in inst:
                 taken.setdefault(f, set()).update(r.patients)
     out = list(rings)
-    for (fac, hub), part in pw.groupby(["facility_id", "patient_a"], sort=True):
-        group = sorted({hub} | set(part["patient_b"]))
+    for (fac, _place), part in pw.groupby(["facility_id", "place"], sort=True):
+        group = sorted(set(part["patient"]))
         if len(set(group) & taken.get(fac, set())) * 2 > len(group):
             continue  # already a ring
         group = [p for p in group if p not in taken.get(fac, set())]

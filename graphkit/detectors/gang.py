@@ -26,7 +26,14 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from graphkit.detectors.signals import Context, communities, evidence, make_ring, squash
+from graphkit.detectors.signals import (
+    Context,
+    communities,
+    evidence,
+    make_ring,
+    reported_cards,
+    squash,
+)
 from graphkit.rings import Member, Ring
 from graphkit.settings import Settings
 
@@ -79,8 +86,10 @@ def gang_cards(ctx: Context, settings: Settings) -> set[str]:
     Collected cards swiped by an organiser are the gang typology (DATA_CONTRACT section 2), even
     where one of them also carries an impersonation signal.
     """
-    return {m.id for r in detect_gangs(ctx, settings) if r.score >= settings.min_score
-            for m in r.members if m.type == "card"}
+    key = ("gang_cards", settings.gang, settings.seed, settings.min_score)
+    if key not in ctx.cache:
+        ctx.cache[key] = reported_cards(detect_gangs(ctx, settings), settings.min_score)
+    return ctx.cache[key]
 
 
 def _detect_gangs(ctx: Context, settings: Settings) -> list[Ring]:

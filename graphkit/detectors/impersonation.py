@@ -277,12 +277,16 @@ def detect_impersonation(ctx: Context, settings: Settings) -> list[Ring]:
         if kind == "phone":
             phones_of.setdefault(int(full[i]), set()).add(key)
     pre = sig.assign(group=labels[idx[sig["card_id"]].to_numpy()])
-    strong = {int(g) for g, part in pre.groupby("group")
-              if _signal_score(part)[0] >= settings.min_score}
-    weak = {int(g) for g, part in pre.groupby("group") if set(part["signal"]) <= WEAK_SIGNALS}
-    # a phone seen presenting another household's card controls cards, however weak the rest
-    no_controller = {int(g) for g, part in pre.groupby("group")
-                     if set(part["signal"]) <= WEAK_SIGNALS - PRESENTED}
+    strong, weak, no_controller = set(), set(), set()
+    for g, part in pre.groupby("group"):
+        kinds = set(part["signal"])
+        if _signal_score(part)[0] >= settings.min_score:
+            strong.add(int(g))
+        if kinds <= WEAK_SIGNALS:
+            weak.add(int(g))
+        # a phone seen presenting another household's card controls cards, however weak the rest
+        if kinds <= WEAK_SIGNALS - PRESENTED:
+            no_controller.add(int(g))
     labels = _attach_by_footprint(ctx, sig, cards, labels, phones_of, strong, weak, no_controller)
     sig = sig.assign(group=labels[idx[sig["card_id"]].to_numpy()])
     members = pd.Series(cards).groupby(labels).agg(list)

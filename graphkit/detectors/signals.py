@@ -22,7 +22,7 @@ from graphkit._arrow import single_chunk
 from graphkit.graph import EntityGraph
 from graphkit.rings import Evidence, Member, Ring
 
-__all__ = ["Context", "Mailbox", "CLAUSES", "place_of", "evidence", "squash", "make_ring", "components_of_pairs",
+__all__ = ["Context", "Mailbox", "reported_cards", "CLAUSES", "place_of", "evidence", "squash", "make_ring", "components_of_pairs",
            "communities"]
 
 #: rule -> 负面清单(2025) clause (seeds/003, 使用医疗保障基金行为负面清单(2025年))
@@ -90,6 +90,11 @@ def make_ring(typology: str, score: float, members: list[Member], claims: pd.Dat
         evidence=tuple(ev),
         extra=extra or {},
     )
+
+
+def reported_cards(rings, min_score: float) -> set[str]:
+    """Cards that are members of the rings scoring at least ``min_score`` (the reported ones)."""
+    return {m.id for r in rings if r.score >= min_score for m in r.members if m.type == "card"}
 
 
 def components_of_pairs(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
