@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pandas as pd
 import pytest
 
 import graphkit as gk
@@ -204,6 +205,19 @@ def test_newborn_on_mothers_card_is_innocent(tmp_path):
     w.claim("2300000000000001", "H1", day(40), ctype="inpatient", dx="P07.300",
             admit="2024-02-01", discharge="2024-02-08", fund=3000.0)
     assert detect_impersonation(w.load(tmp_path), Settings()) == []
+
+
+def test_newborn_code_on_a_grandparents_or_childs_card_is_impossible(tmp_path):
+    """新生儿随母 explains a perinatal code on a parent's card, not on a 70-year-old's or a
+    10-year-old's: there it is a diagnosis impossible for the holder like any other."""
+    from graphkit.detectors.impersonation import demographic_mismatch
+
+    codes = pd.Series(["P07.300", "P07.300", "P07.300", "Z38.000", "P07.300", "P07.300"])
+    sex = pd.Series(["F", "F", "M", "M", "F", "M"])
+    age = pd.Series([71.0, 10.0, 80.0, 6.0, 30.0, 0.1])
+    bad, meaning = demographic_mismatch(codes, sex, age)
+    assert bad.tolist() == [True, True, True, True, False, False]
+    assert meaning[0].startswith("新生儿")
 
 
 def test_one_phone_presenting_unrelated_cards_with_wrong_diagnoses(tmp_path):

@@ -7,8 +7,9 @@ could not have made, and one controller presenting several unrelated people's ca
 Per-card signals, each filtered for its innocent cause:
 - ``claims_after_death``: settled after the holder's death_date; a stay that began on or before
   the death (died in hospital, settled later) is innocent.
-- ``diagnosis_sex_age_mismatch``: a diagnosis impossible for the holder's sex or age; perinatal
-  codes (P00-P96, Z38) are a newborn settled on a parent's card (新生儿随母) and never count.
+- ``diagnosis_sex_age_mismatch``: a diagnosis impossible for the holder's sex or age. Perinatal
+  codes (P00-P96, Z38) on a parent's card are a newborn settled with its mother (新生儿随母) and
+  count only on a holder who is neither a newborn nor of a parent's age (a grandparent, a child).
 - ``overlapping_stays``: two inpatient stays on one card overlapping by more than a transfer day.
 - ``two_places_one_day``: outpatient visits on one card in two regions within a few hours;
   pharmacy purchases are left out (a relative may buy on the card while the holder is elsewhere).
@@ -100,6 +101,13 @@ PRESENT_MIN = 3
 #: who can operate a phone presenting other people's cards (see _likely_users)
 USER_MIN_AGE, USER_MAX_AGE = 16, 80
 
+#: perinatal codes (P00-P96 conditions of the newborn, Z38 liveborn infants)
+PERINATAL = r"^(?:P[0-8]\d|P9[0-6]|Z38)"
+#: holder ages (years) at which a perinatal code on the card is innocent: the newborn itself, or
+#: a parent the newborn is settled with (新生儿随母; a father's card is allowed too)
+NEWBORN_MAX_AGE = 3
+MOTHER_AGE, FATHER_AGE = (14, 55), (16, 65)
+
 _WEIGHTS = {
     "claims_after_death": 0.55,
     "diagnosis_sex_age_mismatch": 0.4,
@@ -111,7 +119,10 @@ _WEIGHTS = {
 
 
 def demographic_mismatch(codes: pd.Series, sex: pd.Series, age: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """(mismatch mask, meaning) of diagnosis codes impossible for sex/age; perinatal codes excluded."""
+    """(mismatch mask, meaning) of diagnosis codes impossible for the holder's sex or age.
+
+    Perinatal codes count only on the card of a holder who is neither a newborn nor of an age to
+    be its parent (a newborn is settled on its mother's card, 新生儿随母)."""
     code = codes.fillna("").str.upper().str.replace(".", "", regex=False)
     bad = pd.Series(False, index=codes.index)
     meaning = pd.Series("", index=codes.index, dtype=object)
@@ -126,6 +137,14 @@ def demographic_mismatch(codes: pd.Series, sex: pd.Series, age: pd.Series) -> tu
         m = hit & wrong & ~bad
         bad |= m
         meaning[m] = what
+    # a perinatal code is a newborn settled on its own card or on a parent's (新生儿随母): it is
+    # impossible only for a holder who is neither a newborn nor of an age to be the parent
+    peri = code.str.match(PERINATAL)
+    if peri.any():
+        parent_age = np.where(sex == "F", age.between(*MOTHER_AGE), age.between(*FATHER_AGE))
+        m = peri & age.notna() & ~(age < NEWBORN_MAX_AGE) & ~parent_age & ~bad
+        bad |= m
+        meaning[m] = "新生儿诊断（持卡人既非新生儿，也不在为人父母的年龄）"
     return bad, meaning
 
 
