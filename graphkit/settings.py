@@ -21,6 +21,12 @@ __all__ = ["Settings", "GangSettings", "ImpersonationSettings", "DiversionSettin
 class GangSettings:
     #: consecutive swipes at one facility no further apart than this form one burst
     burst_gap_minutes: float = 20.0
+    #: at a quiet facility the allowed gap grows to this fraction of its median gap between
+    #: settlements on one day (a session spread over an afternoon stands out where nobody else
+    #: comes for hours) ...
+    burst_gap_quiet_share: float = 0.5
+    #: ... up to this many minutes
+    burst_gap_max_minutes: float = 45.0
     #: a burst must hold at least this many distinct cards
     burst_min_cards: int = 3
     #: bursts larger than this are busy-hour crowds, not one operator

@@ -120,6 +120,42 @@ def test_gang_found_with_its_cards_and_pharmacy(tmp_path):
     assert any(e.rule == "lockstep_swipes" and e.count == 6 for e in best.evidence)
 
 
+def _spread_session(w: World, fac: str, usual_gap_minutes: int):
+    """Eight collected cards swiped 30 minutes apart on six days at ``fac``, where ordinary
+    people otherwise come two a day ``usual_gap_minutes`` apart."""
+    for k in range(120):
+        for j in range(2):
+            pid = f"96000000000{k:03d}{j}"
+            w.person(pid)
+            w.claim(pid, fac, day(k * 2 + 1, 8) + timedelta(minutes=j * usual_gap_minutes),
+                    dx="J06.900")
+    ids = []
+    for i in range(8):
+        pid = f"11000000000000{i:02d}"
+        w.person(pid, region=["510104", "510121", "510129"][i % 3])
+        ids.append(pid)
+    for d in range(6):
+        for i, pid in enumerate(ids):
+            w.claim(pid, fac, day(10 + d * 9, 13) + timedelta(minutes=30 * i), fund=180.0)
+    return ids
+
+
+def test_a_session_spread_over_an_afternoon_at_a_quiet_pharmacy_is_a_gang(tmp_path):
+    """Where nobody else comes for hours, swipes half an hour apart are still one session."""
+    w = World()
+    ids = _spread_session(w, "P2", usual_gap_minutes=240)
+    best = max(detect_gangs(w.load(tmp_path), Settings()), key=lambda r: r.score)
+    assert best.score >= 0.5
+    assert set(best.patients) == set(ids)
+
+
+def test_people_half_an_hour_apart_at_a_busy_pharmacy_are_no_session(tmp_path):
+    """Where someone comes every 25 minutes anyway, 30 minutes apart links nobody."""
+    w = World()
+    _spread_session(w, "P2", usual_gap_minutes=25)
+    assert all(r.score < 0.5 for r in detect_gangs(w.load(tmp_path), Settings()))
+
+
 def test_nursing_home_swiping_together_is_not_a_gang(tmp_path):
     w = World()
     background(w)

@@ -7,8 +7,12 @@ and again, while the holders have nothing in common (no shared household, phone 
 
 Method
 1. Bursts: consecutive outpatient/pharmacy settlements at one facility no more than
-   ``burst_gap_minutes`` apart (whichever terminal; an organiser may use several), holding ``burst_min_cards`` to
-   ``burst_max_cards`` distinct cards. Busy-hour crowds larger than the cap are skipped.
+   ``burst_gap_minutes`` apart (whichever terminal; an organiser may use several), holding
+   ``burst_min_cards`` to ``burst_max_cards`` distinct cards. Busy-hour crowds larger than the cap
+   are skipped. At a quiet facility the allowed gap grows with its usual gap between settlements
+   (``burst_gap_quiet_share`` of its median same-day gap, at most ``burst_gap_max_minutes``): an
+   organiser spreading the swipes over an afternoon is still one session where nobody else comes
+   for hours, while at a busy pharmacy only minutes apart counts.
 2. Projection: card x card, weighted by the bursts two cards share over the geometric mean of
    their own bursts (cosine; scipy sparse ``B.T @ B``); keep pairs sharing at least
    ``min_shared_days`` bursts. Raw co-visits are never
@@ -62,13 +66,26 @@ def _bursts(ctx: Context, settings: Settings) -> pd.DataFrame:
     c = c.iloc[order]
     term = term.iloc[order].to_numpy()
     t = c["t"].to_numpy()
+    gap = np.diff(t)
+    same_fac = term[1:] == term[:-1]
+    allowed = _allowed_gaps(term, gap, same_fac & (np.diff(c["day"].to_numpy()) == 0), s)
     new = np.ones(len(c), dtype=bool)
-    new[1:] = (term[1:] != term[:-1]) | ((t[1:] - t[:-1]) > s.burst_gap_minutes * 60)
+    new[1:] = ~same_fac | (gap > allowed)
     burst = np.cumsum(new) - 1
     c = c.assign(burst=burst)
     size = c.groupby("burst")["card_id"].nunique()
     ok = size[(size >= s.burst_min_cards) & (size <= s.burst_max_cards)].index
     return c[c["burst"].isin(ok)]
+
+
+def _allowed_gaps(term: np.ndarray, gap: np.ndarray, same_day: np.ndarray, s) -> np.ndarray:
+    """Seconds allowed between consecutive swipes i, i+1 for one burst: half the facility's
+    median same-day gap, within [burst_gap_minutes, burst_gap_max_minutes]."""
+    fac = term[1:]
+    median = pd.Series(gap[same_day], dtype="float64").groupby(fac[same_day]).median()
+    usual = median.reindex(fac).to_numpy() * s.burst_gap_quiet_share
+    lo, hi = s.burst_gap_minutes * 60, max(s.burst_gap_minutes, s.burst_gap_max_minutes) * 60
+    return np.clip(np.nan_to_num(usual, nan=lo), lo, hi)
 
 
 def detect_gangs(ctx: Context, settings: Settings) -> list[Ring]:
