@@ -120,6 +120,26 @@ def test_gang_found_with_its_cards_and_pharmacy(tmp_path):
     assert any(e.rule == "lockstep_swipes" and e.count == 6 for e in best.evidence)
 
 
+def test_a_card_in_the_gangs_bursts_on_one_day_only_is_not_the_gangs(tmp_path):
+    """Community detection may hand a group a card that was caught in one of its sessions once
+    (a neighbour paying at the counter): a collected card is swiped with the others on several
+    days, so the group is scored without it."""
+    from graphkit.detectors.gang import _score_group, bursts
+
+    w = World()
+    background(w)
+    ids = plant_gang(w)
+    w.person("9700000000000000")
+    w.claim("9700000000000000", "P1", day(10, 14, 15))  # inside the first session
+    ctx = w.load(tmp_path)
+    b = bursts(ctx, Settings()).reset_index(drop=True)
+    rows = b.groupby("card_id", sort=False).indices
+    cards = sorted("C" + p for p in ids + ["9700000000000000"])
+    ring = _score_group(ctx, b, rows, cards, Settings())
+    assert ring is not None and ring.score >= 0.5
+    assert set(ring.patients) == set(ids)
+
+
 def _spread_session(w: World, fac: str, usual_gap_minutes: int):
     """Eight collected cards swiped 30 minutes apart on six days at ``fac``, where ordinary
     people otherwise come two a day ``usual_gap_minutes`` apart."""

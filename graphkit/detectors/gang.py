@@ -17,7 +17,9 @@ Method
    their own bursts (cosine; scipy sparse ``B.T @ B``); keep pairs sharing at least
    ``min_shared_days`` bursts. Raw co-visits are never
    used, so dialysis rooms and nursing-home outings only enter when they burst in lockstep.
-3. Groups: Leiden communities (igraph, seeded) of that projection.
+3. Groups: Leiden communities (igraph, seeded) of that projection; a member is a card in the
+   group's lockstep bursts (>= ``burst_min_cards`` of its cards) on >= ``min_shared_days``
+   days; one caught in a single session is dropped and the rest scored again.
 4. Score: lockstep days, holders from unrelated households, shared controller (an operator phone
    or one terminal), concentration at one facility; look-alike cohorts are discounted by what
    makes them legitimate: one household or shared address (nursing home, family), one treatment
@@ -154,6 +156,14 @@ def _score_group(ctx: Context, b: pd.DataFrame, b_rows: dict, cards: list[str],
     per_burst = gb.groupby("burst")["card_id"].nunique()
     lock = per_burst[per_burst >= s.burst_min_cards].index
     lb = gb[gb["burst"].isin(lock)]
+    # a collected card is swiped with the others again and again: a card in the group's lockstep
+    # bursts on fewer than min_shared_days days only happened to be there: score the rest
+    card_days = lb.groupby("card_id")["day"].nunique()
+    regular = sorted(card_days[card_days >= s.min_shared_days].index)
+    if len(regular) < len(cards):
+        if len(regular) < s.min_cards:
+            return None
+        return _score_group(ctx, b, b_rows, regular, settings)
     if not len(lb):
         return None
     lock_days = int(lb["day"].nunique())
