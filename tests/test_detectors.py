@@ -192,6 +192,44 @@ def test_nursing_home_swiping_together_is_not_a_gang(tmp_path):
     assert all(r.score < 0.5 for r in rings)
 
 
+def _monthly_crowd(w: World, fac: str, ctype: str, dx: str):
+    """Ten people at ``fac`` on the 15th of eight months, 25 minutes apart, where nobody else
+    comes for hours on other days."""
+    for k in range(200):
+        pid = f"9610000000000{k:03d}"
+        w.person(pid)
+        w.claim(pid, fac, day(k // 2 * 3 + 1, 8 + k % 2 * 5), dx="J06.900", ctype=ctype)
+    ids = []
+    for i in range(10):
+        pid = f"13000000000000{i:02d}"
+        w.person(pid, birth="1950-01-01")
+        ids.append(pid)
+    for m in range(1, 9):
+        for i, pid in enumerate(ids):
+            w.claim(pid, fac, datetime(2024, m, 15, 8) + timedelta(minutes=25 * i), dx=dx,
+                    ctype=ctype)
+    return ids
+
+
+def test_chronic_patients_on_their_clinics_monthly_refill_day_are_not_a_gang(tmp_path):
+    w = World()
+    _monthly_crowd(w, "K1", "outpatient", "I10.x00")
+    ctx = w.load(tmp_path)
+    rings = detect_gangs(ctx, Settings())
+    assert rings, "the crowd is grouped"
+    assert all(r.score < 0.5 for r in rings)
+    assert any(e.rule == "lookalike_chronic_refill_day" for r in rings for e in r.evidence)
+
+
+def test_a_gang_swiping_at_a_pharmacy_on_one_date_each_month_is_still_a_gang(tmp_path):
+    """Swiping when the monthly quota renews is no refill day: a pharmacy settles no diagnosis."""
+    w = World()
+    ids = _monthly_crowd(w, "P3", "pharmacy", "")
+    best = max(detect_gangs(w.load(tmp_path), Settings()), key=lambda r: r.score)
+    assert best.score >= 0.5
+    assert set(best.patients) == set(ids)
+
+
 def test_dialysis_cohort_is_not_a_gang(tmp_path):
     w = World()
     background(w)

@@ -23,7 +23,8 @@ Method
 4. Score: lockstep days, holders from unrelated households, shared controller (an operator phone
    or one terminal), concentration at one facility; look-alike cohorts are discounted by what
    makes them legitimate: one household or shared address (nursing home, family), one treatment
-   family on a fixed weekly rhythm (血透 N18/Z49).
+   family on a fixed weekly rhythm (血透 N18/Z49), one chronic family on one date each month
+   (a community clinic's refill day).
 """
 
 from __future__ import annotations
@@ -47,6 +48,25 @@ __all__ = ["detect_gangs", "gang_cards", "bursts"]
 
 #: ICD-10 3-character families of scheduled legitimate treatment (血透, 化疗/放疗, 康复)
 SCHEDULED_TREATMENT = {"N18", "N19", "Z49", "Z51", "Z50", "C"}
+
+#: chronic conditions whose patients collect refills at their community clinic on a fixed day of
+#: the month (慢病随访/取药日): hypertension, diabetes, lipids, coronary disease, COPD/asthma,
+#: stroke sequelae, Parkinson's, schizophrenia
+CHRONIC_CARE = {"I10", "I11", "I12", "I13", "I15", "E10", "E11", "E13", "E14", "E78", "I20", "I25",
+                "J44", "J45", "I69", "G20", "F20"}
+
+#: a refill day falls on the same date each month give or take this many days
+MONTH_DAY_SLACK = 2
+
+
+def monthly_share(days: np.ndarray) -> float:
+    """Largest share of ``days`` (days since 1970-01-01) within MONTH_DAY_SLACK of one day of the
+    month (day 30 and day 1 are neighbours)."""
+    if not len(days):
+        return 0.0
+    dom = pd.to_datetime(np.asarray(days), unit="D").day.to_numpy()
+    return max(float((np.abs((dom - k + 15) % 31 - 15) <= MONTH_DAY_SLACK).mean())
+               for k in range(1, 32))
 
 
 def bursts(ctx: Context, settings: Settings) -> pd.DataFrame:
@@ -194,6 +214,12 @@ def _score_group(ctx: Context, b: pd.DataFrame, b_rows: dict, cards: list[str],
     weekdays = pd.Series(lb["day"].unique() + 3) % 7  # 1970-01-01 was a Thursday (3)
     wd_share = float(weekdays.value_counts(normalize=True).head(3).sum()) if len(weekdays) else 0
     cohort = scheduled and top_dx_share >= 0.6 and wd_share >= 0.9
+    # chronic patients of one clinic collecting refills on its fixed monthly day: one chronic
+    # family dominates and the days fall on one date each month (an organiser swiping at the
+    # start of each month settles no consistent diagnosis, and at a pharmacy none at all)
+    month_share = monthly_share(lb["day"].unique())
+    refill_day = (top_dx[:3] in CHRONIC_CARE and top_dx_share >= 0.5 and lock_days >= 4
+                  and month_share >= 0.9)
     # share of the group's claims at the top facility that are lockstep swipes
     mine = ctx.claims_of_cards(cards)
     at_fac = mine[mine["facility_id"] == top_fac]
@@ -207,7 +233,7 @@ def _score_group(ctx: Context, b: pd.DataFrame, b_rows: dict, cards: list[str],
     score *= min(1.0, lock_share / 0.5)
     if controller_phone is not None:
         score = min(1.0, score + 0.15)
-    if cohort:
+    if cohort or refill_day:
         score *= 0.2
     fac_type = lb["facility_type"].iloc[0]
     rule_fac = "lockstep_swipes_pharmacy" if fac_type == "pharmacy" else "lockstep_swipes_institution"
@@ -231,6 +257,11 @@ def _score_group(ctx: Context, b: pd.DataFrame, b_rows: dict, cards: list[str],
         ev.append(evidence("lookalike_scheduled_treatment",
                            f"诊断集中于 {top_dx}（{top_dx_share:.0%}）且固定星期就诊：符合血透/化疗等"
                            f"定期治疗特征，降低可疑度", 0, clause="合规相似情形（非负面清单）"))
+    if refill_day:
+        ev.append(evidence("lookalike_chronic_refill_day",
+                           f"诊断集中于慢性病 {top_dx}（{top_dx_share:.0%}），且 {month_share:.0%} 的批次"
+                           f"落在每月同一日前后：符合社区慢病固定取药日特征，降低可疑度", 0,
+                           clause="合规相似情形（非负面清单）"))
     members = [Member("card", c, "swiped card") for c in cards]
     members += [Member("patient", h, "card holder") for h in sorted(set(holders))]
     for f in facilities:
@@ -247,5 +278,6 @@ def _score_group(ctx: Context, b: pd.DataFrame, b_rows: dict, cards: list[str],
                           "unrelated": round(unrelated, 3), "top_facility_share": round(top_fac_share, 3),
                           "lock_share": round(lock_share, 3), "top_dx": top_dx,
                           "top_dx_share": round(top_dx_share, 3), "weekday_share": round(wd_share, 3),
+                          "month_day_share": round(month_share, 3),
                           "controller_phone": controller_phone is not None}}
     return make_ring("gang", score, members, lb, ev, extra)
