@@ -330,6 +330,22 @@ def test_one_phone_presenting_unrelated_cards_with_wrong_diagnoses(tmp_path):
     assert ("phone", "13712345678") in {(m.type, m.id) for m in ring.members}
 
 
+def test_a_nursing_homes_shared_line_names_no_resident_as_the_user(tmp_path):
+    """Twelve residents register the home's one phone; a dead resident's card keeps being
+    presented from it. The card is reported; no resident is named as the one using it."""
+    w = World()
+    background(w)
+    ids = [f"26000000000000{i:02d}" for i in range(12)]
+    for pid in ids:
+        w.person(pid, phone="02866660000", address="锦江区夕阳红养老院", birth="1950-01-01",
+                 death="2024-02-01" if pid == ids[0] else None)
+    for k in range(4):
+        w.claim(ids[0], "K1", day(60 + k * 20), ctype="outpatient", dx="I10.x00",
+                phone="02866660000")
+    rings = [r for r in detect_impersonation(w.load(tmp_path), Settings()) if r.score >= 0.5]
+    assert [r.patients for r in rings] == [[ids[0]]]
+
+
 def test_weak_signals_together_do_not_make_a_ring(tmp_path):
     """A referral across districts and a transfer overlap: both innocent, together still no ring."""
     w = World()

@@ -269,7 +269,7 @@ def _score_group(ctx: Context, b: pd.DataFrame, b_rows: dict, cards: list[str],
         members.append(Member(ft, f, "colluding " + ("pharmacy" if ft == "pharmacy" else "facility")))
     if controller_phone is not None:
         members.append(Member("phone", str(controller_phone), "controller"))
-        for owner in ctx.phone_owners(controller_phone):
+        for owner in ctx.phone_users(controller_phone):
             if owner not in set(holders):
                 members.append(Member("patient", owner, "organiser (owns the controller phone)"))
     if top_device is not None and devices.value_counts(normalize=True).iloc[0] >= 0.5:

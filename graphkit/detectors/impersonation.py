@@ -282,8 +282,8 @@ def detect_impersonation(ctx: Context, settings: Settings) -> list[Ring]:
         if hh is not None and not pd.isna(hh):
             links.append((nodes[("card", cd)], node("household", int(hh))))
     for (kind, ph), i in list(nodes.items()):
-        if kind == "phone":
-            for owner in ctx.phone_owners(ph):
+        if kind == "phone":  # an institution's shared line joins no households together
+            for owner in ctx.phone_users(ph):
                 hh = households.get(owner)
                 if hh is not None and not pd.isna(hh):
                     links.append((i, node("household", int(hh))))
@@ -460,7 +460,7 @@ def _ring(ctx: Context, sig: pd.DataFrame, cards: list[str], score: float,
     when = claims["settle_time"].min()
     for p in controllers:
         members.append(Member("phone", str(p), "controller"))
-        owners = [o for o in ctx.phone_owners(p) if o not in holder_set]
+        owners = [o for o in ctx.phone_users(p) if o not in holder_set]
         for owner in _likely_users(ctx, owners, when):
             members.append(Member("patient", owner, "user (owns the presenting phone)"))
     # the other cards a controller's phone presented for people outside its owner's household

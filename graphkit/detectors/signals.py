@@ -258,6 +258,12 @@ class Context:
         """Patients whose registered phone is ``phone``."""
         return list(self._phone_owner_index.get(phone, []))
 
+    def phone_users(self, phone: str) -> list[str]:
+        """The owners of ``phone`` who may be the one person using it: none for an institution's
+        shared line (registered to SHARED_LINE_OWNERS people or more, e.g. a nursing home's)."""
+        owners = self.phone_owners(phone)
+        return owners if len(owners) < SHARED_LINE_OWNERS else []
+
     @cached_property
     def _item_rows_by_card(self) -> dict:
         return self.items.groupby("card_id", sort=False).indices
@@ -300,6 +306,11 @@ class Context:
         """Rows of :attr:`claims` with these claim ids, in input order."""
         pos = self._rows_by_claim.reindex(list(claim_ids)).dropna().astype(np.int64).to_numpy()
         return self.claims.iloc[np.sort(np.unique(pos))]
+
+
+#: a phone registered to this many people is an institution's line, not a household's (the
+#: largest households register one phone for six or seven)
+SHARED_LINE_OWNERS = 10
 
 
 def _rows_of(frame: pd.DataFrame, index: dict, keys) -> pd.DataFrame:
