@@ -296,17 +296,15 @@ def detect_impersonation(ctx: Context, settings: Settings) -> list[Ring]:
         if kind == "phone":
             phones_of.setdefault(int(full[i]), set()).add(key)
     pre = sig.assign(group=labels[idx[sig["card_id"]].to_numpy()])
-    strong, weak, no_controller = set(), set(), set()
+    weak, no_controller = set(), set()
     for g, part in pre.groupby("group"):
         kinds = set(part["signal"])
-        if _signal_score(part)[0] >= settings.min_score:
-            strong.add(int(g))
         if kinds <= WEAK_SIGNALS:
             weak.add(int(g))
         # a phone seen presenting another household's card controls cards, however weak the rest
         if kinds <= WEAK_SIGNALS - PRESENTED:
             no_controller.add(int(g))
-    labels = _attach_by_footprint(ctx, sig, cards, labels, phones_of, strong, weak, no_controller)
+    labels = _attach_by_footprint(ctx, sig, cards, labels, phones_of, weak, no_controller)
     sig = sig.assign(group=labels[idx[sig["card_id"]].to_numpy()])
     members = pd.Series(cards).groupby(labels).agg(list)
     rings = []
@@ -319,8 +317,8 @@ def detect_impersonation(ctx: Context, settings: Settings) -> list[Ring]:
 
 
 def _attach_by_footprint(ctx: Context, sig: pd.DataFrame, cards: pd.Index, labels: np.ndarray,
-                         phones_of: dict[int, set[str]], strong: set[int],
-                         weak: set[int], no_controller: set[int]) -> np.ndarray:
+                         phones_of: dict[int, set[str]], weak: set[int],
+                         no_controller: set[int]) -> np.ndarray:
     """Join a card group with no controller phone to the controller group whose footprint it shares.
 
     A card borrowed without a phone (a 社保卡 handed over) is still used by the same person, at
@@ -370,20 +368,6 @@ def _attach_by_footprint(ctx: Context, sig: pd.DataFrame, cards: pd.Index, label
                        if n >= 2 and n >= 0.6 * len(fs)), reverse=True)
         if fits and (len(fits) == 1 or fits[0][:2] != fits[1][:2]):
             out[labels == lab] = fits[0][2]
-    # strong groups left without a controller: cards borrowed by one person share a footprint
-    left = [lab for lab in fac_sets.index
-            if lab not in controller and (out == lab).any()
-            and len(fac_sets[lab]) >= 2 and lab in strong]
-    left_by_fac: dict[str, list[int]] = {}
-    for x in left:
-        for f in fac_sets[x]:
-            left_by_fac.setdefault(f, []).append(x)
-    for x in left:
-        fx = fac_sets[x]
-        shared = Counter(y for f in fx for y in left_by_fac[f] if y > x)
-        for y, n in sorted(shared.items()):
-            if n >= 2 and n >= 0.75 * min(len(fx), len(fac_sets[y])):
-                out[out == out[labels == y][0]] = out[labels == x][0]
     return out
 
 
