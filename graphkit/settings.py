@@ -73,8 +73,9 @@ class FakeAdmissionSettings:
     min_episodes: int = 2
     #: a reported group has at least this many patients
     min_patients: int = 3
-    #: also take in patients admitted in the group's waves from the group's own region
-    attach_wave_mates: bool = False
+    #: also take in patients admitted in the group's waves from the group's home place for one
+    #: of its diagnoses (a recruit who went along once)
+    attach_wave_mates: bool = True
 
 
 @dataclass(frozen=True)

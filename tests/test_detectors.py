@@ -621,6 +621,28 @@ def _stay(w: World, pid: str, fac: str, start: int, los: int = 7, dx: str = "J18
             admit=a.strftime("%Y-%m-%d"), discharge=dsc.strftime("%Y-%m-%d"))
 
 
+def test_a_recruit_who_went_along_once_joins_the_group_a_neighbour_in_for_else_does_not(tmp_path):
+    """Five villagers go in together three times; a sixth went along once with the group's
+    complaint and is the group's. Another villager admitted on a wave's days for a fracture, and
+    someone from elsewhere admitted with the group's complaint, are not."""
+    w = World()
+    background(w)
+    village = "四川省成都市大邑县桥兴镇民峰村{}组{}号"
+    ids = [f"4400000000000{i:03d}" for i in range(8)]
+    for i, pid in enumerate(ids[:7]):
+        w.person(pid, region="510129", birth="1955-01-01", address=village.format(i + 1, 10 + i))
+    w.person(ids[7], region="510129", birth="1955-01-01", address="四川省成都市大邑县晋原镇金星社区5号")
+    for start in (30, 95, 170):
+        for i, pid in enumerate(ids[:5]):
+            _stay(w, pid, "X1", start + i % 2)
+    _stay(w, ids[5], "X1", 96)                # went along once
+    _stay(w, ids[6], "X1", 95, dx="S72.000")  # in on those days for a fracture
+    _stay(w, ids[7], "X1", 171)               # the group's complaint, another place
+    rings = [r for r in detect_fake_admissions(w.load(tmp_path), Settings())
+             if r.score >= Settings().min_score]
+    assert [sorted(r.patients) for r in rings] == [ids[:6]]
+
+
 def test_a_village_brought_in_twice_by_different_people_is_one_ring(tmp_path):
     """No two recruits went in together twice, but their village came back as a group."""
     w = World()

@@ -13,7 +13,9 @@ Method
    recruiter does not always bring the same people: an (institution, home place) with at least
    ``min_episodes`` waves of ``min_patients`` patients of that place, holding at least half of
    that place's admissions there (so not chance clusters of a big 小区 at its local hospital),
-   is a group too when no ring above already covers it.
+   is a group too when no ring above already covers it. A recruit who went along once joins
+   a group when admitted within one of its waves, from its home place, for one of its diagnoses
+   (``attach_wave_mates``).
 4. Score: repeated group episodes, similar length of stay, similar diagnoses, members from one
    region or address cluster, private / 一级 / 未定级 institution. Scheduled treatment cohorts
    (化疗 C00-D48 with Z51, 康复 long stays) are discounted by what makes them legitimate.
@@ -190,29 +192,30 @@ def _split_by_place(ctx: Context, group: list[str], min_patients: int) -> list[l
 
 
 def _attach_wave_mates(ctx: Context, at_fac: pd.DataFrame, core: list[str], w: int) -> list[str]:
-    """Add patients admitted in the core group's waves from the core's own place.
+    """Add the patients admitted in one of the core group's waves, from the core's home place,
+    for one of the core's diagnoses.
 
     A recruited member who went along only once has no *repeated* co-admission, yet was admitted
-    with the group, from the same place: such wave mates join the group.
+    with the group, from the same village, for the same made-up complaint: such wave mates join
+    the group. A wave is the span of the core's own admissions (two or more of its members);
+    someone from the village admitted for something else, or outside those days, stays out.
     """
     core_set = set(core)
     cs = at_fac[at_fac["patient"].isin(core_set)].sort_values("admit")
-    if not len(cs):
+    places = ctx.patients["place"].reindex(sorted(core_set)).dropna()
+    if not len(cs) or not len(places):
         return core
     wave = np.cumsum(np.r_[True, np.diff(cs["admit"].to_numpy()) > w]) - 1
     spans = cs.assign(wave=wave).groupby("wave").agg(lo=("admit", "min"), hi=("admit", "max"),
                                                       n=("patient", "nunique"))
     spans = spans[spans["n"] >= 2]
-    regions = ctx.patients["region"].reindex(sorted(core_set)).dropna()
-    if not len(regions) or not len(spans):
-        return core
-    home = regions.value_counts().index[0]
+    home = places.value_counts().index[0]
     others = at_fac[~at_fac["patient"].isin(core_set)]
-    others = others[others["patient"].map(ctx.patients["region"]) == home]
+    others = others[(others["patient"].map(ctx.patients["place"]) == home)
+                    & others["dx3"].isin(set(cs["dx3"].dropna()))]
     add = set()
     for lo, hi in zip(spans["lo"], spans["hi"]):
-        inside = others[(others["admit"] >= lo - w) & (others["admit"] <= hi + w)]
-        add |= set(inside["patient"])
+        add |= set(others.loc[(others["admit"] >= lo) & (others["admit"] <= hi), "patient"])
     return sorted(core_set | add)
 
 
