@@ -63,7 +63,11 @@ def _build_stays(ctx: Context) -> pd.DataFrame:
     st["admit"] = st["admit_day"].astype("int64")
     dis = st["discharge_day"].fillna(st["day"]).astype("int64")
     st["los"] = (dis - st["admit"]).clip(lower=0)
-    return single_chunk(st.reset_index(drop=True))
+    st["place"] = st["patient"].map(ctx.patients["place"])
+    # only what the detector reads: each candidate group slices its institution's stays
+    cols = ["claim_id", "patient", "card_id", "facility_id", "doctor_id", "dx3", "admit", "los",
+            "place", "fund_amount", "settle_time"]
+    return single_chunk(st[cols].reset_index(drop=True))
 
 
 def co_admissions(ctx: Context, settings: Settings) -> pd.DataFrame:
@@ -100,8 +104,8 @@ def place_waves(ctx: Context, settings: Settings) -> pd.DataFrame:
     """
     s = settings.fake_admission
     w = s.admit_window_days
-    st = _stays(ctx)[["patient", "facility_id", "admit"]].drop_duplicates()
-    st = st.assign(place=st["patient"].map(ctx.patients["place"])).dropna(subset=["place"])
+    st = _stays(ctx)[["patient", "facility_id", "admit", "place"]].drop_duplicates()
+    st = st.dropna(subset=["place"])
     cols = ["facility_id", "place", "patient", "waves"]
     if not len(st):
         return pd.DataFrame(columns=cols)
@@ -201,21 +205,24 @@ def _attach_wave_mates(ctx: Context, at_fac: pd.DataFrame, core: list[str], w: i
     someone from the village admitted for something else, or outside those days, stays out.
     """
     core_set = set(core)
-    cs = at_fac[at_fac["patient"].isin(core_set)].sort_values("admit")
+    patient = at_fac["patient"].to_numpy()
+    admit = at_fac["admit"].to_numpy()
+    mine = np.fromiter((p in core_set for p in patient), dtype=bool, count=len(patient))
+    order = np.argsort(admit[mine], kind="stable")
+    days, who = admit[mine][order], patient[mine][order]
     places = ctx.patients["place"].reindex(sorted(core_set)).dropna()
-    if not len(cs) or not len(places):
+    if not len(days) or not len(places):
         return core
-    wave = np.cumsum(np.r_[True, np.diff(cs["admit"].to_numpy()) > w]) - 1
-    spans = cs.assign(wave=wave).groupby("wave").agg(lo=("admit", "min"), hi=("admit", "max"),
-                                                      n=("patient", "nunique"))
-    spans = spans[spans["n"] >= 2]
     home = places.value_counts().index[0]
-    others = at_fac[~at_fac["patient"].isin(core_set)]
-    others = others[(others["patient"].map(ctx.patients["place"]) == home)
-                    & others["dx3"].isin(set(cs["dx3"].dropna()))]
-    add = set()
-    for lo, hi in zip(spans["lo"], spans["hi"]):
-        add |= set(others.loc[(others["admit"] >= lo) & (others["admit"] <= hi), "patient"])
+    dxs = {d for d in at_fac["dx3"].to_numpy()[mine] if isinstance(d, str)}
+    wave = np.cumsum(np.r_[True, np.diff(days) > w])
+    inside = np.zeros(len(at_fac), dtype=bool)
+    for k in np.unique(wave):
+        if len(set(who[wave == k])) >= 2:
+            inside |= (admit >= days[wave == k].min()) & (admit <= days[wave == k].max())
+    inside &= ~mine
+    cand = zip(patient[inside], at_fac["place"].to_numpy()[inside], at_fac["dx3"].to_numpy()[inside])
+    add = {p for p, pl, dx in cand if pl == home and dx in dxs}
     return sorted(core_set | add)
 
 
