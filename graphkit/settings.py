@@ -37,6 +37,9 @@ class GangSettings:
     min_cards: int = 4
     #: community detection resolution (igraph Leiden, modularity objective)
     resolution: float = 1.0
+    #: a community is split again when on its swipe days, typically, less than this share of its
+    #: cards was swiped (an organiser swipes most of the collected cards each time)
+    min_day_cover: float = 0.2
 
 
 @dataclass(frozen=True)

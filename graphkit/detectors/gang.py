@@ -17,7 +17,9 @@ Method
    their own bursts (cosine; scipy sparse ``B.T @ B``); keep pairs sharing at least
    ``min_shared_days`` bursts. Raw co-visits are never
    used, so dialysis rooms and nursing-home outings only enter when they burst in lockstep.
-3. Groups: Leiden communities (igraph, seeded) of that projection; a member is a card in the
+3. Groups: Leiden communities (igraph, seeded) of that projection. A community whose lockstep
+   days each hold less than ``min_day_cover`` of its cards is split again on its own edges
+   (modularity merges small groups in a large graph); a member is a card in the
    group's lockstep bursts (>= ``burst_min_cards`` of its cards) on >= ``min_shared_days``
    days; one caught in a single session is dropped and the rest scored again.
 4. Score: lockstep days, holders from unrelated households, shared controller (an operator phone
@@ -45,6 +47,9 @@ from graphkit.rings import Member, Ring
 from graphkit.settings import Settings
 
 __all__ = ["detect_gangs", "gang_cards", "bursts"]
+
+#: how many times a community that does not swipe together is split again (see day_cover)
+SPLIT_DEPTH = 3
 
 #: ICD-10 3-character families of scheduled legitimate treatment (血透, 化疗/放疗, 康复)
 SCHEDULED_TREATMENT = {"N18", "N19", "Z49", "Z51", "Z50", "C"}
@@ -153,19 +158,48 @@ def _detect_gangs(ctx: Context, settings: Settings) -> list[Ring]:
     used = np.unique(np.concatenate([a, z]))
     remap = -np.ones(len(card_ids), dtype=np.int64)
     remap[used] = np.arange(len(used))
-    labels = communities(remap[a], remap[z], w, len(used), seed=settings.seed,
-                         resolution=s.resolution)
-    groups = pd.Series(card_ids[used]).groupby(labels).agg(list)
+    ra, rz = remap[a], remap[z]
+    labels = communities(ra, rz, w, len(used), seed=settings.seed, resolution=s.resolution)
+    names = card_ids[used]
     b = b.reset_index(drop=True)
     b_rows = b.groupby("card_id", sort=False).indices
+    # a community whose swipe days each hold a small part of it is several groups (or a busy
+    # counter's regulars) run together, as modularity does in a large graph: split it again on
+    # its own edges (modularity of that subgraph, at least resolution 1), finer each time
+    todo = [(np.flatnonzero(labels == lab), 0) for lab in np.unique(labels)]
     rings = []
-    for cards in groups:
-        if len(cards) < s.min_cards:
+    while todo:
+        nodes, depth = todo.pop(0)
+        if len(nodes) < s.min_cards:
             continue
-        ring = _score_group(ctx, b, b_rows, sorted(cards), settings)
+        cards = sorted(names[nodes])
+        if (depth < SPLIT_DEPTH and len(nodes) >= 2 * s.min_cards
+                and day_cover(b, b_rows, cards, s) < s.min_day_cover):
+            inside = np.zeros(len(used), dtype=bool)
+            inside[nodes] = True
+            keep = inside[ra] & inside[rz]
+            local = -np.ones(len(used), dtype=np.int64)
+            local[nodes] = np.arange(len(nodes))
+            sub = communities(local[ra[keep]], local[rz[keep]], w[keep], len(nodes),
+                              seed=settings.seed, resolution=max(1.0, s.resolution) * 2 ** depth)
+            if len(np.unique(sub)) > 1:
+                todo += [(nodes[sub == k], depth + 1) for k in np.unique(sub)]
+                continue
+        ring = _score_group(ctx, b, b_rows, cards, settings)
         if ring is not None:
             rings.append(ring)
     return rings
+
+
+def day_cover(b: pd.DataFrame, b_rows: dict, cards: list[str], s) -> float:
+    """Median share of the group's cards swiped on each of its lockstep days (bursts holding at
+    least burst_min_cards of them). An organiser swipes most of the collected cards each time."""
+    gb = b.iloc[np.sort(np.concatenate([b_rows[c] for c in cards if c in b_rows]))]
+    per_burst = gb.groupby("burst")["card_id"].transform("nunique")
+    lb = gb[per_burst >= s.burst_min_cards]
+    if not len(lb):
+        return 0.0
+    return float(lb.groupby("day")["card_id"].nunique().median() / len(cards))
 
 
 def _score_group(ctx: Context, b: pd.DataFrame, b_rows: dict, cards: list[str],
