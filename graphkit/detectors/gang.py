@@ -191,12 +191,17 @@ def _detect_gangs(ctx: Context, settings: Settings) -> list[Ring]:
     return rings
 
 
-def day_cover(b: pd.DataFrame, b_rows: dict, cards: list[str], s) -> float:
-    """Median share of the group's cards swiped on each of its lockstep days (bursts holding at
-    least burst_min_cards of them). An organiser swipes most of the collected cards each time."""
+def _lockstep(b: pd.DataFrame, b_rows: dict, cards: list[str], s) -> pd.DataFrame:
+    """The group's swipes in its lockstep bursts: bursts holding >= burst_min_cards of its cards."""
     gb = b.iloc[np.sort(np.concatenate([b_rows[c] for c in cards if c in b_rows]))]
     per_burst = gb.groupby("burst")["card_id"].transform("nunique")
-    lb = gb[per_burst >= s.burst_min_cards]
+    return gb[(per_burst >= s.burst_min_cards).to_numpy()]
+
+
+def day_cover(b: pd.DataFrame, b_rows: dict, cards: list[str], s) -> float:
+    """Median share of the group's cards swiped on each of its lockstep days. An organiser
+    swipes most of the collected cards each time."""
+    lb = _lockstep(b, b_rows, cards, s)
     if not len(lb):
         return 0.0
     return float(lb.groupby("day")["card_id"].nunique().median() / len(cards))
@@ -205,11 +210,7 @@ def day_cover(b: pd.DataFrame, b_rows: dict, cards: list[str], s) -> float:
 def _score_group(ctx: Context, b: pd.DataFrame, b_rows: dict, cards: list[str],
                  settings: Settings) -> Ring | None:
     s = settings.gang
-    gb = b.iloc[np.sort(np.concatenate([b_rows[c] for c in cards if c in b_rows]))]
-    # lockstep bursts: bursts holding >= burst_min_cards of the group's cards
-    per_burst = gb.groupby("burst")["card_id"].nunique()
-    lock = per_burst[per_burst >= s.burst_min_cards].index
-    lb = gb[gb["burst"].isin(lock)]
+    lb = _lockstep(b, b_rows, cards, s)
     # a collected card is swiped with the others again and again: a card in the group's lockstep
     # bursts on fewer than min_shared_days days only happened to be there: score the rest
     card_days = lb.groupby("card_id")["day"].nunique()
@@ -274,7 +275,7 @@ def _score_group(ctx: Context, b: pd.DataFrame, b_rows: dict, cards: list[str],
     ev = [
         evidence("lockstep_swipes",
                  f"{len(cards)} 张医保凭证在同一终端数分钟内连续刷卡，共 {lock_days} 天"
-                 f"（{len(lock)} 个刷卡批次，{len(lb)} 笔结算）", lock_days),
+                 f"（{lb['burst'].nunique()} 个刷卡批次，{len(lb)} 笔结算）", lock_days),
         evidence(rule_fac, f"集中在 {top_fac}（占批次结算 {top_fac_share:.0%}；"
                            f"该机构上这些卡的结算中 {lock_share:.0%} 为批量刷卡）",
                  int(len(lb[lb["facility_id"] == top_fac]))),
