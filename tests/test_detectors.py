@@ -96,15 +96,19 @@ def background(w: World, n_people=30):
 
 # --- gang --------------------------------------------------------------------------------------
 
-def plant_gang(w: World, fac="P1", cards=8, days=6):
+def plant_gang(w: World, fac="P1", cards=8, days=6, *, prefix="11000000000000", first_day=10,
+               hour=14, gap_minutes=2, device="DEV-P1-1"):
+    """``cards`` collected cards of unrelated people swiped ``gap_minutes`` apart at ``fac``
+    from ``hour`` o'clock, every 9 days from ``first_day``, ``days`` times."""
     ids = []
     for i in range(cards):
-        pid = f"11000000000000{i:02d}"
+        pid = f"{prefix}{i:02d}"
         w.person(pid, region=["510104", "510121", "510129"][i % 3])
         ids.append(pid)
     for d in range(days):
         for i, pid in enumerate(ids):
-            w.claim(pid, fac, day(10 + d * 9, 14, i * 2), device="DEV-P1-1", fund=180.0)
+            w.claim(pid, fac, day(first_day + d * 9, hour) + timedelta(minutes=gap_minutes * i),
+                    device=device, fund=180.0)
     return ids
 
 
@@ -147,15 +151,8 @@ def test_a_community_whose_swipe_days_hold_a_small_part_of_it_is_split(tmp_path)
     on its own edges into the six gangs."""
     w = World()
     background(w)
-    gangs = []
-    for g in range(6):
-        ids = [f"1500000000000{g}{i:02d}" for i in range(5)]
-        for pid in ids:
-            w.person(pid, region=["510104", "510121", "510129"][int(pid[-1]) % 3])
-        gangs.append(ids)
-        for d in range(5):
-            for i, pid in enumerate(ids):
-                w.claim(pid, "P1", day(10 + g * 50 + d * 9, 14, i * 2), fund=180.0)
+    gangs = [plant_gang(w, "P1", 5, 5, prefix=f"1500000000000{g}", first_day=10 + g * 50,
+                        device="") for g in range(6)]
     for g in range(5):
         for d in range(2):
             for i, pid in enumerate(gangs[g][:3] + gangs[g + 1][:3]):
@@ -174,15 +171,7 @@ def _spread_session(w: World, fac: str, usual_gap_minutes: int):
             w.person(pid)
             w.claim(pid, fac, day(k * 2 + 1, 8) + timedelta(minutes=j * usual_gap_minutes),
                     dx="J06.900")
-    ids = []
-    for i in range(8):
-        pid = f"11000000000000{i:02d}"
-        w.person(pid, region=["510104", "510121", "510129"][i % 3])
-        ids.append(pid)
-    for d in range(6):
-        for i, pid in enumerate(ids):
-            w.claim(pid, fac, day(10 + d * 9, 13) + timedelta(minutes=30 * i), fund=180.0)
-    return ids
+    return plant_gang(w, fac, hour=13, gap_minutes=30, device="")
 
 
 def test_a_session_spread_over_an_afternoon_at_a_quiet_pharmacy_is_a_gang(tmp_path):

@@ -173,8 +173,9 @@ def _detect_gangs(ctx: Context, settings: Settings) -> list[Ring]:
         if len(nodes) < s.min_cards:
             continue
         cards = sorted(names[nodes])
+        lb = _lockstep(b, b_rows, cards, s)  # read again only when the group changes
         if (depth < SPLIT_DEPTH and len(nodes) >= 2 * s.min_cards
-                and day_cover(b, b_rows, cards, s) < s.min_day_cover):
+                and day_cover(lb, len(cards)) < s.min_day_cover):
             inside = np.zeros(len(used), dtype=bool)
             inside[nodes] = True
             keep = inside[ra] & inside[rz]
@@ -185,7 +186,7 @@ def _detect_gangs(ctx: Context, settings: Settings) -> list[Ring]:
             if len(np.unique(sub)) > 1:
                 todo += [(nodes[sub == k], depth + 1) for k in np.unique(sub)]
                 continue
-        ring = _score_group(ctx, b, b_rows, cards, settings)
+        ring = _score_group(ctx, b, b_rows, cards, settings, lb)
         if ring is not None:
             rings.append(ring)
     return rings
@@ -198,19 +199,21 @@ def _lockstep(b: pd.DataFrame, b_rows: dict, cards: list[str], s) -> pd.DataFram
     return gb[(per_burst >= s.burst_min_cards).to_numpy()]
 
 
-def day_cover(b: pd.DataFrame, b_rows: dict, cards: list[str], s) -> float:
-    """Median share of the group's cards swiped on each of its lockstep days. An organiser
-    swipes most of the collected cards each time."""
-    lb = _lockstep(b, b_rows, cards, s)
+def day_cover(lb: pd.DataFrame, n_cards: int) -> float:
+    """Median share of a group's ``n_cards`` swiped on each of its lockstep days (``lb``: its
+    swipes in lockstep bursts). An organiser swipes most of the collected cards each time."""
     if not len(lb):
         return 0.0
-    return float(lb.groupby("day")["card_id"].nunique().median() / len(cards))
+    return float(lb.groupby("day")["card_id"].nunique().median() / n_cards)
 
 
 def _score_group(ctx: Context, b: pd.DataFrame, b_rows: dict, cards: list[str],
-                 settings: Settings) -> Ring | None:
+                 settings: Settings, lb: pd.DataFrame | None = None) -> Ring | None:
+    """The gang ring of ``cards`` (None when too few are swiped together); ``lb`` is their
+    lockstep swipes when the caller has them already."""
     s = settings.gang
-    lb = _lockstep(b, b_rows, cards, s)
+    if lb is None:
+        lb = _lockstep(b, b_rows, cards, s)
     # a collected card is swiped with the others again and again: a card in the group's lockstep
     # bursts on fewer than min_shared_days days only happened to be there: score the rest
     card_days = lb.groupby("card_id")["day"].nunique()

@@ -22,8 +22,8 @@ from graphkit._arrow import single_chunk
 from graphkit.graph import EntityGraph
 from graphkit.rings import Evidence, Member, Ring
 
-__all__ = ["Context", "Mailbox", "reported_cards", "CLAUSES", "place_of", "evidence", "squash", "make_ring", "components_of_pairs",
-           "communities"]
+__all__ = ["Context", "Mailbox", "reported_cards", "CLAUSES", "place_of", "evidence", "squash",
+           "make_ring", "components_of_pairs", "communities"]
 
 #: rule -> 负面清单(2025) clause (seeds/003, 使用医疗保障基金行为负面清单(2025年))
 CLAUSES = {
