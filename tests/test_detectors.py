@@ -124,6 +124,25 @@ def test_gang_found_with_its_cards_and_pharmacy(tmp_path):
     assert any(e.rule == "lockstep_swipes" and e.count == 6 for e in best.evidence)
 
 
+def test_a_gangs_organiser_is_the_adult_of_the_controller_phones_household(tmp_path):
+    """The organiser presents the collected 电子凭证 from the household's one registered phone:
+    the adult owner is named, not the child registered to the same phone."""
+    w = World()
+    background(w)
+    organiser, child = "1200000000000001", "1200000000000002"
+    w.person(organiser, birth="1975-03-03", phone="13800001111", address="幸福小区2栋")
+    w.person(child, birth="2014-03-03", phone="13800001111", address="幸福小区2栋")
+    ids = plant_gang(w)
+    for c in w.claims:
+        if c["patient_id"] in ids:
+            c["operator_phone"] = "13800001111"
+    ring = max(detect_gangs(w.load(tmp_path), Settings()), key=lambda r: r.score)
+    assert set(ids) < set(ring.patients)
+    named = {m.id for m in ring.members if m.role.startswith("organiser")}
+    assert named == {organiser}
+    assert ("phone", "13800001111") in {(m.type, m.id) for m in ring.members}
+
+
 def test_a_card_in_the_gangs_bursts_on_one_day_only_is_not_the_gangs(tmp_path):
     """Community detection may hand a group a card that was caught in one of its sessions once
     (a neighbour paying at the counter): a collected card is swiped with the others on several

@@ -27,6 +27,8 @@ Method
    makes them legitimate: one household or shared address (nursing home, family), one treatment
    family on a fixed weekly rhythm (血透 N18/Z49), one chronic family on one date each month
    (a community clinic's refill day).
+The organiser named is an adult owner of the controller phone (``Context.likely_users``, the
+rule impersonation names its user by).
 """
 
 from __future__ import annotations
@@ -307,9 +309,8 @@ def _score_group(ctx: Context, b: pd.DataFrame, b_rows: dict, cards: list[str],
         members.append(Member(ft, f, "colluding " + ("pharmacy" if ft == "pharmacy" else "facility")))
     if controller_phone is not None:
         members.append(Member("phone", str(controller_phone), "controller"))
-        for owner in ctx.phone_users(controller_phone):
-            if owner not in set(holders):
-                members.append(Member("patient", owner, "organiser (owns the controller phone)"))
+        for owner in ctx.likely_users(controller_phone, lb["settle_time"].min(), exclude=holders):
+            members.append(Member("patient", owner, "organiser (owns the controller phone)"))
     if top_device is not None and devices.value_counts(normalize=True).iloc[0] >= 0.5:
         members.append(Member("device", str(top_device), "terminal"))
     extra = {"features": {"lock_days": lock_days, "cards": len(cards), "households": n_households,

@@ -98,9 +98,6 @@ ACROSS_PEOPLE = frozenset({"claims_after_death", "diagnosis_sex_age_mismatch"})
 #: of two or more people at least this often each (an occasional favour is not repeated)
 PRESENT_MIN = 3
 
-#: who can operate a phone presenting other people's cards (see _likely_users)
-USER_MIN_AGE, USER_MAX_AGE = 16, 80
-
 #: perinatal codes (P00-P96 conditions of the newborn, Z38 liveborn infants)
 PERINATAL = r"^(?:P[0-8]\d|P9[0-6]|Z38)"
 #: holder ages (years) at which a perinatal code on the card is innocent: the newborn itself, or
@@ -410,22 +407,6 @@ def _signal_score(sig: pd.DataFrame) -> tuple[float, pd.Series]:
     return score, counts
 
 
-def _likely_users(ctx: Context, owners: list[str], when: pd.Timestamp) -> list[str]:
-    """The owners of a controller phone who can have used the cards.
-
-    A household registers one phone for all its members, but the one presenting other people's
-    电子凭证 from it is an adult: owners aged 16 to 79 at ``when`` are kept (all owners when none
-    is, or when an age is unknown)."""
-    if len(owners) <= 1:
-        return owners
-    birth = ctx.patients["birth_date"].reindex(owners)
-    if birth.isna().any() or pd.isna(when):
-        return owners
-    age = (when - birth).dt.days / 365.25
-    adults = [o for o, a in zip(owners, age) if USER_MIN_AGE <= a < USER_MAX_AGE]
-    return adults or owners
-
-
 def _ring(ctx: Context, sig: pd.DataFrame, cards: list[str], score: float,
           counts: pd.Series, settings: Settings) -> Ring:
     claims = ctx.claims_by_id(sorted(set(sig["claim_id"])))
@@ -444,8 +425,7 @@ def _ring(ctx: Context, sig: pd.DataFrame, cards: list[str], score: float,
     when = claims["settle_time"].min()
     for p in controllers:
         members.append(Member("phone", str(p), "controller"))
-        owners = [o for o in ctx.phone_users(p) if o not in holder_set]
-        for owner in _likely_users(ctx, owners, when):
+        for owner in ctx.likely_users(p, when, exclude=holder_set):
             members.append(Member("patient", owner, "user (owns the presenting phone)"))
     # the other cards a controller's phone presented for people outside its owner's household
     if controllers:

@@ -264,6 +264,23 @@ class Context:
         owners = self.phone_owners(phone)
         return owners if len(owners) < SHARED_LINE_OWNERS else []
 
+    def likely_users(self, phone: str, when: pd.Timestamp, exclude=()) -> list[str]:
+        """The owners of ``phone`` who can have presented other people's cards from it at ``when``.
+
+        A household registers one phone for all its members, but the one presenting other
+        people's 电子凭证 (an impersonator, a gang's organiser) is an adult: of the
+        :meth:`phone_users` not in ``exclude`` (the cards' own holders), those aged
+        ``USER_AGE`` at ``when`` are kept; all of them when none is, or an age is unknown."""
+        owners = [o for o in self.phone_users(phone) if o not in set(exclude)]
+        if len(owners) <= 1:
+            return owners
+        birth = self.patients["birth_date"].reindex(owners)
+        if birth.isna().any() or pd.isna(when):
+            return owners
+        age = (when - birth).dt.days / 365.25
+        adults = [o for o, a in zip(owners, age) if USER_AGE[0] <= a < USER_AGE[1]]
+        return adults or owners
+
     @cached_property
     def _item_rows_by_card(self) -> dict:
         return self.items.groupby("card_id", sort=False).indices
@@ -311,6 +328,10 @@ class Context:
 #: a phone registered to this many people is an institution's line, not a household's (the
 #: largest households register one phone for six or seven)
 SHARED_LINE_OWNERS = 10
+
+#: ages (years, from inclusive, to exclusive) of a phone owner who can present other people's
+#: 电子凭证 from it (see :meth:`Context.likely_users`)
+USER_AGE = (16, 80)
 
 
 def _rows_of(frame: pd.DataFrame, index: dict, keys) -> pd.DataFrame:
