@@ -654,17 +654,22 @@ def _stay(w: World, pid: str, fac: str, start: int, los: int = 7, dx: str = "J18
             admit=a.strftime("%Y-%m-%d"), discharge=dsc.strftime("%Y-%m-%d"))
 
 
-def test_a_recruit_who_went_along_once_joins_the_group_a_neighbour_in_for_else_does_not(tmp_path):
+@pytest.mark.parametrize("home, elsewhere", [
+    ("四川省成都市大邑县桥兴镇民峰村{}组{}号", "四川省成都市大邑县晋原镇金星社区5号"),
+    # an unnamed city compound: the street number, not the 街道 both addresses are in
+    ("四川省成都市金牛区泉光街道光华路84号{}栋{}单元", "四川省成都市金牛区泉光街道光华路90号2栋1单元"),
+], ids=["village", "city-compound"])
+def test_a_recruit_who_went_along_once_joins_the_group_a_neighbour_in_for_else_does_not(
+        tmp_path, home, elsewhere):
     """Five villagers go in together three times; a sixth went along once with the group's
     complaint and is the group's. Another villager admitted on a wave's days for a fracture, and
     someone from elsewhere admitted with the group's complaint, are not."""
     w = World()
     background(w)
-    village = "四川省成都市大邑县桥兴镇民峰村{}组{}号"
     ids = [f"4400000000000{i:03d}" for i in range(8)]
     for i, pid in enumerate(ids[:7]):
-        w.person(pid, region="510129", birth="1955-01-01", address=village.format(i + 1, 10 + i))
-    w.person(ids[7], region="510129", birth="1955-01-01", address="四川省成都市大邑县晋原镇金星社区5号")
+        w.person(pid, region="510129", birth="1955-01-01", address=home.format(i + 1, 10 + i))
+    w.person(ids[7], region="510129", birth="1955-01-01", address=elsewhere)
     for start in (30, 95, 170):
         for i, pid in enumerate(ids[:5]):
             _stay(w, pid, "X1", start + i % 2)
@@ -789,11 +794,18 @@ def test_place_of_reads_the_village_or_community_from_an_address():
 
     got = place_of(pd.Series(["四川省成都市大邑县顺福镇峰前村7组16号",
                               "四川省成都市金牛区泉光街道光华路84号联新小区1栋5单元208号",
-                              "四川省成都市大邑县顺福镇", None]))
+                              "四川省成都市大邑县顺福镇", None,
+                              "四川省成都市金牛区泉光街道光华路84号1栋5单元208号",
+                              "四川省成都市武侯区天府大道北段1700号院3号楼2单元",
+                              "上海市黄浦区淮海中路123弄45号301室"]))
     assert got.tolist()[:3] == ["四川省成都市大邑县顺福镇峰前村",
                                 "四川省成都市金牛区泉光街道光华路84号联新小区",
                                 "四川省成都市大邑县顺福镇"]
     assert pd.isna(got.iloc[3])
+    # a compound with no name is its street number: neighbours in other buildings share it
+    assert got.tolist()[4:] == ["四川省成都市金牛区泉光街道光华路84号",
+                                "四川省成都市武侯区天府大道北段1700号院",
+                                "上海市黄浦区淮海中路123弄"]
 
 
 def test_two_diversion_chains_through_one_pharmacy_stay_apart(tmp_path):

@@ -343,16 +343,20 @@ def _rows_of(frame: pd.DataFrame, index: dict, keys) -> pd.DataFrame:
 
 #: the end of the smallest named place in a Chinese address (省 市 县/区 乡/镇/街道 村/社区/小区)
 _PLACE = r"^(.*?(?:村|社区|小区|居委会|家园|花园|新村|公寓|苑))"
+#: an unnamed compound is its street number (光华路84号, 天府大道北段1700号院, 淮海路123弄)
+_STREET = r"^(.*?(?:路|街|大道|巷|胡同)(?:[东西南北中一二三四五六七八九十]+段)?\d+(?:号院|号|弄))"
 _TOWN = r"^(.*?(?:镇|乡|街道))"
 
 
 def place_of(address: pd.Series) -> pd.Series:
-    """The village / community part of each address (its 村/社区/小区 prefix, else its 镇/乡/街道
-    prefix, else the whole address): people recruited "from one place" share it."""
+    """The village / community part of each address (its 村/社区/小区 prefix, else the street
+    number of an unnamed compound, else its 镇/乡/街道 prefix, else the whole address): people
+    recruited "from one place" share it; the building, unit and room that follow do not count."""
     a = address.astype("str")
-    village = a.str.extract(_PLACE, expand=False)
-    town = a.str.extract(_TOWN, expand=False)
-    return village.fillna(town).fillna(a).where(address.notna())
+    place = a.str.extract(_PLACE, expand=False)
+    for pattern in (_STREET, _TOWN):
+        place = place.fillna(a.str.extract(pattern, expand=False))
+    return place.fillna(a).where(address.notna())
 
 
 def _days(s: pd.Series) -> pd.Series:
