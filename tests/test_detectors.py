@@ -209,6 +209,20 @@ def test_people_half_an_hour_apart_at_a_busy_pharmacy_are_no_session(tmp_path):
     assert all(r.score < 0.5 for r in detect_gangs(w.load(tmp_path), Settings()))
 
 
+def test_a_gang_that_registered_its_collected_people_on_its_own_phone_is_still_a_gang(tmp_path):
+    """The organiser put one phone number on a dozen collected people's accounts: they live apart
+    and are no family, so the shared number does not make them one household."""
+    w = World()
+    background(w)
+    ids = plant_gang(w, cards=12)
+    for p in w.patients:
+        if p["patient_id"] in ids:
+            p["phone"] = "13911112222"
+    ring = max(detect_gangs(w.load(tmp_path), Settings()), key=lambda r: r.score)
+    assert ring.score >= 0.5
+    assert set(ring.patients) == set(ids)
+
+
 def test_nursing_home_swiping_together_is_not_a_gang(tmp_path):
     w = World()
     background(w)

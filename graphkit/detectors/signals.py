@@ -199,14 +199,21 @@ class Context:
 
     @cached_property
     def households(self) -> pd.Series:
-        """patient_id -> household label: patients linked by a shared phone or address."""
+        """patient_id -> household label: patients linked by a shared phone or address.
+
+        A phone registered to SHARED_LINE_OWNERS people or more is no family's: an institution's
+        line (whose residents share its address anyway) or one person registering many others'
+        accounts, which is what a card collector does. It links no one."""
         p = self.dataset.patients
         ids = p["patient_id"].to_numpy()
         n = len(ids)
         codes = []
         for col in ("phone", "address"):
             s = p[col]
-            has = s.notna().to_numpy()
+            has = s.notna().to_numpy().copy()
+            if col == "phone":
+                owners = s[has].map(s[has].value_counts())
+                has[has] = (owners < SHARED_LINE_OWNERS).to_numpy()
             k, _ = pd.factorize(s[has])
             codes.append((np.flatnonzero(has), k))
         # bipartite patient -- identifier graph, then components over patients
