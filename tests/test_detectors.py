@@ -223,6 +223,20 @@ def test_a_gang_that_registered_its_collected_people_on_its_own_phone_is_still_a
     assert set(ring.patients) == set(ids)
 
 
+def test_a_gang_whose_holders_give_only_their_village_as_address_is_still_a_gang(tmp_path):
+    """Collected cards of one village whose holders' address reads only 「…明林村」: a village
+    is not one family, so the shared address does not make them one household."""
+    w = World()
+    background(w)
+    ids = plant_gang(w)
+    for p in w.patients:
+        if p["patient_id"] in ids:
+            p["address"] = "四川省成都市大邑县泉白镇明林村"
+    ring = max(detect_gangs(w.load(tmp_path), Settings()), key=lambda r: r.score)
+    assert ring.score >= 0.5
+    assert set(ring.patients) == set(ids)
+
+
 def test_nursing_home_swiping_together_is_not_a_gang(tmp_path):
     w = World()
     background(w)
