@@ -229,9 +229,9 @@ def test_a_gang_whose_holders_give_only_their_village_as_address_is_still_a_gang
     w = World()
     background(w)
     ids = plant_gang(w)
-    for p in w.patients:
+    for k, p in enumerate(w.patients):
         if p["patient_id"] in ids:
-            p["address"] = "四川省成都市大邑县泉白镇明林村"
+            p["address"] = "四川省成都市大邑县泉白镇明林村" + ("3组" if k % 2 else "")
     ring = max(detect_gangs(w.load(tmp_path), Settings()), key=lambda r: r.score)
     assert ring.score >= 0.5
     assert set(ring.patients) == set(ids)
