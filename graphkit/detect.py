@@ -65,7 +65,7 @@ def detect(dataset: Dataset, settings: Settings | None = None,
     unknown = [t for t in settings.typologies if t not in DETECTORS]
     if unknown:
         raise SettingsError(f"unknown typology {unknown[0]!r}; known: {', '.join(DETECTORS)}")
-    ctx = Context(EntityGraph(dataset))
+    ctx = Context(EntityGraph(dataset), settings.people)
     if workers is None:
         workers = 2 if (len(dataset.claims) >= PARALLEL_MIN_CLAIMS and _can_fork()) else 1
     results: dict[str, list[Ring]] = {}

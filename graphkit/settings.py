@@ -13,8 +13,20 @@ from typing import Any
 from graphkit._files import read_json
 from graphkit.errors import SettingsError
 
-__all__ = ["Settings", "GangSettings", "ImpersonationSettings", "DiversionSettings",
-           "FakeAdmissionSettings", "load_settings"]
+__all__ = ["Settings", "PeopleSettings", "GangSettings", "ImpersonationSettings",
+           "DiversionSettings", "FakeAdmissionSettings", "load_settings"]
+
+
+@dataclass(frozen=True)
+class PeopleSettings:
+    #: a phone registered to this many people or more is no family's (an institution's line, or
+    #: a collector who registered many people's accounts): it makes no household and names no
+    #: user or organiser
+    shared_line_owners: int = 10
+    #: ages (years, from inclusive, to exclusive) of a phone owner who can present other
+    #: people's 电子凭证 from it (a household's children present no one's cards)
+    user_min_age: float = 16.0
+    user_max_age: float = 80.0
 
 
 @dataclass(frozen=True)
@@ -38,8 +50,14 @@ class GangSettings:
     #: community detection resolution (igraph Leiden, modularity objective)
     resolution: float = 1.0
     #: a community is split again when on its swipe days, typically, less than this share of its
-    #: cards was swiped (an organiser swipes most of the collected cards each time)
+    #: cards was swiped (an organiser swipes most of the collected cards each time) ...
     min_day_cover: float = 0.2
+    #: ... at most this many times, finer each time
+    split_depth: int = 3
+    #: a community clinic's refill day falls on one date each month give or take this many days
+    refill_day_slack_days: int = 2
+    #: a look-alike cohort's score (dialysis rhythm, chronic refill day) is multiplied by this
+    lookalike_discount: float = 0.2
 
 
 @dataclass(frozen=True)
@@ -54,6 +72,12 @@ class ImpersonationSettings:
     phone_min_households: int = 2
     #: a device used with more than this many cards is a facility terminal, not a controller
     device_max_cards: int = 30
+    #: a phone presenting unrelated people's cards makes a ring on its own when it presented
+    #: two or more people's cards at least this many times each (a favour is not repeated)
+    present_min: int = 3
+    #: a card group with no controller phone joins the controller group whose places cover at
+    #: least this share of the places of its suspect claims (and two of them)
+    attach_min_share: float = 0.6
 
 
 @dataclass(frozen=True)
@@ -79,6 +103,9 @@ class FakeAdmissionSettings:
     #: also take in patients admitted in the group's waves from the group's home place for one
     #: of its diagnoses (a recruit who went along once)
     attach_wave_mates: bool = True
+    #: a home place that came back to one institution in waves is a group when those waves hold
+    #: at least this share of the place's admissions there
+    place_wave_min_share: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -98,6 +125,7 @@ class Settings:
     typologies: tuple[str, ...] = ("gang", "impersonation", "diversion", "fake_admission")
     #: seed for every randomised step (community detection)
     seed: int = 42
+    people: PeopleSettings = field(default_factory=PeopleSettings)
     gang: GangSettings = field(default_factory=GangSettings)
     impersonation: ImpersonationSettings = field(default_factory=ImpersonationSettings)
     diversion: DiversionSettings = field(default_factory=DiversionSettings)

@@ -221,6 +221,12 @@ def test_a_gang_that_registered_its_collected_people_on_its_own_phone_is_still_a
     ring = max(detect_gangs(w.load(tmp_path), Settings()), key=lambda r: r.score)
     assert ring.score >= 0.5
     assert set(ring.patients) == set(ids)
+    # people.shared_line_owners decides how many owners make a phone no family's
+    ds = gk.load(tmp_path)
+    gangs = [r for r in gk.find_rings(ds).rings if r.typology == "gang"]
+    assert [set(r.patients) for r in gangs] == [set(ids)]
+    family = Settings.from_dict({"people": {"shared_line_owners": 13}})
+    assert not [r for r in gk.find_rings(ds, family).rings if r.typology == "gang"]
 
 
 def test_a_gang_whose_holders_give_only_their_village_as_address_is_still_a_gang(tmp_path):

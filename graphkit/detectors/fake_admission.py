@@ -44,10 +44,6 @@ __all__ = ["detect_fake_admissions", "co_admissions", "place_waves"]
 #: 康复 (Z50), 血透 (N18, Z49), 白内障 surgery campaigns one eye at a time (H25, H26)
 SCHEDULED_CARE = ("Z51", "Z50", "N18", "Z49", "D46", "H25", "H26")
 
-#: a place's repeated waves at an institution count when they hold at least this share of the
-#: place's admissions there (see place_waves)
-PLACE_WAVE_MIN_SHARE = 0.5
-
 
 def _stays(ctx: Context) -> pd.DataFrame:
     cache = ctx.cache
@@ -97,7 +93,7 @@ def place_waves(ctx: Context, settings: Settings) -> pd.DataFrame:
     """Home places that came back to one institution as a group: facility_id, place, patient,
     waves — one row per patient of an (institution, place) with at least ``min_episodes`` waves
     of at least ``min_patients`` patients of that place admitted within ``admit_window_days``,
-    those waves holding at least ``PLACE_WAVE_MIN_SHARE`` of the place's admissions there.
+    those waves holding at least ``place_wave_min_share`` of the place's admissions there.
 
     A recruiter brings a village in again and again, not always the same people: the villagers
     of its waves are one group though no two of them went in together twice.
@@ -123,7 +119,7 @@ def place_waves(ctx: Context, settings: Settings) -> pd.DataFrame:
     in_waves = st.groupby(["facility_id", "place"]).size()
     share = in_waves / total.reindex(in_waves.index)
     keep = n_waves[(n_waves >= s.min_episodes)
-                   & (share.reindex(n_waves.index) >= PLACE_WAVE_MIN_SHARE)]
+                   & (share.reindex(n_waves.index) >= s.place_wave_min_share)]
     out = st.merge(keep.rename("waves").reset_index(), on=["facility_id", "place"])
     return out[cols].drop_duplicates().sort_values(cols).reset_index(drop=True)
 

@@ -50,9 +50,6 @@ from graphkit.settings import Settings
 
 __all__ = ["detect_gangs", "gang_cards", "bursts"]
 
-#: how many times a community that does not swipe together is split again (see day_cover)
-SPLIT_DEPTH = 3
-
 #: ICD-10 3-character families of scheduled legitimate treatment (血透, 化疗/放疗, 康复)
 SCHEDULED_TREATMENT = {"N18", "N19", "Z49", "Z51", "Z50", "C"}
 
@@ -62,17 +59,14 @@ SCHEDULED_TREATMENT = {"N18", "N19", "Z49", "Z51", "Z50", "C"}
 CHRONIC_CARE = {"I10", "I11", "I12", "I13", "I15", "E10", "E11", "E13", "E14", "E78", "I20", "I25",
                 "J44", "J45", "I69", "G20", "F20"}
 
-#: a refill day falls on the same date each month give or take this many days
-MONTH_DAY_SLACK = 2
 
-
-def monthly_share(days: np.ndarray) -> float:
-    """Largest share of ``days`` (days since 1970-01-01) within MONTH_DAY_SLACK of one day of the
+def monthly_share(days: np.ndarray, slack: int = 2) -> float:
+    """Largest share of ``days`` (days since 1970-01-01) within ``slack`` days of one day of the
     month (day 30 and day 1 are neighbours)."""
     if not len(days):
         return 0.0
     dom = pd.to_datetime(np.asarray(days), unit="D").day.to_numpy()
-    return max(float((np.abs((dom - k + 15) % 31 - 15) <= MONTH_DAY_SLACK).mean())
+    return max(float((np.abs((dom - k + 15) % 31 - 15) <= slack).mean())
                for k in range(1, 32))
 
 
@@ -176,7 +170,7 @@ def _detect_gangs(ctx: Context, settings: Settings) -> list[Ring]:
             continue
         cards = sorted(names[nodes])
         lb = _lockstep(b, b_rows, cards, s)  # read again only when the group changes
-        if (depth < SPLIT_DEPTH and len(nodes) >= 2 * s.min_cards
+        if (depth < s.split_depth and len(nodes) >= 2 * s.min_cards
                 and day_cover(lb, len(cards)) < s.min_day_cover):
             inside = np.zeros(len(used), dtype=bool)
             inside[nodes] = True
@@ -257,7 +251,7 @@ def _score_group(ctx: Context, b: pd.DataFrame, b_rows: dict, cards: list[str],
     # chronic patients of one clinic collecting refills on its fixed monthly day: one chronic
     # family dominates and the days fall on one date each month (an organiser swiping at the
     # start of each month settles no consistent diagnosis, and at a pharmacy none at all)
-    month_share = monthly_share(lb["day"].unique())
+    month_share = monthly_share(lb["day"].unique(), s.refill_day_slack_days)
     refill_day = (top_dx[:3] in CHRONIC_CARE and top_dx_share >= 0.5 and lock_days >= 4
                   and month_share >= 0.9)
     # share of the group's claims at the top facility that are lockstep swipes
@@ -274,7 +268,7 @@ def _score_group(ctx: Context, b: pd.DataFrame, b_rows: dict, cards: list[str],
     if controller_phone is not None:
         score = min(1.0, score + 0.15)
     if cohort or refill_day:
-        score *= 0.2
+        score *= s.lookalike_discount
     fac_type = lb["facility_type"].iloc[0]
     rule_fac = "lockstep_swipes_pharmacy" if fac_type == "pharmacy" else "lockstep_swipes_institution"
     ev = [

@@ -94,10 +94,6 @@ PRESENTED = frozenset({"presented_by_another_household", "phone_presents_unrelat
 #: signals that, seen on the cards of two or more people of one group, need no second kind
 ACROSS_PEOPLE = frozenset({"claims_after_death", "diagnosis_sex_age_mismatch"})
 
-#: a phone presenting unrelated people's cards is a ring on its own when it presented the cards
-#: of two or more people at least this often each (an occasional favour is not repeated)
-PRESENT_MIN = 3
-
 #: perinatal codes (P00-P96 conditions of the newborn, Z38 liveborn infants)
 PERINATAL = r"^(?:P[0-8]\d|P9[0-6]|Z38)"
 #: holder ages (years) at which a perinatal code on the card is innocent: the newborn itself, or
@@ -301,12 +297,13 @@ def detect_impersonation(ctx: Context, settings: Settings) -> list[Ring]:
         # a phone seen presenting another household's card controls cards, however weak the rest
         if kinds <= WEAK_SIGNALS - PRESENTED:
             no_controller.add(int(g))
-    labels = _attach_by_footprint(ctx, sig, cards, labels, phones_of, weak, no_controller)
+    labels = _attach_by_footprint(ctx, sig, cards, labels, phones_of, weak, no_controller,
+                                  s.attach_min_share)
     sig = sig.assign(group=labels[idx[sig["card_id"]].to_numpy()])
     members = pd.Series(cards).groupby(labels).agg(list)
     rings = []
     for lab, part in sig.groupby("group", sort=True):
-        score, counts = _signal_score(part)
+        score, counts = _signal_score(part, s.present_min)
         if score < settings.min_score:
             continue  # below what is reported: skip building the ring
         rings.append(_ring(ctx, part, members[lab], score, counts, settings))
@@ -315,7 +312,7 @@ def detect_impersonation(ctx: Context, settings: Settings) -> list[Ring]:
 
 def _attach_by_footprint(ctx: Context, sig: pd.DataFrame, cards: pd.Index, labels: np.ndarray,
                          phones_of: dict[int, set[str]], weak: set[int],
-                         no_controller: set[int]) -> np.ndarray:
+                         no_controller: set[int], min_share: float = 0.6) -> np.ndarray:
     """Join a card group with no controller phone to the controller group whose footprint it shares.
 
     A card borrowed without a phone (a 社保卡 handed over) is still used by the same person, at
@@ -362,7 +359,7 @@ def _attach_by_footprint(ctx: Context, sig: pd.DataFrame, cards: pd.Index, label
             continue  # a card with only weak signals is joined by a controller link only
         shared = Counter(cl for f in fs for cl in by_fac.get(f, ()))
         fits = sorted(((round(_cosine(fac_vec[lab], cvec[cl]), 6), n, cl) for cl, n in shared.items()
-                       if n >= 2 and n >= 0.6 * len(fs)), reverse=True)
+                       if n >= 2 and n >= min_share * len(fs)), reverse=True)
         if fits and (len(fits) == 1 or fits[0][:2] != fits[1][:2]):
             out[labels == lab] = fits[0][2]
     return out
@@ -375,7 +372,7 @@ def _cosine(a: Counter, b: Counter) -> float:
     return num / den if den else 0.0
 
 
-def _signal_score(sig: pd.DataFrame) -> tuple[float, pd.Series]:
+def _signal_score(sig: pd.DataFrame, present_min: int = 3) -> tuple[float, pd.Series]:
     """Combined score of one card group's signals, and the claim count per signal kind."""
     counts = sig.groupby("signal")["claim_id"].nunique()
     kinds = list(counts.index)
@@ -399,7 +396,7 @@ def _signal_score(sig: pd.DataFrame) -> tuple[float, pd.Series]:
             return score, counts
         if only == "phone_presents_unrelated_cards" and people >= 2:
             per_person = sig.groupby("holder_id")["claim_id"].nunique()
-            if int((per_person >= PRESENT_MIN).sum()) >= 2:
+            if int((per_person >= present_min).sum()) >= 2:
                 return score, counts
         score = min(score, 0.75 if strong else 0.35)
     elif set(kinds) <= WEAK_SIGNALS:

@@ -21,6 +21,7 @@ from scipy.sparse.csgraph import connected_components
 from graphkit._arrow import single_chunk
 from graphkit.graph import EntityGraph
 from graphkit.rings import Evidence, Member, Ring
+from graphkit.settings import PeopleSettings
 
 __all__ = ["Context", "Mailbox", "reported_cards", "CLAUSES", "place_of", "evidence", "squash",
            "make_ring", "components_of_pairs", "communities"]
@@ -163,9 +164,12 @@ class Mailbox:
 
 @dataclass
 class Context:
-    """Prepared frames every detector reads. Build once per run with ``Context(graph)``."""
+    """Prepared frames every detector reads. Build once per run with ``Context(graph)``
+    (``Context(graph, settings.people)`` to read people's phones and ages by other settings)."""
 
     graph: EntityGraph
+    #: who shares a phone, and who can present other people's cards from it
+    people: PeopleSettings = field(default_factory=PeopleSettings)
     #: scratch space detectors share within one run (derived frames, never inputs)
     cache: dict = field(default_factory=dict)
 
@@ -201,7 +205,7 @@ class Context:
     def households(self) -> pd.Series:
         """patient_id -> household label: patients linked by a shared phone or address.
 
-        A phone registered to SHARED_LINE_OWNERS people or more is no family's: an institution's
+        A phone registered to ``people.shared_line_owners`` people or more is no family's: an institution's
         line (whose residents share its address anyway) or one person registering many others'
         accounts, which is what a card collector does. It links no one. Nor does an address that
         is no dwelling, only a village (or one of its 组/社), community or town (``…明林村``,
@@ -215,7 +219,7 @@ class Context:
             has = s.notna().to_numpy().copy()
             if col == "phone":
                 owners = s[has].map(s[has].value_counts())
-                has[has] = (owners < SHARED_LINE_OWNERS).to_numpy()
+                has[has] = (owners < self.people.shared_line_owners).to_numpy()
             else:
                 has[has] = ~s[has].astype("str").str.match(_NO_DWELLING).to_numpy()
             k, _ = pd.factorize(s[has])
@@ -271,9 +275,10 @@ class Context:
 
     def phone_users(self, phone: str) -> list[str]:
         """The owners of ``phone`` who may be the one person using it: none for an institution's
-        shared line (registered to SHARED_LINE_OWNERS people or more, e.g. a nursing home's)."""
+        shared line (registered to ``people.shared_line_owners`` people or more, e.g. a nursing
+        home's)."""
         owners = self.phone_owners(phone)
-        return owners if len(owners) < SHARED_LINE_OWNERS else []
+        return owners if len(owners) < self.people.shared_line_owners else []
 
     def likely_users(self, phone: str, when: pd.Timestamp, exclude=()) -> list[str]:
         """The owners of ``phone`` who can have presented other people's cards from it at ``when``.
@@ -281,7 +286,8 @@ class Context:
         A household registers one phone for all its members, but the one presenting other
         people's 电子凭证 (an impersonator, a gang's organiser) is an adult: of the
         :meth:`phone_users` not in ``exclude`` (the cards' own holders), those aged
-        ``USER_AGE`` at ``when`` are kept; all of them when none is, or an age is unknown."""
+        ``people.user_min_age`` to ``user_max_age`` at ``when`` are kept; all of them when none
+        is, or an age is unknown."""
         owners = [o for o in self.phone_users(phone) if o not in set(exclude)]
         if len(owners) <= 1:
             return owners
@@ -289,7 +295,8 @@ class Context:
         if birth.isna().any() or pd.isna(when):
             return owners
         age = (when - birth).dt.days / 365.25
-        adults = [o for o, a in zip(owners, age) if USER_AGE[0] <= a < USER_AGE[1]]
+        lo, hi = self.people.user_min_age, self.people.user_max_age
+        adults = [o for o, a in zip(owners, age) if lo <= a < hi]
         return adults or owners
 
     @cached_property
@@ -335,14 +342,6 @@ class Context:
         pos = self._rows_by_claim.reindex(list(claim_ids)).dropna().astype(np.int64).to_numpy()
         return self.claims.iloc[np.sort(np.unique(pos))]
 
-
-#: a phone registered to this many people is an institution's line, not a household's (the
-#: largest households register one phone for six or seven)
-SHARED_LINE_OWNERS = 10
-
-#: ages (years, from inclusive, to exclusive) of a phone owner who can present other people's
-#: 电子凭证 from it (see :meth:`Context.likely_users`)
-USER_AGE = (16, 80)
 
 
 def _rows_of(frame: pd.DataFrame, index: dict, keys) -> pd.DataFrame:
