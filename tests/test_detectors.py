@@ -397,6 +397,40 @@ def test_one_phone_presenting_unrelated_cards_with_wrong_diagnoses(tmp_path):
     assert ("phone", "13712345678") in {(m.type, m.id) for m in ring.members}
 
 
+def _carried_device(w: World, device_at):
+    """Three unrelated people's cards presented three times each, from one device, at the
+    facilities ``device_at(k)`` gives for the k-th presentation; nothing else is wrong."""
+    ids = [f"27000000000000{i:02d}" for i in range(3)]
+    for pid in ids:
+        w.person(pid, birth="1970-01-01")
+    for k in range(9):
+        pid = ids[k % 3]
+        w.claim(pid, device_at(k), day(40 + k * 11), ctype="outpatient", dx="J06.900",
+                device="SCAN-77")
+    return ids
+
+
+def test_one_device_carried_between_facilities_presenting_unrelated_cards(tmp_path):
+    """A terminal stays at its facility: one device presenting three households' cards at a
+    clinic and two pharmacies goes where one person goes."""
+    w = World()
+    background(w)
+    ids = _carried_device(w, lambda k: ["K1", "P2", "P3"][k % 3])
+    ring = max(detect_impersonation(w.load(tmp_path), Settings()), key=lambda r: r.score)
+    assert ring.score >= 0.5
+    assert set(ring.patients) == set(ids)
+    assert ("device", "SCAN-77") in {(m.type, m.id) for m in ring.members}
+    assert {e.rule for e in ring.evidence} == {"device_presents_unrelated_cards"}
+
+
+def test_a_small_clinics_terminal_presenting_its_few_patients_cards_is_no_controller(tmp_path):
+    w = World()
+    background(w)
+    _carried_device(w, lambda k: "K1")
+    rings = detect_impersonation(w.load(tmp_path), Settings())
+    assert not [r for r in rings if r.score >= 0.5]
+
+
 def test_a_nursing_homes_shared_line_names_no_resident_as_the_user(tmp_path):
     """Twelve residents register the home's one phone; a dead resident's card keeps being
     presented from it. The card is reported; no resident is named as the one using it."""

@@ -18,14 +18,17 @@ Per-card signals, each filtered for its innocent cause:
   household and does not count).
 - ``presented_by_another_household``: the same, for a phone that presented the cards of one
   other household only (an adult child managing a parent's card does this honestly).
+- ``device_presents_unrelated_cards``: a scanning device used at two or more facilities (a
+  facility's terminal stays where it is) for few cards, of three or more households.
 
 Cards with signals are clustered by their controller: a shared operator phone, a shared
 non-terminal device, or holders of one household; a group with no phone joins the controller
 group whose places it shares. A ring needs two kinds of signal, or one signal repeated well
 beyond what its innocent cause explains (after death three times or more; the same
 impossibility on the cards of two or more people; one phone presenting two or more unrelated
-people's cards three times or more each). ``two_places_one_day``, ``overlapping_stays``
-and ``presented_by_another_household`` are weak: they support a ring and never make one.
+people's cards three times or more each; the same for a carried device).
+``two_places_one_day``, ``overlapping_stays`` and ``presented_by_another_household`` are weak:
+they support a ring and never make one.
 The cards of a reported gang ring are the gang's (DATA_CONTRACT section 2), a diversion chain's
 mule cards the chain's; both are left out.
 The user named in a ring is an adult owner of the controller phone (a household shares one
@@ -82,6 +85,9 @@ _SEX_AGE_RULES = [
     ("I63", "", 12, 120, "脑梗死"), ("E11", "", 10, 120, "2型糖尿病"),
 ]
 
+#: signals of one controller (a phone, a portable device) presenting several households' cards
+PRESENTERS = frozenset({"phone_presents_unrelated_cards", "device_presents_unrelated_cards"})
+
 #: signals common among honest patients (a referral across districts on one day, a transfer
 #: or interim settlement between two hospitals): they support a ring, never make one, and a card
 #: carrying only these joins a group through a controller link (phone, device, household) only
@@ -89,7 +95,8 @@ WEAK_SIGNALS = frozenset({"two_places_one_day", "overlapping_stays",
                           "presented_by_another_household"})
 
 #: signals of a phone presenting another household's card
-PRESENTED = frozenset({"presented_by_another_household", "phone_presents_unrelated_cards"})
+PRESENTED = frozenset({"presented_by_another_household", "phone_presents_unrelated_cards",
+                       "device_presents_unrelated_cards"})
 
 #: signals that, seen on the cards of two or more people of one group, need no second kind
 ACROSS_PEOPLE = frozenset({"claims_after_death", "diagnosis_sex_age_mismatch"})
@@ -107,6 +114,7 @@ _WEIGHTS = {
     "overlapping_stays": 0.4,
     "two_places_one_day": 0.25,
     "phone_presents_unrelated_cards": 0.35,
+    "device_presents_unrelated_cards": 0.35,
     "presented_by_another_household": 0.2,
 }
 
@@ -234,6 +242,26 @@ def card_signals(ctx: Context, settings: Settings) -> pd.DataFrame:
                 rows.append(pd.DataFrame({
                     "card_id": hit["card_id"], "signal": kind, "claim_id": hit["claim_id"],
                     "detail": "扫码手机 " + hit["operator_phone"].astype(str) + " 出示他人电子凭证"}))
+    # --- one portable device presents cards of unrelated households ----------------------------
+    # a facility's terminal stays at the facility: a device used at two or more facilities, for
+    # few cards, goes where one person goes. Its owner is unknown, so one of the households is
+    # taken to be the owner's and the others must be phone_min_households or more
+    dv = c[c["device_id"].notna()][["card_id", "claim_id", "holder_id", "device_id", "facility_id"]]
+    if len(dv):
+        use = dv.groupby("device_id").agg(cards=("card_id", "nunique"),
+                                          places=("facility_id", "nunique"))
+        mobile = use.index[(use["cards"] <= s.device_max_cards) & (use["places"] >= 2)]
+        dv = dv[dv["device_id"].isin(mobile) & ~dv["claim_id"].isin(burst_claims)]
+        if len(dv):
+            n_hh = dv["holder_id"].map(pats["household"]).groupby(dv["device_id"]).nunique()
+            hit = dv[dv["device_id"].isin(n_hh[n_hh > s.phone_min_households].index)]
+            if len(hit):
+                places = hit["device_id"].map(use["places"]).astype(str)
+                rows.append(pd.DataFrame({
+                    "card_id": hit["card_id"], "signal": "device_presents_unrelated_cards",
+                    "claim_id": hit["claim_id"],
+                    "detail": "设备 " + hit["device_id"].astype(str) + " 在 " + places
+                    + " 家机构出示多个家庭的医保凭证"}))
     if not rows:
         return pd.DataFrame(columns=["card_id", "signal", "claim_id", "detail"])
     out = pd.concat(rows, ignore_index=True).drop_duplicates(["card_id", "signal", "claim_id"])
@@ -394,7 +422,7 @@ def _signal_score(sig: pd.DataFrame, present_min: int = 3) -> tuple[float, pd.Se
         people = sig["holder_id"].nunique() if "holder_id" in sig else 1
         if only in ACROSS_PEOPLE and people >= 2:
             return score, counts
-        if only == "phone_presents_unrelated_cards" and people >= 2:
+        if only in PRESENTERS and people >= 2:
             per_person = sig.groupby("holder_id")["claim_id"].nunique()
             if int((per_person >= present_min).sum()) >= 2:
                 return score, counts
@@ -424,6 +452,10 @@ def _ring(ctx: Context, sig: pd.DataFrame, cards: list[str], score: float,
         members.append(Member("phone", str(p), "controller"))
         for owner in ctx.likely_users(p, when, exclude=holder_set):
             members.append(Member("patient", owner, "user (owns the presenting phone)"))
+    carried = claims["claim_id"].isin(sig.loc[sig["signal"] == "device_presents_unrelated_cards",
+                                              "claim_id"])
+    for d in sorted(set(claims.loc[carried, "device_id"].dropna())):
+        members.append(Member("device", str(d), "controller (device carried between facilities)"))
     # the other cards a controller's phone presented for people outside its owner's household
     if controllers:
         pats = ctx.patients

@@ -39,6 +39,7 @@ CLAUSES = {
     "two_places_one_day": "负面清单(2025) 二(5)/一(7) 不执行实名就医购药、不核验医保凭证",
     "overlapping_stays": "负面清单(2025) 一(1) 诱导、协助他人冒名或者虚假就医",
     "phone_presents_unrelated_cards": "负面清单(2025) 三(2) 将本人的医保凭证交由他人冒名使用",
+    "device_presents_unrelated_cards": "负面清单(2025) 三(2) 将本人的医保凭证交由他人冒名使用",
     "presented_by_another_household": "负面清单(2025) 三(2) 将本人的医保凭证交由他人冒名使用",
     "trace_code_resettled": "负面清单(2025) 二(11) 参与或协助倒卖“回流药”",
     "key_drug_excess": "负面清单(2025) 三(4) 利用享受医疗保障待遇的机会转卖药品",
