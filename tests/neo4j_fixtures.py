@@ -235,9 +235,12 @@ def expected_shared_operator(ds, min_holders: int = 2) -> pd.DataFrame:
                                                    holder_id=("holder", "first")).reset_index()
         per_op = per_card.groupby(col).agg(holders=("holder_id", "nunique"),
                                            cards=("card_id", "nunique")).reset_index()
+        places = x.groupby(col)["facility_id"].nunique().rename("places").reset_index()
+        per_op = per_op.merge(places, on=col)
         per_card = per_card.merge(per_op[per_op["holders"] >= min_holders], on=col)
         parts.append(pd.DataFrame({"via": via, "operator": per_card[col],
                                    "holders": per_card["holders"], "cards": per_card["cards"],
+                                   "places": per_card["places"],
                                    "card_id": per_card["card_id"],
                                    "holder_id": per_card["holder_id"],
                                    "claims": per_card["claims"]}))

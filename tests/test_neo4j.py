@@ -199,6 +199,9 @@ def test_planted_negatives_are_not_returned(loaded):
     so = m("shared_operator")
     assert "13900000001" not in set(so["operator"])
     assert so.loc[so["operator"] == "13900000000", "holders"].iloc[0] == 3
+    # the phone was used at two pharmacies, the terminal DEV1 stayed at one
+    assert so.loc[so["operator"] == "13900000000", "places"].iloc[0] == 2
+    assert so.loc[so["operator"] == "DEV1", "places"].iloc[0] == 1
 
 
 def test_ring_subgraph_equals_pandas(loaded, motif_ds):
