@@ -749,6 +749,38 @@ def test_a_recruit_who_went_along_once_joins_the_group_a_neighbour_in_for_else_d
     assert [sorted(r.patients) for r in rings] == [ids[:6]]
 
 
+def test_a_village_kept_in_bed_for_weeks_again_and_again_is_a_ring(tmp_path):
+    """挂床住院: five villagers admitted together three times to a private hospital, for 40 days
+    each time. Long stays are no excuse."""
+    w = World()
+    background(w)
+    village = "四川省成都市大邑县桥兴镇民峰村{}组{}号"
+    ids = [f"4500000000000{i:03d}" for i in range(5)]
+    for i, pid in enumerate(ids):
+        w.person(pid, region="510129", birth="1950-01-01", address=village.format(i + 1, 10 + i))
+    for start in (10, 120, 240):
+        for i, pid in enumerate(ids):
+            _stay(w, pid, "X1", start + i % 2, los=40, dx="M54.500")
+    rings = [r for r in detect_fake_admissions(w.load(tmp_path), Settings())
+             if r.score >= Settings().min_score]
+    assert [sorted(r.patients) for r in rings] == [ids]
+
+
+def test_long_stays_settled_monthly_are_one_admission_each(tmp_path):
+    """Six stroke patients came to a private rehabilitation hospital within two days of each
+    other and stayed 120 days, settled every 30 days (中途结算): one admission each, not four
+    co-admissions."""
+    w = World()
+    background(w)
+    ids = [f"4600000000000{i:03d}" for i in range(6)]
+    for i, pid in enumerate(ids):
+        w.person(pid, region="510121", birth="1945-01-01", address=f"县城{i}号")
+        for seg in range(4):
+            _stay(w, pid, "X1", 20 + i % 3 + 30 * seg, los=29, dx="I69.300")
+    rings = detect_fake_admissions(w.load(tmp_path), Settings())
+    assert not [r for r in rings if r.score >= Settings().min_score]
+
+
 def test_a_village_brought_in_twice_by_different_people_is_one_ring(tmp_path):
     """No two recruits went in together twice, but their village came back as a group."""
     w = World()

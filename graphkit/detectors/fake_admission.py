@@ -18,7 +18,10 @@ Method
    (``attach_wave_mates``).
 4. Score: repeated group episodes, similar length of stay, similar diagnoses, members from one
    region or address cluster, private / 一级 / 未定级 institution. Scheduled treatment cohorts
-   (化疗 C00-D48 with Z51, 康复 long stays) are discounted by what makes them legitimate.
+   (化疗 C00-D48 with Z51, 康复 Z50) are discounted by what makes them legitimate. A long stay
+   settled in parts (中途结算) is one admission (see ``_build_stays``), so long-stay patients
+   who came in days apart are not co-admitted again at every monthly settlement; a long stay is
+   no discount by itself (挂床住院 is a long stay).
 """
 
 from __future__ import annotations
@@ -53,12 +56,31 @@ def _stays(ctx: Context) -> pd.DataFrame:
 
 
 def _build_stays(ctx: Context) -> pd.DataFrame:
+    """One row per inpatient claim; ``admit`` and ``los`` are those of the whole stay it settles.
+
+    A long stay is often settled in parts (中途结算, e.g. monthly in rehabilitation): a claim
+    admitted at the same institution on or the day after the patient's discharge there continues
+    the stay, so a long stay is one admission and two long-stay patients who came in days apart
+    are not "co-admitted" at every monthly settlement.
+    """
     c = ctx.claims
     st = c[(c["claim_type"] == "inpatient") & c["admit_day"].notna()].copy()
     st["patient"] = st["holder_id"]
-    st["admit"] = st["admit_day"].astype("int64")
-    dis = st["discharge_day"].fillna(st["day"]).astype("int64")
-    st["los"] = (dis - st["admit"]).clip(lower=0)
+    st = st.sort_values(["patient", "facility_id", "admit_day", "claim_id"], kind="stable")
+    admit = st["admit_day"].astype("int64").to_numpy()
+    dis = np.maximum(st["discharge_day"].fillna(st["day"]).astype("int64").to_numpy(), admit)
+    pat, fac = st["patient"].to_numpy(), st["facility_id"].to_numpy()
+    same = np.zeros(len(st), dtype=bool)
+    same[1:] = (pat[1:] == pat[:-1]) & (fac[1:] == fac[:-1])
+    # the latest discharge so far within each (patient, institution)
+    reach = pd.Series(dis).groupby(np.cumsum(~same)).cummax().to_numpy()
+    cont = same.copy()
+    cont[1:] &= admit[1:] <= reach[:-1] + 1
+    stay = np.cumsum(~cont)
+    start = pd.Series(admit).groupby(stay).transform("min").to_numpy()
+    end = pd.Series(dis).groupby(stay).transform("max").to_numpy()
+    st["admit"] = start
+    st["los"] = end - start
     st["place"] = st["patient"].map(ctx.patients["place"])
     # only what the detector reads: each candidate group slices its institution's stays
     cols = ["claim_id", "patient", "card_id", "facility_id", "doctor_id", "dx3", "admit", "los",
@@ -260,7 +282,6 @@ def _score(ctx: Context, facility: str, patients: list[str], settings: Settings)
         lvl = str(fac.get("level", "") or "")
         private = ("民营" in own) or ("私" in own) or lvl in ("一级", "未定级")
     treatment = top_dx[:1] == "C" or top_dx in SCHEDULED_CARE
-    long_stay = float(los.median()) > 30 if len(los) else False
     admissions_per_patient = gs.groupby("patient").size()
 
     # repeated group admission is the core; what makes it recruitment rather than chance at a
@@ -269,7 +290,9 @@ def _score(ctx: Context, facility: str, patients: list[str], settings: Settings)
     support = (0.45 * top_region_share + 0.2 * float(private)
                + 0.2 * min(1.0, max(0.0, 1 - los_cv)) + 0.15 * top_dx_share)
     score = squash(n_waves, 1.0) * (0.3 + 0.7 * support)
-    if treatment or long_stay:
+    # (a long stay settled monthly is one admission, see _build_stays: a long stay is no
+    # excuse by itself — 挂床住院 is a long stay)
+    if treatment:
         score *= 0.3
     ev = [
         evidence("repeated_co_admission",
@@ -287,7 +310,7 @@ def _score(ctx: Context, facility: str, patients: list[str], settings: Settings)
     if len(frequent):
         ev.append(evidence("frequent_admission",
                            f"{len(frequent)} 人一年内在该院住院 3 次以上", int(len(frequent))))
-    if treatment or long_stay:
+    if treatment:
         ev.append(evidence("lookalike_scheduled_treatment",
                            "诊断或住院时长符合化疗/康复等定期治疗特征，降低可疑度", 0,
                            clause="合规相似情形（非负面清单）"))
