@@ -209,6 +209,42 @@ def test_people_half_an_hour_apart_at_a_busy_pharmacy_are_no_session(tmp_path):
     assert all(r.score < 0.5 for r in detect_gangs(w.load(tmp_path), Settings()))
 
 
+def _busy_pharmacy(w: World, fac: str, days, *, every_minutes=3, regulars=400):
+    """Ordinary customers at ``fac`` every ``every_minutes`` from 8:00 to 18:00 on ``days``,
+    drawn from ``regulars`` people: the pharmacy never has a quiet half hour."""
+    import random
+
+    ids = [f"97000000000{k:05d}" for k in range(regulars)]
+    for pid in ids:
+        w.person(pid)
+    for d in days:
+        who = random.Random(d)
+        for m in range(0, 600, every_minutes):
+            w.claim(who.choice(ids), fac, day(d, 8) + timedelta(minutes=m), dx="J06.900")
+    return ids
+
+
+def test_a_gang_swiping_in_minutes_at_a_pharmacy_busy_all_day_is_a_gang(tmp_path):
+    """At a pharmacy with a customer every three minutes all day, one day's settlements chain
+    into one run far too long to be a session; the gang's eight cards in a few minutes are a
+    run much denser than the pharmacy's usual pace, and are found inside it."""
+    w = World()
+    gang_days = [10 + d * 9 for d in range(6)]
+    _busy_pharmacy(w, "P1", sorted(set(range(0, 60)) | set(gang_days)))
+    ids = plant_gang(w, "P1", hour=11, gap_minutes=0.5)
+    best = max(detect_gangs(w.load(tmp_path), Settings()), key=lambda r: r.score)
+    assert best.score >= 0.5
+    assert set(best.patients) == set(ids)
+
+
+def test_regular_customers_of_a_busy_pharmacy_are_no_gang(tmp_path):
+    """The same busy pharmacy without a gang: its regulars, some of whom come at the same
+    hours on many days, make no ring."""
+    w = World()
+    _busy_pharmacy(w, "P1", range(0, 60), regulars=120)
+    assert all(r.score < 0.5 for r in detect_gangs(w.load(tmp_path), Settings()))
+
+
 def test_a_gang_that_registered_its_collected_people_on_its_own_phone_is_still_a_gang(tmp_path):
     """The organiser put one phone number on a dozen collected people's accounts: they live apart
     and are no family, so the shared number does not make them one household."""

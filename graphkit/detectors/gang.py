@@ -12,7 +12,9 @@ Method
    are skipped. At a quiet facility the allowed gap grows with its usual gap between settlements
    (``burst_gap_quiet_share`` of its median same-day gap, at most ``burst_gap_max_minutes``): an
    organiser spreading the swipes over an afternoon is still one session where nobody else comes
-   for hours, while at a busy pharmacy only minutes apart counts.
+   for hours, while at a busy pharmacy only minutes apart counts. A run of more than
+   ``burst_max_cards`` cards (a pharmacy busy all day chains its whole day) is split where it is
+   slower than half the facility's usual gap: a session is denser than the usual pace.
 2. Projection: card x card, weighted by the bursts two cards share over the geometric mean of
    their own bursts (cosine; scipy sparse ``B.T @ B``); keep pairs sharing at least
    ``min_shared_days`` bursts. Raw co-visits are never
@@ -91,24 +93,38 @@ def _bursts(ctx: Context, settings: Settings) -> pd.DataFrame:
     t = c["t"].to_numpy()
     gap = np.diff(t)
     same_fac = term[1:] == term[:-1]
-    allowed = _allowed_gaps(term, gap, same_fac & (np.diff(c["day"].to_numpy()) == 0), s)
+    allowed, dense = _allowed_gaps(term, gap, same_fac & (np.diff(c["day"].to_numpy()) == 0), s)
     new = np.ones(len(c), dtype=bool)
     new[1:] = ~same_fac | (gap > allowed)
-    burst = np.cumsum(new) - 1
-    c = c.assign(burst=burst)
-    size = c.groupby("burst")["card_id"].nunique()
-    ok = size[(size >= s.burst_min_cards) & (size <= s.burst_max_cards)].index
-    return c[c["burst"].isin(ok)]
+    cards = pd.factorize(c["card_id"])[0]
+    size = _run_sizes(new, cards)
+    # a pharmacy busy all day chains a whole day into one run, far more cards than a session:
+    # inside it a session is a run denser than the facility's usual pace
+    big = size > s.burst_max_cards
+    if big.any():
+        new[1:] |= big[1:] & big[:-1] & (gap > dense)
+        size = _run_sizes(new, cards)
+    c = c.assign(burst=np.cumsum(new) - 1)
+    return c[(size >= s.burst_min_cards) & (size <= s.burst_max_cards)]
 
 
-def _allowed_gaps(term: np.ndarray, gap: np.ndarray, same_day: np.ndarray, s) -> np.ndarray:
+def _run_sizes(new: np.ndarray, cards: np.ndarray) -> np.ndarray:
+    """For each row, the number of distinct cards of the run it is in (a run starts at ``new``)."""
+    run = np.cumsum(new) - 1
+    distinct = pd.Series(cards).groupby(run).nunique().to_numpy()
+    return distinct[run]
+
+
+def _allowed_gaps(term: np.ndarray, gap: np.ndarray, same_day: np.ndarray,
+                  s) -> tuple[np.ndarray, np.ndarray]:
     """Seconds allowed between consecutive swipes i, i+1 for one burst: half the facility's
-    median same-day gap, within [burst_gap_minutes, burst_gap_max_minutes]."""
+    median same-day gap, within [burst_gap_minutes, burst_gap_max_minutes]; and that half
+    unclipped (``dense``: a run that fast is faster than the facility's usual pace)."""
     fac = term[1:]
     median = pd.Series(gap[same_day], dtype="float64").groupby(fac[same_day]).median()
     usual = median.reindex(fac).to_numpy() * s.burst_gap_quiet_share
     lo, hi = s.burst_gap_minutes * 60, max(s.burst_gap_minutes, s.burst_gap_max_minutes) * 60
-    return np.clip(np.nan_to_num(usual, nan=lo), lo, hi)
+    return np.clip(np.nan_to_num(usual, nan=lo), lo, hi), np.nan_to_num(usual, nan=lo)
 
 
 def detect_gangs(ctx: Context, settings: Settings) -> list[Ring]:
