@@ -751,6 +751,14 @@ def test_recruited_group_admitted_together_repeatedly(tmp_path):
     assert any(e.rule == "repeated_co_admission" and e.count == 3 for e in ring.evidence)
 
 
+def villagers(w: World, prefix: str, n: int, *, home="四川省成都市大邑县桥兴镇民峰村{}组{}号"):
+    """``n`` people of one village (``home`` formatted with their 组 and house number)."""
+    ids = [f"{prefix}{i:03d}" for i in range(n)]
+    for i, pid in enumerate(ids):
+        w.person(pid, region="510129", birth="1955-01-01", address=home.format(i + 1, 10 + i))
+    return ids
+
+
 def _stay(w: World, pid: str, fac: str, start: int, los: int = 7, dx: str = "J18.900"):
     a = day(start)
     dsc = a + timedelta(days=los)
@@ -770,9 +778,7 @@ def test_a_recruit_who_went_along_once_joins_the_group_a_neighbour_in_for_else_d
     someone from elsewhere admitted with the group's complaint, are not."""
     w = World()
     background(w)
-    ids = [f"4400000000000{i:03d}" for i in range(8)]
-    for i, pid in enumerate(ids[:7]):
-        w.person(pid, region="510129", birth="1955-01-01", address=home.format(i + 1, 10 + i))
+    ids = villagers(w, "4400000000000", 7, home=home) + ["4400000000000007"]
     w.person(ids[7], region="510129", birth="1955-01-01", address=elsewhere)
     for start in (30, 95, 170):
         for i, pid in enumerate(ids[:5]):
@@ -790,10 +796,7 @@ def test_a_village_kept_in_bed_for_weeks_again_and_again_is_a_ring(tmp_path):
     each time. Long stays are no excuse."""
     w = World()
     background(w)
-    village = "四川省成都市大邑县桥兴镇民峰村{}组{}号"
-    ids = [f"4500000000000{i:03d}" for i in range(5)]
-    for i, pid in enumerate(ids):
-        w.person(pid, region="510129", birth="1950-01-01", address=village.format(i + 1, 10 + i))
+    ids = villagers(w, "4500000000000", 5)
     for start in (10, 120, 240):
         for i, pid in enumerate(ids):
             _stay(w, pid, "X1", start + i % 2, los=40, dx="M54.500")
@@ -821,10 +824,7 @@ def test_a_village_brought_in_twice_by_different_people_is_one_ring(tmp_path):
     """No two recruits went in together twice, but their village came back as a group."""
     w = World()
     background(w)
-    village = "四川省成都市大邑县桥兴镇民峰村{}组{}号"
-    ids = [f"4300000000000{i:03d}" for i in range(6)]
-    for i, pid in enumerate(ids):
-        w.person(pid, region="510129", birth="1955-01-01", address=village.format(i + 1, 10 + i))
+    ids = villagers(w, "4300000000000", 6)
     for pid in ids[:3]:
         _stay(w, pid, "X1", 40 + int(pid[-1]) % 2)
     for pid in ids[3:]:
