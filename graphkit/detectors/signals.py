@@ -209,8 +209,9 @@ class Context:
         A phone registered to ``people.shared_line_owners`` people or more is no family's: an institution's
         line (whose residents share its address anyway) or one person registering many others'
         accounts, which is what a card collector does. It links no one. Nor does an address that
-        is no dwelling, only a village (or one of its 组/社), community or town (``…明林村``,
-        ``…明林村3组``, ``…泉白镇``): a whole village is not one family."""
+        is no dwelling, only a village (or one of its 组/社), community, named compound or town
+        (``…明林村``, ``…明林村3组``, ``…和平花园``, ``…泉白镇``): a whole village is not one
+        family."""
         p = self.dataset.patients
         ids = p["patient_id"].to_numpy()
         n = len(ids)
@@ -357,8 +358,10 @@ _PLACE = r"^(.*?(?:村|社区|小区|居委会|家园|花园|新村|公寓|苑))
 #: an unnamed compound is its street number (光华路84号, 天府大道北段1700号院, 淮海路123弄)
 _STREET = r"^(.*?(?:路|街|大道|巷|胡同)(?:[东西南北中一二三四五六七八九十]+段)?\d+(?:号院|号|弄))"
 _TOWN = r"^(.*?(?:镇|乡|街道))"
-#: an address that ends at a village (or one of its 组/社), community or town names no dwelling
-_NO_DWELLING = r"^.*(?:村|社区|小区|居委会|镇|乡|街道|村[0-9一二三四五六七八九十]+[组社])\s*$"
+#: an address that ends at a village (or one of its 组/社), a community, a named compound (no
+#: building, unit or room: 花园, 家园, 苑, 新村, a 公寓 that is no 老年公寓) or a town names no dwelling
+_NO_DWELLING = (r"^.*(?:村|社区|小区|居委会|家园|花园|新村|苑|(?<!老年)公寓|镇|乡|街道"
+                r"|村[0-9一二三四五六七八九十]+[组社])\s*$")
 
 
 def place_of(address: pd.Series) -> pd.Series:
