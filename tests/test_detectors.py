@@ -838,6 +838,21 @@ def test_a_village_brought_in_twice_by_different_people_is_one_ring(tmp_path):
     assert [sorted(r.patients) for r in rings] == [ids]
 
 
+def test_a_village_poisoned_once_and_neighbours_in_later_for_their_own_illness_is_no_ring(tmp_path):
+    """A food poisoning brings ten villagers to the county hospital together, once; three
+    neighbours are admitted there together two months later with pneumonia. Two waves from one
+    place, but nothing recurs: no recruiter brings a village back with new complaints."""
+    w = World()
+    background(w)
+    ids = villagers(w, "4700000000000", 13)
+    for i, pid in enumerate(ids[:10]):
+        _stay(w, pid, "H2", 50 + i % 2, los=3 + i % 3, dx="A05.900")
+    for i, pid in enumerate(ids[10:]):
+        _stay(w, pid, "H2", 110 + i % 2, los=6, dx="J18.900")
+    rings = detect_fake_admissions(w.load(tmp_path), Settings())
+    assert not [r for r in rings if r.score >= Settings().min_score]
+
+
 def test_a_big_community_at_its_local_hospital_is_not_a_ring(tmp_path):
     """Chance clusters among many admissions from one 小区 spread over the year make no ring."""
     w = World()

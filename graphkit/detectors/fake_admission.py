@@ -244,6 +244,18 @@ def _attach_wave_mates(ctx: Context, at_fac: pd.DataFrame, core: list[str], w: i
     return sorted(core_set | add)
 
 
+def _recurring(gs: pd.DataFrame, waves) -> list:
+    """The waves whose diagnoses recur in another wave of the group.
+
+    A recruiter's group comes back with the same made-up complaints. An incident (food or gas
+    poisoning) brings a village in once; a few neighbours admitted to the same hospital later,
+    for their own illnesses, make a second wave that shares no diagnosis with it. A wave with no
+    diagnosis recorded is kept."""
+    dx = gs[gs["wave"].isin(waves)].groupby("wave")["dx3"].agg(lambda x: set(x.dropna()))
+    return [k for k in dx.index
+            if not dx[k] or any(dx[k] & dx[j] or not dx[j] for j in dx.index if j != k)]
+
+
 def _score(ctx: Context, facility: str, patients: list[str], settings: Settings) -> Ring | None:
     s = settings.fake_admission
     w = s.admit_window_days
@@ -259,11 +271,11 @@ def _score(ctx: Context, facility: str, patients: list[str], settings: Settings)
     wave = np.cumsum(np.r_[True, np.diff(gs["admit"].to_numpy()) > w]) - 1
     gs["wave"] = wave
     per_wave = gs.groupby("wave")["patient"].nunique()
-    group_waves = per_wave[per_wave >= s.min_patients]
+    group_waves = _recurring(gs, per_wave[per_wave >= s.min_patients].index)
     n_waves = int(len(group_waves))
     if n_waves < s.min_episodes:
         return None
-    gw = gs[gs["wave"].isin(group_waves.index)]
+    gw = gs[gs["wave"].isin(group_waves)]
     los = gw["los"].astype(float)
     los_cv = float(los.std(ddof=0) / los.mean()) if los.mean() > 0 else 0.0
     dx = gw["dx3"].dropna()
