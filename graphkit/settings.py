@@ -56,6 +56,9 @@ class GangSettings:
     split_depth: int = 3
     #: a community clinic's refill day falls on one date each month give or take this many days
     refill_day_slack_days: int = 2
+    #: ... and holds at least this share of the group's swipe days (its patients also meet there
+    #: now and then on other days)
+    refill_day_min_share: float = 0.75
     #: a look-alike cohort's score (dialysis rhythm, chronic refill day) is multiplied by this
     lookalike_discount: float = 0.2
 

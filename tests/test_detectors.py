@@ -193,6 +193,20 @@ def _spread_session(w: World, fac: str, usual_gap_minutes: int):
     return plant_gang(w, fac, hour=13, gap_minutes=30, device="")
 
 
+def test_a_gang_cut_in_pieces_by_community_detection_is_one_ring(tmp_path):
+    """Twenty-four collected cards in three thirds; each session swipes two of the thirds, in
+    turn. Modularity cuts the gang into its thirds, but the organiser swiped them in the same
+    sessions: one ring."""
+    w = World()
+    background(w)
+    ids = plant_gang(w, "P1", 24, 0, device="")
+    for d in range(8):
+        for i, pid in enumerate(p for k, p in enumerate(ids) if (k + d) % 3):
+            w.claim(pid, "P1", day(10 + d * 9, 14) + timedelta(minutes=i), fund=180.0)
+    rings = [r for r in detect_gangs(w.load(tmp_path), Settings()) if r.score >= 0.5]
+    assert [set(r.patients) for r in rings] == [set(ids)]
+
+
 def test_a_session_spread_over_an_afternoon_at_a_quiet_pharmacy_is_a_gang(tmp_path):
     """Where nobody else comes for hours, swipes half an hour apart are still one session."""
     w = World()
@@ -299,9 +313,9 @@ def test_nursing_home_swiping_together_is_not_a_gang(tmp_path):
     assert all(r.score < 0.5 for r in rings)
 
 
-def _monthly_crowd(w: World, fac: str, ctype: str, dx: str):
+def _monthly_crowd(w: World, fac: str, ctype: str, dx: str, other_days=()):
     """Ten people at ``fac`` on the 15th of eight months, 25 minutes apart, where nobody else
-    comes for hours on other days."""
+    comes for hours on other days; four of them also meet there on each of ``other_days``."""
     for k in range(200):
         pid = f"9610000000000{k:03d}"
         w.person(pid)
@@ -315,12 +329,19 @@ def _monthly_crowd(w: World, fac: str, ctype: str, dx: str):
         for i, pid in enumerate(ids):
             w.claim(pid, fac, datetime(2024, m, 15, 8) + timedelta(minutes=25 * i), dx=dx,
                     ctype=ctype)
+    for when in other_days:
+        for i, pid in enumerate(ids[:4]):
+            w.claim(pid, fac, when + timedelta(minutes=25 * i), dx=dx, ctype=ctype)
     return ids
 
 
-def test_chronic_patients_on_their_clinics_monthly_refill_day_are_not_a_gang(tmp_path):
+@pytest.mark.parametrize("other_days", [(), (datetime(2024, 3, 3, 9), datetime(2024, 6, 22, 9))],
+                         ids=["refill-days-only", "two-other-meetings"])
+def test_chronic_patients_on_their_clinics_monthly_refill_day_are_not_a_gang(tmp_path, other_days):
+    """Eight refill days; some of the patients also meet at the clinic on two other days
+    (eight of ten days on one date each month is still a refill day)."""
     w = World()
-    _monthly_crowd(w, "K1", "outpatient", "I10.x00")
+    _monthly_crowd(w, "K1", "outpatient", "I10.x00", other_days)
     ctx = w.load(tmp_path)
     rings = detect_gangs(ctx, Settings())
     assert rings, "the crowd is grouped"

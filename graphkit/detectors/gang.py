@@ -21,7 +21,9 @@ Method
    used, so dialysis rooms and nursing-home outings only enter when they burst in lockstep.
 3. Groups: Leiden communities (igraph, seeded) of that projection. A community whose lockstep
    days each hold less than ``min_day_cover`` of its cards is split again on its own edges
-   (modularity merges small groups in a large graph); a member is a card in the
+   (modularity merges small groups in a large graph); groups sharing at least half of their
+   lockstep sessions are joined again (modularity also cuts one large gang whose sessions
+   each swipe a part of it); a member is a card in the
    group's lockstep bursts (>= ``burst_min_cards`` of its cards) on >= ``min_shared_days``
    days; one caught in a single session is dropped and the rest scored again.
 4. Score: lockstep days, holders from unrelated households, shared controller (an operator phone
@@ -42,6 +44,7 @@ from scipy import sparse
 from graphkit.detectors.signals import (
     Context,
     communities,
+    components_of_pairs,
     evidence,
     make_ring,
     reported_cards,
@@ -179,7 +182,7 @@ def _detect_gangs(ctx: Context, settings: Settings) -> list[Ring]:
     # counter's regulars) run together, as modularity does in a large graph: split it again on
     # its own edges (modularity of that subgraph, at least resolution 1), finer each time
     todo = [(np.flatnonzero(labels == lab), 0) for lab in np.unique(labels)]
-    rings = []
+    groups = []
     while todo:
         nodes, depth = todo.pop(0)
         if len(nodes) < s.min_cards:
@@ -198,10 +201,47 @@ def _detect_gangs(ctx: Context, settings: Settings) -> list[Ring]:
             if len(np.unique(sub)) > 1:
                 todo += [(nodes[sub == k], depth + 1) for k in np.unique(sub)]
                 continue
+        groups.append((cards, lb))
+    rings = []
+    for cards, lb in _merge_shared_sessions(groups, b, b_rows, s):
         ring = _score_group(ctx, b, b_rows, cards, settings, lb)
         if ring is not None:
             rings.append(ring)
     return rings
+
+
+def _merge_shared_sessions(groups: list, b: pd.DataFrame, b_rows: dict, s) -> list:
+    """Join groups whose lockstep sessions are mostly the same sessions.
+
+    Modularity may cut one large gang in two; the organiser still swipes both halves in the
+    same sessions. Two groups sharing at least ``min_shared_days`` sessions, and half of the
+    sessions of the one with fewer, are one group. (Neighbouring gangs bridged by a session or
+    two share few of their sessions and stay apart.)"""
+    sessions = [set(lb["burst"].unique()) for _, lb in groups]
+    by_session: dict = {}
+    for i, ss in enumerate(sessions):
+        for x in ss:
+            by_session.setdefault(x, []).append(i)
+    shared: dict = {}
+    for owners in by_session.values():
+        for k, i in enumerate(owners):
+            for j in owners[k + 1:]:
+                shared[i, j] = shared.get((i, j), 0) + 1
+    same = np.array([(i, j) for (i, j), n in sorted(shared.items())
+                     if n >= max(s.min_shared_days, 0.5 * min(len(sessions[i]), len(sessions[j])))],
+                    dtype=np.int64).reshape(-1, 2)
+    if not len(same):
+        return groups
+    label = components_of_pairs(same[:, 0], same[:, 1], len(groups))
+    out = []
+    for lab in np.unique(label):
+        members = np.flatnonzero(label == lab)
+        if len(members) == 1:
+            out.append(groups[members[0]])
+            continue
+        cards = sorted(set().union(*(groups[i][0] for i in members)))
+        out.append((cards, _lockstep(b, b_rows, cards, s)))
+    return out
 
 
 def _lockstep(b: pd.DataFrame, b_rows: dict, cards: list[str], s) -> pd.DataFrame:
@@ -269,7 +309,7 @@ def _score_group(ctx: Context, b: pd.DataFrame, b_rows: dict, cards: list[str],
     # start of each month settles no consistent diagnosis, and at a pharmacy none at all)
     month_share = monthly_share(lb["day"].unique(), s.refill_day_slack_days)
     refill_day = (top_dx[:3] in CHRONIC_CARE and top_dx_share >= 0.5 and lock_days >= 4
-                  and month_share >= 0.9)
+                  and month_share >= s.refill_day_min_share)
     # share of the group's claims at the top facility that are lockstep swipes
     mine = ctx.claims_of_cards(cards)
     at_fac = mine[mine["facility_id"] == top_fac]
