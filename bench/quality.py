@@ -38,11 +38,31 @@ def data_dir(claims: int, camouflage: float, seed: int) -> Path:
     return DATA / f"synth_{claims}_c{camouflage:g}_s{seed}"
 
 
+def synth_stamp() -> str:
+    """A hash of the generator's source: cached data made by another generator is stale."""
+    import hashlib
+
+    import graphkit.synth as synth
+
+    h = hashlib.sha256()
+    for f in sorted(Path(synth.__file__).parent.glob("*.py")):
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def ensure_data(claims: int, camouflage: float = 0.5, seed: int = 7, *, quiet: bool = False) -> Path:
-    """Generate (once) and return the cached Parquet data directory for these arguments."""
+    """Generate (once per generator version) and return the cached Parquet data directory for
+    these arguments. A cache made by another version of ``graphkit synth`` is made again, so a
+    number measured here is always one a fresh clone reproduces."""
     d = data_dir(claims, camouflage, seed)
+    stamp = synth_stamp()
+    made_by = d / ".synth"
     if (d / "truth.csv").exists() and (d / "claims.parquet").exists():
-        return d
+        if made_by.exists() and made_by.read_text().strip() == stamp:
+            return d
+        if not quiet:
+            print(f"{d.name} was made by another synth version: generating it again",
+                  file=sys.stderr, flush=True)
     tmp = d.with_name(d.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.parent.mkdir(parents=True, exist_ok=True)
@@ -52,6 +72,8 @@ def ensure_data(claims: int, camouflage: float = 0.5, seed: int = 7, *, quiet: b
     subprocess.run([sys.executable, "-m", "graphkit", "synth", str(tmp), "--claims", str(claims),
                     "--seed", str(seed), "--camouflage", str(camouflage), "--format", "parquet"],
                    check=True, stdout=subprocess.DEVNULL)
+    (tmp / ".synth").write_text(stamp + "\n")
+    shutil.rmtree(d, ignore_errors=True)
     os.replace(tmp, d)
     if not quiet:
         print(f"generated {d.name} in {time.perf_counter() - t0:.1f}s", file=sys.stderr, flush=True)

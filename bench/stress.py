@@ -1,0 +1,114 @@
+"""Ring quality when the input is poorer or shaped differently than ``graphkit synth`` writes it.
+
+Our synth writes full addresses, every operator phone and terminal, and UTF-8 English headers.
+Real extracts (and data we never see) are often coarser. Each variant below starts from the same
+cached synth directory as ``bench/quality.py`` (same truth), changes one thing, and is scored with
+``graphkit rings`` + ``graphkit eval``:
+
+- ``as generated``: the data as written (the reference row);
+- ``coarse addresses``: every address cut to its village / community / named compound (no
+  building, unit or house number), as many 户籍 extracts give it;
+- ``no addresses``: the patients' address column left out;
+- ``no phone or terminal``: the claims' operator_phone and device_id columns left out;
+- ``GBK, 平台 field codes``: the same synth draw written as GBK CSV with the national 医保信息平台
+  field codes as headers (the contract's loader must give the same rings).
+
+Usage::
+
+    python bench/stress.py                       # 200k claims, camouflage 0.5, seed 7
+    python bench/stress.py --claims 1000000 --camouflage 0.8
+
+Numbers are printed (and written to ``bench/out/stress.md``), never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+from quality import OUT, _fmt, _row, ensure_data, run_graphkit  # noqa: E402
+
+COLS = ["variant", "rings", "truth", "F1 gang", "F1 impersonation", "F1 diversion",
+        "F1 fake_admission", "ring F1", "patient P", "patient R", "seconds"]
+
+
+def _copy(src: Path, dst: Path) -> Path:
+    shutil.rmtree(dst, ignore_errors=True)
+    shutil.copytree(src, dst)
+    return dst
+
+
+def coarse_addresses(src: Path, dst: Path) -> Path:
+    from graphkit.detectors.signals import place_of
+
+    d = _copy(src, dst)
+    p = pd.read_parquet(d / "patients.parquet")
+    p["address"] = place_of(p["address"])
+    p.to_parquet(d / "patients.parquet", index=False)
+    return d
+
+
+def no_addresses(src: Path, dst: Path) -> Path:
+    d = _copy(src, dst)
+    pd.read_parquet(d / "patients.parquet").drop(columns=["address"]).to_parquet(
+        d / "patients.parquet", index=False)
+    return d
+
+
+def no_operator(src: Path, dst: Path) -> Path:
+    d = _copy(src, dst)
+    c = pd.read_parquet(d / "claims.parquet")
+    c.drop(columns=["operator_phone", "device_id"]).to_parquet(d / "claims.parquet", index=False)
+    return d
+
+
+def gbk_field_codes(claims: int, camouflage: float, seed: int):
+    def make(src: Path, dst: Path) -> Path:
+        shutil.rmtree(dst, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "graphkit", "synth", str(dst), "--claims", str(claims),
+                        "--seed", str(seed), "--camouflage", str(camouflage), "--format", "csv",
+                        "--encoding", "gbk", "--headers", "nhsa"], check=True,
+                       stdout=subprocess.DEVNULL)
+        return dst
+    return make
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="Ring F1 on poorer or differently shaped input.")
+    ap.add_argument("--claims", type=int, default=200000)
+    ap.add_argument("--camouflage", type=float, default=0.5)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--out", type=Path, default=OUT / "stress.md")
+    a = ap.parse_args(argv)
+    from graphkit.evaluate import evaluate
+
+    src = ensure_data(a.claims, a.camouflage, a.seed)
+    work = OUT / "stress" / src.name
+    variants = [("as generated", None), ("coarse addresses", coarse_addresses),
+                ("no addresses", no_addresses), ("no phone or terminal", no_operator),
+                ("GBK, 平台 field codes", gbk_field_codes(a.claims, a.camouflage, a.seed))]
+    rows = []
+    for k, (name, make) in enumerate(variants):
+        d = src if make is None else make(src, work / f"data_{k}")
+        pj, secs = run_graphkit(d, work / f"out_{k}")
+        row = _row(a.claims, a.camouflage, name, evaluate(pj, src), secs)
+        row["variant"] = row.pop("method")
+        rows.append(row)
+        print(f"{name}: ring F1 {row['ring F1']:.3f} ({secs:.1f}s)", file=sys.stderr, flush=True)
+    head = "| " + " | ".join(COLS) + " |\n|" + "---|" * len(COLS)
+    md = "\n".join([head] + ["| " + " | ".join(_fmt(r[c]) for c in COLS) + " |" for r in rows])
+    print(f"{a.claims} claims, camouflage {a.camouflage:g}, seed {a.seed}\n{md}")
+    a.out.parent.mkdir(parents=True, exist_ok=True)
+    a.out.write_text(md + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
