@@ -214,10 +214,12 @@ def _merge_shared_sessions(groups: list, b: pd.DataFrame, b_rows: dict, s) -> li
     """Join groups whose lockstep sessions are mostly the same sessions.
 
     Modularity may cut one large gang in two; the organiser still swipes both halves in the
-    same sessions. Two groups sharing at least ``min_shared_days`` sessions, and half of the
-    sessions of the one with fewer, are one group. (Neighbouring gangs bridged by a session or
-    two share few of their sessions and stay apart.)"""
-    sessions = [set(lb["burst"].unique()) for _, lb in groups]
+    same sessions (a facility and a day: a long session may fall into several bursts). Two
+    groups sharing at least ``min_shared_days`` sessions, and half of the sessions of the one
+    with fewer, are one group. (Neighbouring gangs bridged by a session or two share few of
+    their sessions and stay apart.)"""
+    # a session is a facility-day: a long session may be cut into several bursts
+    sessions = [set(zip(lb["facility_id"], lb["day"])) for _, lb in groups]
     by_session: dict = {}
     for i, ss in enumerate(sessions):
         for x in ss:
