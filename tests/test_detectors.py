@@ -757,18 +757,23 @@ def test_refund_and_resettle_at_the_same_pharmacy_is_innocent(tmp_path):
 
 # --- fake admission ----------------------------------------------------------------------------
 
+def _stay(w: World, pid: str, fac: str, start: int, los: int = 7, dx: str = "J18.900"):
+    """An inpatient stay of ``pid`` at ``fac`` from day ``start``, ``los`` days long."""
+    a = day(start)
+    dsc = a + timedelta(days=los)
+    w.claim(pid, fac, dsc, ctype="inpatient", dx=dx, fund=4000.0,
+            admit=a.strftime("%Y-%m-%d"), discharge=dsc.strftime("%Y-%m-%d"))
+
+
 def test_recruited_group_admitted_together_repeatedly(tmp_path):
     w = World()
     background(w)
     ids = [f"41000000000000{i:02d}" for i in range(6)]
     for pid in ids:
         w.person(pid, region="510121", birth="1950-01-01")
-    for wave, start in enumerate((30, 95, 170)):
+    for start in (30, 95, 170):
         for i, pid in enumerate(ids):
-            a = day(start + i % 2)
-            dsc = a + timedelta(days=7)
-            w.claim(pid, "X1", dsc, ctype="inpatient", dx="J18.900", fund=4000.0,
-                    admit=a.strftime("%Y-%m-%d"), discharge=dsc.strftime("%Y-%m-%d"))
+            _stay(w, pid, "X1", start + i % 2)
     rings = detect_fake_admissions(w.load(tmp_path), Settings())
     ring = max(rings, key=lambda r: r.score)
     assert ring.score >= 0.5
@@ -782,13 +787,6 @@ def villagers(w: World, prefix: str, n: int, *, home="四川省成都市大邑�
     for i, pid in enumerate(ids):
         w.person(pid, region="510129", birth="1955-01-01", address=home.format(i + 1, 10 + i))
     return ids
-
-
-def _stay(w: World, pid: str, fac: str, start: int, los: int = 7, dx: str = "J18.900"):
-    a = day(start)
-    dsc = a + timedelta(days=los)
-    w.claim(pid, fac, dsc, ctype="inpatient", dx=dx, fund=4000.0,
-            admit=a.strftime("%Y-%m-%d"), discharge=dsc.strftime("%Y-%m-%d"))
 
 
 @pytest.mark.parametrize("home, elsewhere", [
@@ -897,9 +895,7 @@ def test_one_off_cataract_campaign_is_not_a_ring(tmp_path):
     for i in range(12):
         pid = f"42000000000000{i:02d}"
         w.person(pid, region="510121", birth="1945-01-01")
-        a = day(50)
-        w.claim(pid, "H2", a + timedelta(days=2), ctype="inpatient", dx="H25.900",
-                admit=a.strftime("%Y-%m-%d"), discharge=(a + timedelta(days=2)).strftime("%Y-%m-%d"))
+        _stay(w, pid, "H2", 50, los=2, dx="H25.900")
     assert detect_fake_admissions(w.load(tmp_path), Settings()) == []
 
 
@@ -911,9 +907,7 @@ def test_chemotherapy_cycles_are_discounted(tmp_path):
         w.person(pid, birth="1955-01-01")
     for cycle in range(5):
         for pid in ids:
-            a = day(10 + cycle * 21)
-            w.claim(pid, "H1", a + timedelta(days=3), ctype="inpatient", dx="C34.900",
-                    admit=a.strftime("%Y-%m-%d"), discharge=(a + timedelta(days=3)).strftime("%Y-%m-%d"))
+            _stay(w, pid, "H1", 10 + cycle * 21, los=3, dx="C34.900")
     rings = detect_fake_admissions(w.load(tmp_path), Settings())
     assert all(r.score < 0.5 for r in rings)
 
@@ -1023,10 +1017,7 @@ def test_fake_admission_groups_from_two_villages_are_two_rings(tmp_path):
     for start in (30, 95, 170):
         for g, ids in enumerate(groups):
             for i, pid in enumerate(sorted(ids)):
-                a = day(start + (i + g) % 2)
-                dsc = a + timedelta(days=7)
-                w.claim(pid, "X1", dsc, ctype="inpatient", dx="J18.900", fund=4000.0,
-                        admit=a.strftime("%Y-%m-%d"), discharge=dsc.strftime("%Y-%m-%d"))
+                _stay(w, pid, "X1", start + (i + g) % 2)
     rings = detect_fake_admissions(w.load(tmp_path), Settings())
     found = sorted((set(r.patients) for r in rings if r.score >= 0.5), key=sorted)
     assert found == sorted(groups, key=sorted)
