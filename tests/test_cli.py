@@ -67,3 +67,28 @@ def test_rings_writes_the_contract_files_and_is_byte_identical(tmp_path):
     assert scores == sorted(scores, reverse=True) and all(s >= 0.5 for s in scores)
     header = (a / "rings.csv").read_text(encoding="utf-8").splitlines()[0]
     assert header == "ring_id,typology,score,member_type,member_id,role"
+
+
+def test_rings_writes_the_rows_that_did_not_load_beside_the_rings(tmp_path):
+    """Nothing is lost: a claim with one field too many is in OUT_DIR/rejects.csv with its file,
+    line and reason; a rerun on clean input leaves no stale rejects file."""
+    import csv
+    import gzip
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(DEMO, data)
+    lines = gzip.open(data / "claims.csv.gz", "rt", encoding="utf-8").read().splitlines()
+    lines[2] += ",extra"
+    (data / "claims.csv.gz").unlink()
+    (data / "claims.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["rings", str(data), "-o", str(out), "--no-pages"])
+    assert res.exit_code == 0, res.output
+    rows = list(csv.DictReader((out / "rejects.csv").open(encoding="utf-8-sig")))
+    claims = [r for r in rows if r["table"] == "claims"]
+    assert len(claims) == 1 and claims[0]["file"].endswith("claims.csv") and claims[0]["line"] == "3"
+    assert "fields" in claims[0]["reason"]
+    assert "rejected rows" in res.output
+    res = CliRunner().invoke(main, ["rings", str(DEMO), "-o", str(out), "--no-pages", "-q"])
+    assert res.exit_code == 0 and not (out / "rejects.csv").exists()

@@ -42,6 +42,8 @@ def rings_cmd(data_dir: Path, out_dir: Path, settings_file: Path | None, min_sco
 
     Rings are ordered by score; rings.json carries the input fingerprint and every parameter,
     and is byte-identical for the same input and settings. Prints a summary per typology.
+    Rows that did not load are written to OUT_DIR/rejects.csv with their file, line and
+    reason (the file is absent when every row loaded).
 
     With --backend neo4j the data come from the graph database at --uri, which must hold a
     finished `graphkit neo4j load DATA_DIR` (when DATA_DIR exists here it must be the input
@@ -83,6 +85,16 @@ def rings_cmd(data_dir: Path, out_dir: Path, settings_file: Path | None, min_sco
                 err.print(f"  detector [bold]{name}[/] ({time.perf_counter() - t0:.1f}s)")
             doc = find_rings(ds, settings, progress=stage, backend=backend)
         pj, pc = write_rings(doc, out_dir)
+        # nothing is lost: the rows that did not load are beside the rings, with their reasons
+        rejects = out_dir / "rejects.csv"
+        if ds.n_rejected:
+            ds.write_rejects(rejects)
+            reasons = ds.rejects["reason"].value_counts()
+            err.print(f"[yellow]wrote {ds.n_rejected:,} rejected rows[/] to {rejects} ("
+                      + "; ".join(f"{r}: {n:,}" for r, n in reasons.head(3).items())
+                      + ("; …" if len(reasons) > 3 else "") + ")")
+        elif rejects.exists():
+            rejects.unlink()  # an earlier run's, on input that no longer has any
         pages = []
         if not no_pages:
             from graphkit.render import render_all
