@@ -69,10 +69,8 @@ def test_rings_writes_the_contract_files_and_is_byte_identical(tmp_path):
     assert header == "ring_id,typology,score,member_type,member_id,role"
 
 
-def test_rings_writes_the_rows_that_did_not_load_beside_the_rings(tmp_path):
-    """Nothing is lost: a claim with one field too many is in OUT_DIR/rejects.csv with its file,
-    line and reason; a rerun on clean input leaves no stale rejects file."""
-    import csv
+def _demo_with_a_bad_claim(tmp_path) -> Path:
+    """A copy of the demo whose third claims line has one field too many."""
     import gzip
     import shutil
 
@@ -82,13 +80,35 @@ def test_rings_writes_the_rows_that_did_not_load_beside_the_rings(tmp_path):
     lines[2] += ",extra"
     (data / "claims.csv.gz").unlink()
     (data / "claims.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return data
+
+
+def _rejected_claims(path: Path) -> list[dict]:
+    import csv
+
+    return [r for r in csv.DictReader(path.open(encoding="utf-8-sig")) if r["table"] == "claims"]
+
+
+def test_rings_writes_the_rows_that_did_not_load_beside_the_rings(tmp_path):
+    """Nothing is lost: a claim with one field too many is in OUT_DIR/rejects.csv with its file,
+    line and reason; a rerun on clean input leaves no stale rejects file."""
+    data = _demo_with_a_bad_claim(tmp_path)
     out = tmp_path / "out"
     res = CliRunner().invoke(main, ["rings", str(data), "-o", str(out), "--no-pages"])
     assert res.exit_code == 0, res.output
-    rows = list(csv.DictReader((out / "rejects.csv").open(encoding="utf-8-sig")))
-    claims = [r for r in rows if r["table"] == "claims"]
+    claims = _rejected_claims(out / "rejects.csv")
     assert len(claims) == 1 and claims[0]["file"].endswith("claims.csv") and claims[0]["line"] == "3"
     assert "fields" in claims[0]["reason"]
     assert "rejected rows" in res.output
     res = CliRunner().invoke(main, ["rings", str(DEMO), "-o", str(out), "--no-pages", "-q"])
     assert res.exit_code == 0 and not (out / "rejects.csv").exists()
+
+
+def test_neo4j_load_writes_the_rows_that_did_not_load_before_it_connects(tmp_path):
+    """The rows a graph load leaves out are kept as `graphkit validate` keeps them; with no server
+    to reach the command still ends in a one-line error."""
+    data = _demo_with_a_bad_claim(tmp_path)
+    res = CliRunner().invoke(main, ["neo4j", "load", str(data), "--uri", "bolt://127.0.0.1:9",
+                                    "--rejects", str(tmp_path / "r.csv")])
+    assert len(_rejected_claims(tmp_path / "r.csv")) == 1
+    assert res.exit_code != 0 and "Traceback" not in res.output

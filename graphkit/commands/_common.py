@@ -29,3 +29,17 @@ def library_errors():
 
 def stderr_is_tty() -> bool:
     return sys.stderr.isatty()
+
+
+def keep_rejects(ds, path, say) -> None:
+    """Write the rows of ``ds`` that did not load to ``path`` (file, line, values, reason) and
+    ``say`` where they went, or remove an earlier run's file when every row loaded: nothing
+    the user gave is lost without a trace."""
+    if ds.n_rejected:
+        ds.write_rejects(path)
+        reasons = ds.rejects["reason"].value_counts()
+        say(f"wrote {ds.n_rejected:,} rejected rows to {path} ("
+            + "; ".join(f"{r}: {n:,}" for r, n in reasons.head(3).items())
+            + ("; …" if len(reasons) > 3 else "") + ")")
+    elif path.exists():
+        path.unlink()

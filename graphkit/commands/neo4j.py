@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from graphkit.commands._common import library_errors, stderr_is_tty
+from graphkit.commands._common import keep_rejects, library_errors, stderr_is_tty
+from graphkit.commands.validate import default_rejects_path
 
 _URI_HELP = "Bolt URI of the server [env NEO4J_URI; default bolt://localhost:7687]."
 
@@ -41,13 +42,16 @@ def neo4j_group() -> None:
               show_default=True, help="Rows per UNWIND batch.")
 @click.option("--restart", is_flag=True,
               help="Merge every batch again instead of resuming an interrupted load.")
+@click.option("--rejects", "rejects_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write rows that did not load [default: DATA_DIR/../<name>.rejects.csv].")
 def load_cmd(data_dir: Path, uri: str, user: str | None, password: str | None, batch_size: int,
-             restart: bool) -> None:
+             restart: bool, rejects_path: Path | None) -> None:
     """Load DATA_DIR into the graph database at --uri.
 
     Creates the indexes (and on Neo4j the uniqueness constraints), then merges every accepted
     row in batches: loading twice creates nothing new, and a load cut off half way resumes where
-    it stopped when run again. Prints the nodes and relationships written.
+    it stopped when run again. Prints the nodes and relationships written; rows that did not
+    load go to a rejects file (as with `graphkit validate`).
 
     \b
     Example:
@@ -59,6 +63,7 @@ def load_cmd(data_dir: Path, uri: str, user: str | None, password: str | None, b
 
     with library_errors():
         ds = load(data_dir, progress=stderr_is_tty())
+        keep_rejects(ds, rejects_path or default_rejects_path(data_dir), click.echo)
         with Neo4jStore.connect(uri, user, password) as store:
             report = _load_with_progress(store, ds, batch_size, not restart)
     click.echo(f"loaded {report.rows:,} rows in {report.batches:,} batches "

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from graphkit.commands._common import library_errors
+from graphkit.commands._common import keep_rejects, library_errors
 
 TYPOLOGY_CHOICES = ("gang", "impersonation", "diversion", "fake_admission")
 
@@ -86,15 +86,7 @@ def rings_cmd(data_dir: Path, out_dir: Path, settings_file: Path | None, min_sco
             doc = find_rings(ds, settings, progress=stage, backend=backend)
         pj, pc = write_rings(doc, out_dir)
         # nothing is lost: the rows that did not load are beside the rings, with their reasons
-        rejects = out_dir / "rejects.csv"
-        if ds.n_rejected:
-            ds.write_rejects(rejects)
-            reasons = ds.rejects["reason"].value_counts()
-            err.print(f"[yellow]wrote {ds.n_rejected:,} rejected rows[/] to {rejects} ("
-                      + "; ".join(f"{r}: {n:,}" for r, n in reasons.head(3).items())
-                      + ("; …" if len(reasons) > 3 else "") + ")")
-        elif rejects.exists():
-            rejects.unlink()  # an earlier run's, on input that no longer has any
+        keep_rejects(ds, out_dir / "rejects.csv", err.print)
         pages = []
         if not no_pages:
             from graphkit.render import render_all
