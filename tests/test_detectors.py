@@ -857,6 +857,20 @@ def test_a_village_brought_in_twice_by_different_people_is_one_ring(tmp_path):
     assert [sorted(r.patients) for r in rings] == [ids]
 
 
+def test_the_same_recruits_back_with_a_new_complaint_each_time_are_a_ring(tmp_path):
+    """A recruiter varies the made-up complaint from one admission to the next; the same five
+    people coming back together is what recurs."""
+    w = World()
+    background(w)
+    ids = villagers(w, "4800000000000", 5)
+    for start, dx in ((30, "J44.100"), (95, "I10.x00"), (170, "M54.500")):
+        for i, pid in enumerate(ids):
+            _stay(w, pid, "X1", start + i % 2, dx=dx)
+    rings = [r for r in detect_fake_admissions(w.load(tmp_path), Settings())
+             if r.score >= Settings().min_score]
+    assert [sorted(r.patients) for r in rings] == [ids]
+
+
 def test_a_village_poisoned_once_and_neighbours_in_later_for_their_own_illness_is_no_ring(tmp_path):
     """A food poisoning brings ten villagers to the county hospital together, once; three
     neighbours are admitted there together two months later with pneumonia. Two waves from one

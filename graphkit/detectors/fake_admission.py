@@ -245,15 +245,18 @@ def _attach_wave_mates(ctx: Context, at_fac: pd.DataFrame, core: list[str], w: i
 
 
 def _recurring(gs: pd.DataFrame, waves) -> list:
-    """The waves whose diagnoses recur in another wave of the group.
+    """The waves that recur: they share a patient or a diagnosis with another wave of the group.
 
-    A recruiter's group comes back with the same made-up complaints. An incident (food or gas
-    poisoning) brings a village in once; a few neighbours admitted to the same hospital later,
-    for their own illnesses, make a second wave that shares no diagnosis with it. A wave with no
-    diagnosis recorded is kept."""
-    dx = gs[gs["wave"].isin(waves)].groupby("wave")["dx3"].agg(lambda x: set(x.dropna()))
+    A recruiter's group comes back — the same people, or the same village with the same made-up
+    complaints. An incident (food or gas poisoning) brings a village in once; a few neighbours
+    admitted to the same hospital later for their own illnesses are other people with other
+    diagnoses. A wave with no diagnosis recorded is kept."""
+    w = gs[gs["wave"].isin(waves)]
+    dx = w.groupby("wave")["dx3"].agg(lambda x: set(x.dropna()))
+    who = w.groupby("wave")["patient"].agg(set)
     return [k for k in dx.index
-            if not dx[k] or any(dx[k] & dx[j] or not dx[j] for j in dx.index if j != k)]
+            if not dx[k] or any(dx[k] & dx[j] or not dx[j] or who[k] & who[j]
+                                for j in dx.index if j != k)]
 
 
 def _score(ctx: Context, facility: str, patients: list[str], settings: Settings) -> Ring | None:
