@@ -828,6 +828,23 @@ def test_a_village_kept_in_bed_for_weeks_again_and_again_is_a_ring(tmp_path):
     assert [sorted(r.patients) for r in rings] == [ids]
 
 
+def test_a_stay_settled_in_two_parts_is_counted_once_in_the_evidence(tmp_path):
+    """Five villagers kept in bed twice, each 40-day stay settled in two parts (中途结算): ten
+    admissions, and nobody was admitted three times."""
+    w = World()
+    background(w)
+    ids = villagers(w, "4900000000000", 5)
+    for start in (10, 120):
+        for i, pid in enumerate(ids):
+            _stay(w, pid, "X1", start + i % 2, los=20, dx="M54.500")
+            _stay(w, pid, "X1", start + i % 2 + 20, los=20, dx="M54.500")
+    ring = max(detect_fake_admissions(w.load(tmp_path), Settings()), key=lambda r: r.score)
+    assert sorted(ring.patients) == ids
+    rules = {e.rule: e for e in ring.evidence}
+    assert rules["similar_stays"].count == 10
+    assert "frequent_admission" not in rules
+
+
 def test_long_stays_settled_monthly_are_one_admission_each(tmp_path):
     """Six stroke patients came to a private rehabilitation hospital within two days of each
     other and stayed 120 days, settled every 30 days (中途结算): one admission each, not four

@@ -279,7 +279,9 @@ def _score(ctx: Context, facility: str, patients: list[str], settings: Settings)
     if n_waves < s.min_episodes:
         return None
     gw = gs[gs["wave"].isin(group_waves)]
-    los = gw["los"].astype(float)
+    # a stay settled in parts is several claims of one admission: count and measure admissions
+    stays = gw.drop_duplicates(["patient", "admit"])
+    los = stays["los"].astype(float)
     los_cv = float(los.std(ddof=0) / los.mean()) if los.mean() > 0 else 0.0
     dx = gw["dx3"].dropna()
     top_dx = dx.value_counts().index[0] if len(dx) else ""
@@ -297,7 +299,7 @@ def _score(ctx: Context, facility: str, patients: list[str], settings: Settings)
         lvl = str(fac.get("level", "") or "")
         private = ("民营" in own) or ("私" in own) or lvl in ("一级", "未定级")
     treatment = top_dx[:1] == "C" or top_dx in SCHEDULED_CARE
-    admissions_per_patient = gs.groupby("patient").size()
+    admissions_per_patient = gs.drop_duplicates(["patient", "admit"]).groupby("patient").size()
 
     # repeated group admission is the core; what makes it recruitment rather than chance at a
     # busy hospital is one home place first, then a private / 一级 / 未定级 institution, stays of
@@ -312,10 +314,10 @@ def _score(ctx: Context, facility: str, patients: list[str], settings: Settings)
     ev = [
         evidence("repeated_co_admission",
                  f"{len(patients)} 人在 {facility} 同日或相邻日集体入院 {n_waves} 次"
-                 f"（共 {len(gw)} 次住院）", n_waves),
+                 f"（共 {len(stays)} 次住院）", n_waves),
         evidence("similar_stays",
                  f"住院天数相近（中位 {los.median():.0f} 天，变异系数 {los_cv:.2f}）；诊断集中于 "
-                 f"{top_dx}（{top_dx_share:.0%}）", int(len(gw))),
+                 f"{top_dx}（{top_dx_share:.0%}）", int(len(stays))),
     ]
     if top_region_share >= 0.6:
         ev.append(evidence("recruited_from_one_place",
