@@ -88,6 +88,17 @@ def _build_stays(ctx: Context) -> pd.DataFrame:
     return single_chunk(st[cols].reset_index(drop=True))
 
 
+def _waves(days: np.ndarray, w: int, apart: np.ndarray | None = None) -> np.ndarray:
+    """Wave number (from 0) of each of ``days`` (sorted admission days): a new wave starts
+    where the gap to the previous admission exceeds ``w`` days, or where ``apart`` (a key per
+    admission, e.g. institution and place) changes."""
+    new = np.ones(len(days), dtype=bool)
+    new[1:] = np.diff(days) > w
+    if apart is not None:
+        new[1:] |= apart[1:] != apart[:-1]
+    return np.cumsum(new) - 1
+
+
 def co_admissions(ctx: Context, settings: Settings) -> pd.DataFrame:
     """Pairs of patients co-admitted: patient_a, patient_b, facility_id, episodes (distinct days)."""
     w = settings.fake_admission.admit_window_days
@@ -129,9 +140,7 @@ def place_waves(ctx: Context, settings: Settings) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     st = st.sort_values(["facility_id", "place", "admit", "patient"]).reset_index(drop=True)
     key = st["facility_id"] + "\x00" + st["place"]
-    new = np.r_[True, (key.to_numpy()[1:] != key.to_numpy()[:-1])
-                | (np.diff(st["admit"].to_numpy()) > w)]
-    st["wave"] = np.cumsum(new) - 1
+    st["wave"] = _waves(st["admit"].to_numpy(), w, apart=key.to_numpy())
     size = st.groupby("wave")["patient"].nunique()
     total = st.groupby(["facility_id", "place"]).size()
     st = st[st["wave"].isin(size[size >= s.min_patients].index)]
@@ -233,7 +242,7 @@ def _attach_wave_mates(ctx: Context, at_fac: pd.DataFrame, core: list[str], w: i
         return core
     home = places.value_counts().index[0]
     dxs = {d for d in at_fac["dx3"].to_numpy()[mine] if isinstance(d, str)}
-    wave = np.cumsum(np.r_[True, np.diff(days) > w])
+    wave = _waves(days, w)
     inside = np.zeros(len(at_fac), dtype=bool)
     for k in np.unique(wave):
         if len(set(who[wave == k])) >= 2:
@@ -271,8 +280,7 @@ def _score(ctx: Context, facility: str, patients: list[str], settings: Settings)
     gs = at_fac[at_fac["patient"].isin(set(patients))].copy()
     # waves: admissions of the group within the window of each other
     gs = gs.sort_values("admit")
-    wave = np.cumsum(np.r_[True, np.diff(gs["admit"].to_numpy()) > w]) - 1
-    gs["wave"] = wave
+    gs["wave"] = _waves(gs["admit"].to_numpy(), w)
     per_wave = gs.groupby("wave")["patient"].nunique()
     group_waves = _recurring(gs, per_wave[per_wave >= s.min_patients].index)
     n_waves = int(len(group_waves))
