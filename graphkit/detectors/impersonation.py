@@ -119,6 +119,16 @@ _WEIGHTS = {
 }
 
 
+def _device_use(ctx: Context) -> pd.DataFrame:
+    """Per device_id: the distinct cards it presented and facilities it was used at (``cards``,
+    ``places``), computed once per Context: a terminal serves many cards at one facility."""
+    if "device_use" not in ctx.cache:
+        c = ctx.claims
+        ctx.cache["device_use"] = c[c["device_id"].notna()].groupby("device_id").agg(
+            cards=("card_id", "nunique"), places=("facility_id", "nunique"))
+    return ctx.cache["device_use"]
+
+
 def demographic_mismatch(codes: pd.Series, sex: pd.Series, age: pd.Series) -> tuple[pd.Series, pd.Series]:
     """(mismatch mask, meaning) of diagnosis codes impossible for the holder's sex or age.
 
@@ -248,8 +258,7 @@ def card_signals(ctx: Context, settings: Settings) -> pd.DataFrame:
     # taken to be the owner's and the others must be phone_min_households or more
     dv = c[c["device_id"].notna()][["card_id", "claim_id", "holder_id", "device_id", "facility_id"]]
     if len(dv):
-        use = dv.groupby("device_id").agg(cards=("card_id", "nunique"),
-                                          places=("facility_id", "nunique"))
+        use = _device_use(ctx)
         mobile = use.index[(use["cards"] <= s.device_max_cards) & (use["places"] >= 2)]
         dv = dv[dv["device_id"].isin(mobile) & ~dv["claim_id"].isin(burst_claims)]
         if len(dv):
@@ -290,8 +299,8 @@ def detect_impersonation(ctx: Context, settings: Settings) -> list[Ring]:
         return nodes.setdefault((kind, str(key)), len(nodes))
 
     links: list[tuple[int, int]] = []
-    dev_cards = c.groupby("device_id")["card_id"].nunique()
-    small_dev = set(dev_cards[dev_cards <= s.device_max_cards].index)
+    use = _device_use(ctx)
+    small_dev = set(use.index[use["cards"] <= s.device_max_cards])
     for key, kind in (("operator_phone", "phone"), ("device_id", "device")):
         kc = sc[["card_id", key]].dropna().drop_duplicates()
         if kind == "device":
