@@ -65,7 +65,7 @@ CHRONIC_CARE = {"I10", "I11", "I12", "I13", "I15", "E10", "E11", "E13", "E14", "
                 "J44", "J45", "I69", "G20", "F20"}
 
 
-def monthly_share(days: np.ndarray, slack: int = 2) -> float:
+def monthly_share(days: np.ndarray, slack: int) -> float:
     """Largest share of ``days`` (days since 1970-01-01) within ``slack`` days of one day of the
     month (day 30 and day 1 are neighbours)."""
     if not len(days):

@@ -349,13 +349,13 @@ def detect_impersonation(ctx: Context, settings: Settings) -> list[Ring]:
 
 def _attach_by_footprint(ctx: Context, sig: pd.DataFrame, cards: pd.Index, labels: np.ndarray,
                          phones_of: dict[int, set[str]], weak: set[int],
-                         no_controller: set[int], min_share: float = 0.6) -> np.ndarray:
+                         no_controller: set[int], min_share: float) -> np.ndarray:
     """Join a card group with no controller phone to the controller group whose footprint it shares.
 
     A card borrowed without a phone (a 社保卡 handed over) is still used by the same person, at
     the places that person goes, as often as that person goes there: its suspect claims'
     facilities lie within those of a controller group (its suspect claims and every claim its
-    phones presented). Candidates share at least two facilities covering 60% of the card group's;
+    phones presented). Candidates share at least two facilities covering ``min_share`` of the card group's;
     the one whose claim counts per facility are most alike (cosine) takes it, none on a tie. A
     group whose suspect claims were all made at one place is placed by all its cards' claims.
     """
@@ -409,7 +409,7 @@ def _cosine(a: Counter, b: Counter) -> float:
     return num / den if den else 0.0
 
 
-def _signal_score(sig: pd.DataFrame, present_min: int = 3) -> tuple[float, pd.Series]:
+def _signal_score(sig: pd.DataFrame, present_min: int) -> tuple[float, pd.Series]:
     """Combined score of one card group's signals, and the claim count per signal kind."""
     counts = sig.groupby("signal")["claim_id"].nunique()
     kinds = list(counts.index)

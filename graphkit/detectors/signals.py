@@ -290,7 +290,8 @@ class Context:
         :meth:`phone_users` not in ``exclude`` (the cards' own holders), those aged
         ``people.user_min_age`` to ``user_max_age`` at ``when`` are kept; all of them when none
         is, or an age is unknown."""
-        owners = [o for o in self.phone_users(phone) if o not in set(exclude)]
+        exclude = set(exclude)
+        owners = [o for o in self.phone_users(phone) if o not in exclude]
         if len(owners) <= 1:
             return owners
         birth = self.patients["birth_date"].reindex(owners)
