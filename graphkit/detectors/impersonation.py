@@ -355,9 +355,10 @@ def _attach_by_footprint(ctx: Context, sig: pd.DataFrame, cards: pd.Index, label
     A card borrowed without a phone (a 社保卡 handed over) is still used by the same person, at
     the places that person goes, as often as that person goes there: its suspect claims'
     facilities lie within those of a controller group (its suspect claims and every claim its
-    phones presented). Candidates share at least two facilities covering ``min_share`` of the card group's;
-    the one whose claim counts per facility are most alike (cosine) takes it, none on a tie. A
-    group whose suspect claims were all made at one place is placed by all its cards' claims.
+    phones presented). Candidates share at least two facilities covering ``min_share`` of the
+    card group's; the one whose claim counts per facility are most alike (cosine) takes it, none
+    on a tie. A group whose suspect claims were all made at one place is placed by all its cards'
+    claims.
     """
     card_label = pd.Series(labels, index=cards)
     fac = sig.assign(group=card_label.reindex(sig["card_id"]).to_numpy()).merge(
