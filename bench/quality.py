@@ -142,10 +142,10 @@ def table_text(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def table_markdown(rows: list[dict]) -> str:
-    out = ["| " + " | ".join(COLS) + " |", "|" + "---|" * len(COLS)]
+def table_markdown(rows: list[dict], cols=COLS) -> str:
+    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for r in rows:
-        out.append("| " + " | ".join(_fmt(r[c]) for c in COLS) + " |")
+        out.append("| " + " | ".join(_fmt(r[c]) for c in cols) + " |")
     return "\n".join(out)
 
 

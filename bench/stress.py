@@ -33,7 +33,7 @@ import pandas as pd
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
-from quality import OUT, _fmt, _row, ensure_data, run_graphkit  # noqa: E402
+from quality import OUT, _row, ensure_data, run_graphkit, table_markdown  # noqa: E402
 
 COLS = ["variant", "rings", "truth", "F1 gang", "F1 impersonation", "F1 diversion",
         "F1 fake_admission", "ring F1", "patient P", "patient R", "seconds"]
@@ -102,8 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         row["variant"] = row.pop("method")
         rows.append(row)
         print(f"{name}: ring F1 {row['ring F1']:.3f} ({secs:.1f}s)", file=sys.stderr, flush=True)
-    head = "| " + " | ".join(COLS) + " |\n|" + "---|" * len(COLS)
-    md = "\n".join([head] + ["| " + " | ".join(_fmt(r[c]) for c in COLS) + " |" for r in rows])
+    md = table_markdown(rows, COLS)
     print(f"{a.claims} claims, camouflage {a.camouflage:g}, seed {a.seed}\n{md}")
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(md + "\n", encoding="utf-8")
