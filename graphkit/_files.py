@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from pathlib import Path
 
-__all__ = ["read_json", "file_sha256"]
+from graphkit.errors import OutputError
+
+__all__ = ["read_json", "file_sha256", "writing"]
 
 
 def read_json(path, error: type[Exception], what: str):
@@ -27,3 +30,15 @@ def file_sha256(path) -> str:
         for block in iter(lambda: fp.read(1 << 22), b""):
             h.update(block)
     return h.hexdigest()
+
+
+@contextlib.contextmanager
+def writing(path, what: str, hint: str = ""):
+    """Turn an OSError raised while writing ``what`` under ``path`` into an :class:`OutputError`
+    naming the file that failed and why (and ``hint``, what the user can do about it)."""
+    try:
+        yield
+    except OSError as exc:
+        where = exc.filename or path
+        raise OutputError(f"{where}: cannot write {what} ({exc.strerror or exc})"
+                          + (f"; {hint}" if hint else "")) from None

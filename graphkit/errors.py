@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-__all__ = ["GraphkitError", "LoadError", "SettingsError", "RingsFileError", "BackendError"]
+__all__ = ["GraphkitError", "LoadError", "SettingsError", "RingsFileError", "BackendError",
+           "OutputError"]
 
 
 class GraphkitError(Exception):
@@ -35,3 +36,8 @@ class RingsFileError(GraphkitError):
 class BackendError(GraphkitError):
     """A backend (Neo4j / Bolt server) failed: unreachable, auth refused, query failed."""
 
+
+
+class OutputError(GraphkitError):
+    """An output file or directory cannot be written: a path through a file, no permission, a
+    full disk. The message names the path that failed and why."""

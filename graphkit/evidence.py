@@ -32,7 +32,7 @@ from typing import Iterable
 
 import pandas as pd
 
-from graphkit._files import file_sha256
+from graphkit._files import file_sha256, writing
 from graphkit.contract import TYPOLOGIES
 from graphkit.errors import GraphkitError, RingsFileError
 
@@ -709,51 +709,52 @@ def write_package(doc, ring_id: str, out_dir: str | Path, dataset=None, *, unmas
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise PackageError(f"{out} exists and is not a directory")
-    out.mkdir(parents=True, exist_ok=True)
-    ours = {"报告.html", "graph.html", "members.csv", "claims.csv", "claim_items.csv",
-            "reproduce.cypher", "settings.json", MANIFEST}
-    strangers = [n for n in _files(out) if n not in ours]
-    if strangers:
-        raise PackageError(f"{out} already holds other files ({', '.join(strangers[:3])}); "
-                           "choose an empty or new directory")
+    with writing(out, "the evidence package"):
+        out.mkdir(parents=True, exist_ok=True)
+        ours = {"报告.html", "graph.html", "members.csv", "claims.csv", "claim_items.csv",
+                "reproduce.cypher", "settings.json", MANIFEST}
+        strangers = [n for n in _files(out) if n not in ours]
+        if strangers:
+            raise PackageError(f"{out} already holds other files ({', '.join(strangers[:3])}); "
+                               "choose an empty or new directory")
 
-    masker = Masker(ds, enabled=not unmasked)
-    view = render.RingView(ring, ds, masker, max_nodes=max_nodes)
-    created = _created_time()
-    info = {
-        "ring_id": ring.ring_id,
-        "typology": ring.typology,
-        "masked": not unmasked,
-        "created": created.isoformat().replace("+00:00", "Z"),
-        "graphkit_version": __version__,
-        "rings_file": str(rings_path) if rings_path else "",
-        "input": {"data_dir": doc.data_dir, "fingerprint": doc.fingerprint,
-                  "loaded_data_dir": _text(getattr(ds, "data_dir", "")),
-                  "loaded_fingerprint": _text(getattr(ds, "fingerprint", "")),
-                  "fingerprint_matches": bool(doc.fingerprint) and
-                  _text(getattr(ds, "fingerprint", "")) == doc.fingerprint},
-        "params": doc.params,
-        "settings": {"unmasked": bool(unmasked), "zip": bool(zip_), "max_nodes": max_nodes},
-    }
-    (out / "graph.html").write_text(render.page_from_view(view), encoding="utf-8")
-    (out / "报告.html").write_text(_report_html(doc, ring, view, masker, info), encoding="utf-8")
-    (out / "members.csv").write_text(_csv_text(_members_frame(ring, view, masker)),
-                                     encoding="utf-8")
-    claims = view.ring_claims_frame()
-    (out / "claims.csv").write_text(_csv_text(masker.frame(claims, "claims")), encoding="utf-8")
-    items = view.ring_items_frame()
-    (out / "claim_items.csv").write_text(_csv_text(masker.frame(items, "claim_items")),
+        masker = Masker(ds, enabled=not unmasked)
+        view = render.RingView(ring, ds, masker, max_nodes=max_nodes)
+        created = _created_time()
+        info = {
+            "ring_id": ring.ring_id,
+            "typology": ring.typology,
+            "masked": not unmasked,
+            "created": created.isoformat().replace("+00:00", "Z"),
+            "graphkit_version": __version__,
+            "rings_file": str(rings_path) if rings_path else "",
+            "input": {"data_dir": doc.data_dir, "fingerprint": doc.fingerprint,
+                      "loaded_data_dir": _text(getattr(ds, "data_dir", "")),
+                      "loaded_fingerprint": _text(getattr(ds, "fingerprint", "")),
+                      "fingerprint_matches": bool(doc.fingerprint) and
+                      _text(getattr(ds, "fingerprint", "")) == doc.fingerprint},
+            "params": doc.params,
+            "settings": {"unmasked": bool(unmasked), "zip": bool(zip_), "max_nodes": max_nodes},
+        }
+        (out / "graph.html").write_text(render.page_from_view(view), encoding="utf-8")
+        (out / "报告.html").write_text(_report_html(doc, ring, view, masker, info), encoding="utf-8")
+        (out / "members.csv").write_text(_csv_text(_members_frame(ring, view, masker)),
                                          encoding="utf-8")
-    (out / "reproduce.cypher").write_text(reproduce_cypher(ring, claims, masker),
-                                          encoding="utf-8")
-    settings = _settings_of(doc.params)
-    if settings:
-        (out / "settings.json").write_text(
-            json.dumps(settings, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
-            encoding="utf-8")
-    elif (out / "settings.json").exists():
-        (out / "settings.json").unlink()
-    _write_manifest(out, info)
-    if zip_:
-        _write_zip(out, created)
+        claims = view.ring_claims_frame()
+        (out / "claims.csv").write_text(_csv_text(masker.frame(claims, "claims")), encoding="utf-8")
+        items = view.ring_items_frame()
+        (out / "claim_items.csv").write_text(_csv_text(masker.frame(items, "claim_items")),
+                                             encoding="utf-8")
+        (out / "reproduce.cypher").write_text(reproduce_cypher(ring, claims, masker),
+                                              encoding="utf-8")
+        settings = _settings_of(doc.params)
+        if settings:
+            (out / "settings.json").write_text(
+                json.dumps(settings, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
+                encoding="utf-8")
+        elif (out / "settings.json").exists():
+            (out / "settings.json").unlink()
+        _write_manifest(out, info)
+        if zip_:
+            _write_zip(out, created)
     return out

@@ -33,6 +33,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from graphkit._files import writing
 from graphkit.contract import TABLES, TYPOLOGIES
 from graphkit.errors import GraphkitError
 from graphkit.evidence import Masker, _frame, _text
@@ -1064,19 +1065,20 @@ def _safe_name(ring_id: str) -> str:
 def render_all(doc, dataset, out_dir, *, mask: bool = True, max_nodes: int = 2000) -> list[Path]:
     """Write ``out_dir/index.html`` and ``out_dir/rings/<ring_id>.html``; return the paths."""
     out = Path(out_dir)
-    (out / "rings").mkdir(parents=True, exist_ok=True)
-    masker = Masker(dataset, enabled=mask)
-    ix = _Index(dataset)
-    written = []
-    rows = []
-    for ring in doc.rings:
-        view = RingView(ring, dataset, masker.scoped(), max_nodes=max_nodes, index=ix)
-        p = out / "rings" / f"{_safe_name(ring.ring_id)}.html"
-        p.write_text(page_from_view(view, index_href="../index.html"), encoding="utf-8")
-        written.append(p)
-        rows.append(_index_row(ring, view.masker))
-    idx = out / "index.html"
-    idx.write_text(_index_html(doc, rows, mask), encoding="utf-8")
+    with writing(out, "the HTML pages"):
+        (out / "rings").mkdir(parents=True, exist_ok=True)
+        masker = Masker(dataset, enabled=mask)
+        ix = _Index(dataset)
+        written = []
+        rows = []
+        for ring in doc.rings:
+            view = RingView(ring, dataset, masker.scoped(), max_nodes=max_nodes, index=ix)
+            p = out / "rings" / f"{_safe_name(ring.ring_id)}.html"
+            p.write_text(page_from_view(view, index_href="../index.html"), encoding="utf-8")
+            written.append(p)
+            rows.append(_index_row(ring, view.masker))
+        idx = out / "index.html"
+        idx.write_text(_index_html(doc, rows, mask), encoding="utf-8")
     return [idx] + written
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from graphkit.contract import MEMBER_TYPES, TYPOLOGIES
-from graphkit._files import read_json
+from graphkit._files import read_json, writing
 from graphkit.errors import RingsFileError
 
 __all__ = ["Member", "Evidence", "Ring", "RingsDocument", "SCHEMA", "read_rings", "write_rings",
@@ -162,10 +162,11 @@ def rings_csv_text(doc: RingsDocument) -> str:
 def write_rings(doc: RingsDocument, out_dir: str | Path) -> tuple[Path, Path]:
     """Write ``rings.json`` and ``rings.csv`` into ``out_dir`` (created if needed)."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     pj, pc = out / "rings.json", out / "rings.csv"
-    pj.write_text(rings_json_text(doc), encoding="utf-8")
-    pc.write_text(rings_csv_text(doc), encoding="utf-8")
+    with writing(out, "the rings files"):
+        out.mkdir(parents=True, exist_ok=True)
+        pj.write_text(rings_json_text(doc), encoding="utf-8")
+        pc.write_text(rings_csv_text(doc), encoding="utf-8")
     return pj, pc
 
 

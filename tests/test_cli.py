@@ -112,3 +112,42 @@ def test_neo4j_load_writes_the_rows_that_did_not_load_before_it_connects(tmp_pat
                                     "--rejects", str(tmp_path / "r.csv")])
     assert len(_rejected_claims(tmp_path / "r.csv")) == 1
     assert res.exit_code != 0 and "Traceback" not in res.output
+
+
+@pytest.fixture(scope="module")
+def demo_rings(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("rings")
+    res = CliRunner().invoke(main, ["rings", str(DEMO), "-o", str(out), "--no-pages", "-q"])
+    assert res.exit_code == 0, res.output
+    return out / "rings.json"
+
+
+def _through_a_file(tmp_path: Path) -> Path:
+    """A path that cannot be written: its parent is a file."""
+    blocker = tmp_path / "afile"
+    blocker.write_text("x", encoding="utf-8")
+    return blocker / "out"
+
+
+@pytest.mark.parametrize("command", ["rings", "render", "package", "synth", "neo4j load"])
+def test_an_output_path_that_cannot_be_written_is_a_one_line_error(command, tmp_path, demo_rings):
+    """Every command that writes names the path it cannot write and why, exits 1, and shows no
+    traceback (before: rings, render and package ended in NotADirectoryError)."""
+    bad = _through_a_file(tmp_path)
+    data = _demo_with_a_bad_claim(tmp_path) if command == "neo4j load" else DEMO
+    args = {"rings": ["rings", str(DEMO), "-o", str(bad)],
+            "render": ["render", str(demo_rings), str(DEMO), "-o", str(bad)],
+            "package": ["package", str(demo_rings), "R0001", "-o", str(bad), "--data", str(DEMO)],
+            "synth": ["synth", str(bad), "--claims", "3000", "--seed", "1"],
+            "neo4j load": ["neo4j", "load", str(data), "--uri", "bolt://127.0.0.1:9",
+                           "--rejects", str(bad / "r.csv")]}[command]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 1, res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
+    last = res.output.strip().splitlines()[-1]
+    assert last.startswith(f"Error: {tmp_path / 'afile'}") and "cannot write" in last
+    assert "Not a directory" in last or "File exists" in last
+    if command == "rings":
+        assert "detector" not in res.output  # it fails before the detectors run
+    if command == "neo4j load":
+        assert last.endswith("choose another place with --rejects PATH")

@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from graphkit._files import writing
 from graphkit.errors import GraphkitError
 
 
@@ -31,15 +32,18 @@ def stderr_is_tty() -> bool:
     return sys.stderr.isatty()
 
 
-def keep_rejects(ds, path, say) -> None:
+def keep_rejects(ds, path, say, hint: str = "") -> None:
     """Write the rows of ``ds`` that did not load to ``path`` (file, line, values, reason) and
     ``say`` where they went, or remove an earlier run's file when every row loaded: nothing
-    the user gave is lost without a trace."""
+    the user gave is lost without a trace. A path that cannot be written is an
+    :class:`~graphkit.errors.OutputError` naming it (with ``hint``, what to do instead)."""
     if ds.n_rejected:
-        ds.write_rejects(path)
+        with writing(path, "the rejects file", hint):
+            ds.write_rejects(path)
         reasons = ds.rejects["reason"].value_counts()
         say(f"wrote {ds.n_rejected:,} rejected rows to {path} ("
             + "; ".join(f"{r}: {n:,}" for r, n in reasons.head(3).items())
             + ("; …" if len(reasons) > 3 else "") + ")")
     elif path.exists():
-        path.unlink()
+        with writing(path, "the rejects file", hint):
+            path.unlink()

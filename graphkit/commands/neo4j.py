@@ -63,7 +63,8 @@ def load_cmd(data_dir: Path, uri: str, user: str | None, password: str | None, b
 
     with library_errors():
         ds = load(data_dir, progress=stderr_is_tty())
-        keep_rejects(ds, rejects_path or default_rejects_path(data_dir), click.echo)
+        keep_rejects(ds, rejects_path or default_rejects_path(data_dir), click.echo,
+                     "choose another place with --rejects PATH")
         with Neo4jStore.connect(uri, user, password) as store:
             report = _load_with_progress(store, ds, batch_size, not restart)
     click.echo(f"loaded {report.rows:,} rows in {report.batches:,} batches "

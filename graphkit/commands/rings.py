@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from graphkit._files import writing
 from graphkit.commands._common import keep_rejects, library_errors
 
 TYPOLOGY_CHOICES = ("gang", "impersonation", "diversion", "fake_admission")
@@ -72,6 +73,8 @@ def rings_cmd(data_dir: Path, out_dir: Path, settings_file: Path | None, min_sco
         settings = load_settings(settings_file)
         settings = settings.with_overrides(min_score=min_score,
                                            typologies=tuple(typologies) or None)
+        with writing(out_dir, "the rings files"):  # fail before the work, not after it
+            out_dir.mkdir(parents=True, exist_ok=True)
         if backend == "neo4j":
             ds = _fetch(data_dir, uri, user, password, err)
         else:

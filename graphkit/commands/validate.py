@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from graphkit._files import writing
 from graphkit.commands._common import library_errors
 
 
@@ -38,12 +39,8 @@ def validate_cmd(data_dir: Path, as_json: bool, rejects_path: Path | None) -> No
     with library_errors():
         ds = load(data_dir, progress=not as_json)
     path = rejects_path or default_rejects_path(data_dir)
-    try:
+    with library_errors(), writing(path, "the rejects file", "choose another place with --rejects PATH"):
         ds.write_rejects(path)
-    except OSError as exc:
-        raise click.ClickException(
-            f"{path}: cannot write the rejects file ({exc.strerror or exc}); "
-            "choose another place with --rejects PATH") from None
     if as_json:
         out = ds.summary()
         out["rejects_file"] = str(path)

@@ -30,6 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from graphkit._files import writing
 from graphkit.errors import GraphkitError
 from graphkit.synth import _catalog as cat
 from graphkit.synth._claims import (DIAG_CODES, INP, OUT, PHA, Claims, background, build_items,
@@ -197,10 +198,8 @@ def generate(out_dir, *, claims: int, seed: int, camouflage: float = 0.5, fmt: s
     _check(claims, seed, camouflage, fmt, encoding, headers)
     claims, camo = int(claims), float(camouflage)
     out = Path(out_dir)
-    try:
+    with writing(out, "the synthetic data"):
         out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise SynthError(f"{out}: cannot create output directory ({exc})") from None
     prog = _Progress(progress, 8)
     rng = np.random.default_rng([int(seed), 20240101])
     w = build_world(rng, claims)
@@ -231,13 +230,14 @@ def generate(out_dir, *, claims: int, seed: int, camouflage: float = 0.5, fmt: s
     tables = _tables(w, c, order, rank, items, total, fund, trace, headers)
     prog.step("tables")
     counts = {}
-    for name, tab in tables.items():
-        write_table(out, name, tab, fmt=fmt, encoding=encoding, headers=headers)
-        counts[name] = tab.num_rows
     truth = _truth(w, rings)
-    truth_path = out / "truth.csv"
-    truth_path.write_text("ring_id,typology,member_type,member_id\n"
-                          + "".join(",".join(r) + "\n" for r in truth), encoding="utf-8")
+    with writing(out, "the synthetic data"):
+        for name, tab in tables.items():
+            write_table(out, name, tab, fmt=fmt, encoding=encoding, headers=headers)
+            counts[name] = tab.num_rows
+        (out / "truth.csv").write_text("ring_id,typology,member_type,member_id\n"
+                                       + "".join(",".join(r) + "\n" for r in truth),
+                                       encoding="utf-8")
     prog.step("written")
     prog.close()
     fam = _family_phones(w, c, looks, rings)
