@@ -59,12 +59,15 @@ def detect(dataset: Dataset, settings: Settings | None = None,
 
     On large data (``PARALLEL_MIN_CLAIMS``) the detectors run in up to ``workers`` forked
     processes (default: 2 where the platform can fork); the result does not depend on it.
+    Data with no accepted claim (every row rejected, or an empty claims table) has no rings.
     """
     global _FORK_CONTEXT
     settings = settings or Settings()
     unknown = [t for t in settings.typologies if t not in DETECTORS]
     if unknown:
         raise SettingsError(f"unknown typology {unknown[0]!r}; known: {', '.join(DETECTORS)}")
+    if not len(dataset.claims):
+        return []  # nothing was settled: no ring (and no detector meets empty frames)
     ctx = Context(EntityGraph(dataset), settings.people)
     if workers is None:
         workers = 2 if (len(dataset.claims) >= PARALLEL_MIN_CLAIMS and _can_fork()) else 1

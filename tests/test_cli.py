@@ -69,6 +69,21 @@ def test_rings_writes_the_contract_files_and_is_byte_identical(tmp_path):
     assert header == "ring_id,typology,score,member_type,member_id,role"
 
 
+def test_rings_on_data_whose_every_claim_is_rejected_reports_no_ring(tmp_path):
+    """A patients table with its header only: every claim names an unknown patient. The rows
+    go to rejects.csv and rings.json holds no ring (before: a pandas TypeError traceback)."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(DEMO, data)
+    header = (data / "patients.csv").read_text(encoding="utf-8").splitlines()[0]
+    (data / "patients.csv").write_text(header + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["rings", str(data), "-o", str(out), "--no-pages"])
+    assert res.exit_code == 0, res.output
+    assert json.loads((out / "rings.json").read_text(encoding="utf-8"))["rings"] == []
+    assert len(_rejected_claims(out / "rejects.csv")) == 20000
+
 def _demo_with_a_bad_claim(tmp_path) -> Path:
     """A copy of the demo whose third claims line has one field too many."""
     import gzip
