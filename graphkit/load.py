@@ -22,7 +22,7 @@ import json
 import sys
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
@@ -365,6 +365,8 @@ def _parse_parquet(path: Path) -> _Parsed:
     for i, name in enumerate(table.column_names):
         col = table.column(name)
         t = col.type
+        if pa.types.is_timestamp(t) and t.tz:  # a zoned time is read as Beijing time
+            col = col.cast(pa.timestamp(t.unit, tz="+08:00"))
         if pa.types.is_timestamp(t) or pa.types.is_date(t):
             col = pc.strftime(col, format="%Y-%m-%d %H:%M:%S" if pa.types.is_timestamp(t)
                               else "%Y-%m-%d")
@@ -390,7 +392,16 @@ _DATE_FORMATS = [
     "%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S",
     "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y%m%d%H%M%S", "%Y%m%d %H:%M:%S",
     "%Y.%m.%d", "%Y年%m月%d日", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S.%f",
+    # with a UTC offset (an ISO export, ``2024-03-01T08:00:00+08:00`` or ``...Z``): read as
+    # Beijing time, the time every other row is in
+    "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z",
 ]
+#: the offset of the times graphkit works in (China Standard Time, no daylight saving)
+_BEIJING = timezone(timedelta(hours=8))
+#: dates outside [DATE_MIN, DATE_MAX) are no 医保 record's (and beyond 2262 no pandas time)
+DATE_MIN, DATE_MAX = pd.Timestamp("1900-01-01"), pd.Timestamp("2200-01-01")
+#: an amount this large (yuan, one settlement or item) is no 医保 record's
+AMOUNT_MAX = 1e10
 
 
 def parse_dates(s: pd.Series, *, date_only: bool = False) -> tuple[pd.Series, pd.Series]:
@@ -409,7 +420,11 @@ def parse_dates(s: pd.Series, *, date_only: bool = False) -> tuple[pd.Series, pd
             if not todo.any():
                 break
             sub = s[todo]
-            parsed = pd.to_datetime(sub, format=fmt, errors="coerce")
+            if "%z" in fmt:
+                parsed = pd.to_datetime(sub, format=fmt, errors="coerce", utc=True)
+                parsed = parsed.dt.tz_convert(_BEIJING).dt.tz_localize(None)
+            else:
+                parsed = pd.to_datetime(sub, format=fmt, errors="coerce")
             ok = parsed.notna()
             if ok.any():
                 idx = ok[ok].index
@@ -528,11 +543,14 @@ def _normalise(table: Table, parsed: _Parsed, path: Path, reasons: _Reasons) -> 
         if col.kind in ("date", "datetime"):
             vals, bad = parse_dates(s, date_only=col.kind == "date")
             reasons.fail(bad, f"unparseable {col.name}")
+            reasons.fail((vals < DATE_MIN) | (vals >= DATE_MAX),
+                         f"{col.name} outside {DATE_MIN.year}-{DATE_MAX.year - 1}")
             out[col.name] = vals
         elif col.kind == "decimal":
             vals, bad = _parse_decimal(s)
             reasons.fail(bad, f"unparseable {col.name}")
             reasons.fail(vals < 0, f"negative {col.name}")
+            reasons.fail(vals >= AMOUNT_MAX, f"implausible {col.name} (10 billion or more)")
             out[col.name] = vals
         elif col.kind == "gender":
             out[col.name] = _map_values(s, GENDER_ALIASES).astype("str").where(lambda x: x.isin(["M", "F"]))

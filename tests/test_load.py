@@ -281,6 +281,22 @@ def test_crlf_and_cr_line_endings_load(tmp_path):
     assert load(tmp_path).claims["_line"].tolist() == [2, 3]
 
 
+def test_parquet_zoned_timestamps_are_read_as_beijing_time(tmp_path):
+    """A timestamp stored in UTC (what many exporters write) is 8 hours behind the clock the
+    claim was settled by; a naive one is taken as it is."""
+    write_dir(tmp_path, minimal_tables())
+    (tmp_path / "claims.csv").unlink()
+    write_table(tmp_path, "claims", [
+        {"claim_id": "S1", "patient_id": P1, "facility_id": "H1", "claim_type": "11",
+         "settle_time": dt.datetime(2024, 3, 1, 0, 30, tzinfo=dt.timezone.utc), "total_amount": 1.0},
+        {"claim_id": "S2", "patient_id": P2, "facility_id": "H1", "claim_type": "11",
+         "settle_time": dt.datetime(2024, 3, 1, 8, 30, tzinfo=dt.timezone.utc), "total_amount": 1.0},
+    ], fmt="parquet", arrow_types={"settle_time": pa.timestamp("us", tz="UTC"),
+                                   "total_amount": pa.float64()})
+    ds = load(tmp_path)
+    assert ds.claims["settle_time"].tolist() == [pd.Timestamp("2024-03-01 08:30"),
+                                                 pd.Timestamp("2024-03-01 16:30")]
+
 def test_parquet_with_int64_date_and_timestamp_columns(tmp_path):
     write_table(tmp_path, "patients", [
         {"patient_id": P1, "birth_date": dt.date(1980, 1, 2), "gender": 1},
@@ -444,7 +460,12 @@ DATES = [("2024-03-01", "2024-03-01"), ("2024/3/1", "2024-03-01"), ("2024/03/01"
          ("2024/3/1 8:05:09", "2024-03-01 08:05:09"), ("2024-03-01T08:00:00", "2024-03-01 08:00:00"),
          ("2024-3-1", "2024-03-01"), ("2024.03.01", "2024-03-01"), ("2024年3月1日", "2024-03-01"),
          ("20240301083000", "2024-03-01 08:30:00"), ("2024-03-01 08:00", "2024-03-01 08:00:00"),
-         ("2024-03-01 08:00:00.123", "2024-03-01 08:00:00.123")]
+         ("2024-03-01 08:00:00.123", "2024-03-01 08:00:00.123"),
+         # an ISO export with a UTC offset is read as Beijing time, like every other row
+         ("2024-03-01T08:00:00+08:00", "2024-03-01 08:00:00"),
+         ("2024-03-01T00:00:00Z", "2024-03-01 08:00:00"),
+         ("2024-03-01 09:00:00+09:00", "2024-03-01 08:00:00"),
+         ("2024-03-01T08:00:00.500+08:00", "2024-03-01 08:00:00.5")]
 
 
 @pytest.mark.parametrize("text,expected", DATES)
@@ -542,6 +563,16 @@ REJECT_CASES = [
     ("unparseable quantity", _mut("claim_items", 0, quantity="two"), "claim_items", 2,
      "unparseable quantity"),
     ("negative total_amount", _mut("claims", 2, total_amount="-30"), "claims", 4, "negative total_amount"),
+    # 1e308 is finite, but a sum of two overflows (rings.json cannot hold inf)
+    ("implausible total_amount", _mut("claims", 2, total_amount="1e308"), "claims", 4,
+     "implausible total_amount (10 billion or more)"),
+    ("implausible item amount", _mut("claim_items", 2, amount="20000000000"), "claim_items", 4,
+     "implausible amount (10 billion or more)"),
+    # past 2262 no pandas time exists; before 1900 no insured person was born
+    ("settle_time in year 9999", _mut("claims", 2, settle_time="9999-12-31 23:59:59"), "claims", 4,
+     "settle_time outside 1900-2199"),
+    ("birth_date in 1850", _mut("patients", 0, birth_date="1850-01-01"), "patients", 2,
+     "birth_date outside 1900-2199"),
     ("negative fund_amount", _mut("claims", 1, fund_amount="-0.01"), "claims", 3, "negative fund_amount"),
     ("negative item amount", _mut("claim_items", 2, amount="-1"), "claim_items", 4, "negative amount"),
     ("discharge before admission", _mut("claims", 0, admit_date="2024-03-05", discharge_date="2024-03-01"),
