@@ -11,7 +11,12 @@ cached synth directory as ``bench/quality.py`` (same truth), changes one thing, 
 - ``no addresses``: the patients' address column left out;
 - ``no phone or terminal``: the claims' operator_phone and device_id columns left out;
 - ``GBK, 平台 field codes``: the same synth draw written as GBK CSV with the national 医保信息平台
-  field codes as headers (the contract's loader must give the same rings).
+  field codes as headers (the contract's loader must give the same rings);
+- ``stand-in phones and addresses``: 15% of addresses 「不详」 and 10% of phones 00000000000, as
+  exports write what nobody filled in;
+- ``district-only addresses``: 15% of addresses cut to their district (「四川省成都市锦江区」);
+- ``facility lines as operator phone``: 20 facilities put their own line on every claim that
+  carried no operator phone.
 
 Usage::
 
@@ -29,6 +34,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 BENCH = Path(__file__).resolve().parent
@@ -69,6 +75,38 @@ def no_operator(src: Path, dst: Path) -> Path:
     return d
 
 
+def stand_ins(src: Path, dst: Path) -> Path:
+    d = _copy(src, dst)
+    rng = np.random.default_rng(1)
+    p = pd.read_parquet(d / "patients.parquet")
+    p.loc[rng.random(len(p)) < 0.15, "address"] = "不详"
+    p.loc[rng.random(len(p)) < 0.10, "phone"] = "00000000000"
+    p.to_parquet(d / "patients.parquet", index=False)
+    return d
+
+
+def district_addresses(src: Path, dst: Path) -> Path:
+    d = _copy(src, dst)
+    rng = np.random.default_rng(3)
+    p = pd.read_parquet(d / "patients.parquet")
+    m = rng.random(len(p)) < 0.15
+    p.loc[m, "address"] = p.loc[m, "address"].str.extract(r"^(.*?[区县])", expand=False)
+    p.to_parquet(d / "patients.parquet", index=False)
+    return d
+
+
+def facility_lines(src: Path, dst: Path) -> Path:
+    d = _copy(src, dst)
+    rng = np.random.default_rng(2)
+    c = pd.read_parquet(d / "claims.parquet")
+    facs = np.sort(c["facility_id"].unique())
+    for i, f in enumerate(rng.choice(facs, min(20, len(facs)), replace=False)):
+        m = (c["facility_id"] == f) & c["operator_phone"].isna()
+        c.loc[m, "operator_phone"] = f"0288542{2100 + i:04d}"
+    c.to_parquet(d / "claims.parquet", index=False)
+    return d
+
+
 def gbk_field_codes(claims: int, camouflage: float, seed: int):
     def make(src: Path, dst: Path) -> Path:
         shutil.rmtree(dst, ignore_errors=True)
@@ -93,7 +131,10 @@ def main(argv: list[str] | None = None) -> int:
     work = OUT / "stress" / src.name
     variants = [("as generated", None), ("coarse addresses", coarse_addresses),
                 ("no addresses", no_addresses), ("no phone or terminal", no_operator),
-                ("GBK, 平台 field codes", gbk_field_codes(a.claims, a.camouflage, a.seed))]
+                ("GBK, 平台 field codes", gbk_field_codes(a.claims, a.camouflage, a.seed)),
+                ("stand-in phones and addresses", stand_ins),
+                ("district-only addresses", district_addresses),
+                ("facility lines as operator phone", facility_lines)]
     rows = []
     for k, (name, make) in enumerate(variants):
         d = src if make is None else make(src, work / f"data_{k}")

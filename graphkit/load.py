@@ -444,6 +444,31 @@ def _fits(value: str, fmt: str) -> bool:
         return False
 
 
+#: what exports write where an address is unknown (不详, 无, 暂无, 未填写, null, -, …)
+_UNKNOWN_ADDRESS = (r"^(?:(?:地址|住址|详址)?(?:不详|不明|未知)|无|没有|暂无|未填写?|空|其他|null|none|nan"
+                    r"|n/?a|unknown|[-—_./\\?？*#0\s]+)$")
+#: well-known stand-in numbers (中国移动's 13800138000, a counting sequence)
+_FAKE_PHONES = ("13800138000", "12345678901", "1234567890", "01234567890", "12345678")
+
+
+def unknown_address(s: pd.Series) -> pd.Series:
+    """True where an address is a stand-in for "unknown" (不详, 暂无, null, ---): not a place
+    anyone shares, so it is read as missing."""
+    return s.notna() & s.str.lower().str.match(_UNKNOWN_ADDRESS).fillna(False).astype(bool)
+
+
+def unknown_phone(s: pd.Series) -> pd.Series:
+    """True where a phone is a stand-in for "unknown": fewer than 7 digits, one digit repeated
+    (00000000000), or a well-known fake (13800138000, 12345678901). Read as missing: a system's
+    default number is no one's phone and must not tie its holders together."""
+    digits = s.str.replace(r"\D", "", regex=True)
+    fake = (digits.str.len() < 7) | digits.str.fullmatch(r"(\d)\1*") | digits.isin(_FAKE_PHONES)
+    return s.notna() & fake.fillna(False).astype(bool)
+
+
+_PLACEHOLDER_CHECKS = {"phone": unknown_phone, "operator_phone": unknown_phone,
+                       "address": unknown_address}
+
 _AMOUNT_JUNK = r"[,\s¥￥元]"  # a plain pattern keeps pandas on pyarrow's regex kernel
 
 
@@ -538,6 +563,8 @@ def _normalise(table: Table, parsed: _Parsed, path: Path, reasons: _Reasons) -> 
             reasons.fail(empty, f"missing {col.name}")
         if col.kind in ("id", "str"):
             out[col.name] = _str_series(pc.if_else(empty_arr, _NULL_STR, trimmed), f.index)
+            if col.name in _PLACEHOLDER_CHECKS:
+                out[col.name] = out[col.name].mask(_PLACEHOLDER_CHECKS[col.name](out[col.name]))
             continue
         s = _str_series(trimmed, f.index)
         if col.kind in ("date", "datetime"):

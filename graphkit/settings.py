@@ -75,6 +75,9 @@ class ImpersonationSettings:
     phone_min_households: int = 2
     #: a device used with more than this many cards is a facility terminal, not a controller
     device_max_cards: int = 30
+    #: an operator phone that presented more than this many cards is a facility's line or an
+    #: export's default number, not a person's phone: it presents for no one, controls nothing
+    phone_max_cards: int = 15
     #: a phone presenting unrelated people's cards makes a ring on its own when it presented
     #: two or more people's cards at least this many times each (a favour is not repeated)
     present_min: int = 3

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from datetime import datetime, timedelta
 
 import pandas as pd
@@ -280,12 +282,13 @@ def test_a_gang_that_registered_its_collected_people_on_its_own_phone_is_still_a
 
 
 @pytest.mark.parametrize("coarse", ["四川省成都市大邑县泉白镇明林村", "四川省成都市大邑县泉白镇明林村3组",
-                                    "四川省成都市金牛区营门路59号和平花园"],
-                         ids=["village", "village-group", "compound"])
+                                    "四川省成都市金牛区营门路59号和平花园", "四川省成都市金牛区营门路",
+                                    "四川省成都市金牛区"],
+                         ids=["village", "village-group", "compound", "street", "district"])
 def test_a_gang_whose_holders_give_only_their_village_as_address_is_still_a_gang(tmp_path, coarse):
     """Collected cards of one village whose holders' address reads only 「…明林村」 (or its 组,
-    or a compound with no building or room): a village is not one family, so the shared address
-    does not make them one household."""
+    a compound with no building or room, a street with no number, a whole district): a village
+    is not one family, so the shared address does not make them one household."""
     w = World()
     background(w)
     ids = plant_gang(w)
@@ -506,6 +509,78 @@ def test_a_nursing_homes_shared_line_names_no_resident_as_the_user(tmp_path):
                 phone="02866660000")
     rings = [r for r in detect_impersonation(w.load(tmp_path), Settings()) if r.score >= 0.5]
     assert [r.patients for r in rings] == [[ids[0]]]
+
+
+def _line_and_impersonator(w: World):
+    """A clinic that put its own line on every claim it settled, for 20 people of 20 households,
+    and one person presenting two unrelated people's cards again and again at the clinic."""
+    patients = [f"26100000000000{i:02d}" for i in range(20)]
+    for i, pid in enumerate(patients):
+        w.person(pid, birth="1950-01-01")
+        for k in range(3):
+            w.claim(pid, "K1", day(20 + i * 5 + k * 60), ctype="outpatient", dx="I10.x00",
+                    phone="02885422114")
+    user, a, b = "2610000000000101", "2610000000000102", "2610000000000103"
+    w.person(user, birth="1980-01-01", phone="13900000101")
+    for pid in (a, b):
+        w.person(pid, birth="1960-01-01")
+    for k in range(4):
+        w.claim(a, "K1", day(22 + k * 30), ctype="outpatient", dx="J06.900", phone="13900000101")
+        w.claim(b, "P2", day(27 + k * 30), dx="J06.900", phone="13900000101")
+    return user, a, b
+
+
+def test_a_facilitys_line_on_every_claim_presents_for_no_one(tmp_path):
+    """A phone that presented 20 households' cards is a facility's line (or an export's default
+    number), not a person's: it yields no ring and ties no one together, and the person
+    presenting two borrowed cards beside it is still one ring of three."""
+    w = World()
+    background(w)
+    user, a, b = _line_and_impersonator(w)
+    rings = [r for r in detect_impersonation(w.load(tmp_path), Settings()) if r.score >= 0.5]
+    assert [sorted(r.patients) for r in rings] == [sorted([user, a, b])]
+    uncapped = dataclasses.replace(Settings(), impersonation=dataclasses.replace(
+        Settings().impersonation, phone_max_cards=30))
+    lines = detect_impersonation(w.load(tmp_path), uncapped)
+    assert any(len(r.patients) >= 19 for r in lines if r.score >= 0.5)  # what the cap prevents
+
+
+def _unregistered_family_phone(w: World, *, strangers: int):
+    """A couple at one address whose phone is registered to no one presents both their cards
+    (five times each), an elderly parent's living elsewhere (four times), and ``strangers``
+    unrelated people's (four times each)."""
+    couple = ["2620000000000001", "2620000000000002"]
+    for pid in couple:
+        w.person(pid, birth="1975-01-01", address="锦江区东大街8号2栋301")
+        w.patients[-1]["phone"] = ""
+    others = ["2620000000000003"] + [f"26200000000001{i:02d}" for i in range(strangers)]
+    for pid in others:
+        w.person(pid, birth="1948-01-01")
+    for k in range(5):
+        for pid in couple:
+            w.claim(pid, "P1", day(10 + k * 40), dx="J06.900", phone="13600000001")
+    for i, pid in enumerate(others):
+        for k in range(4):
+            w.claim(pid, "P1", day(15 + i + k * 50), dx="I10.x00", phone="13600000001")
+    return couple, others
+
+
+def test_a_family_phone_registered_to_no_one_is_its_familys(tmp_path):
+    """The phone is taken to be the household's whose cards it presented most: showing its own
+    couple's cards and a parent's is one other household, not a ring (before, the couple's own
+    cards counted as unrelated, and this was reported)."""
+    w = World()
+    background(w)
+    _unregistered_family_phone(w, strangers=0)
+    assert [r for r in detect_impersonation(w.load(tmp_path), Settings()) if r.score >= 0.5] == []
+
+
+def test_an_unregistered_phone_presenting_two_strangers_cards_is_still_a_ring(tmp_path):
+    w = World()
+    background(w)
+    couple, others = _unregistered_family_phone(w, strangers=2)
+    rings = [r for r in detect_impersonation(w.load(tmp_path), Settings()) if r.score >= 0.5]
+    assert [sorted(r.patients) for r in rings] == [sorted(others)]
 
 
 def test_weak_signals_together_do_not_make_a_ring(tmp_path):
@@ -998,15 +1073,18 @@ def test_place_of_reads_the_village_or_community_from_an_address():
                               "四川省成都市大邑县顺福镇", None,
                               "四川省成都市金牛区泉光街道光华路84号1栋5单元208号",
                               "四川省成都市武侯区天府大道北段1700号院3号楼2单元",
-                              "上海市黄浦区淮海中路123弄45号301室"]))
+                              "上海市黄浦区淮海中路123弄45号301室", "四川省成都市武侯区",
+                              "四川省成都市"]))
     assert got.tolist()[:3] == ["四川省成都市大邑县顺福镇峰前村",
                                 "四川省成都市金牛区泉光街道光华路84号联新小区",
                                 "四川省成都市大邑县顺福镇"]
     assert pd.isna(got.iloc[3])
     # a compound with no name is its street number: neighbours in other buildings share it
-    assert got.tolist()[4:] == ["四川省成都市金牛区泉光街道光华路84号",
-                                "四川省成都市武侯区天府大道北段1700号院",
-                                "上海市黄浦区淮海中路123弄"]
+    assert got.tolist()[4:7] == ["四川省成都市金牛区泉光街道光华路84号",
+                                 "四川省成都市武侯区天府大道北段1700号院",
+                                 "上海市黄浦区淮海中路123弄"]
+    # a district or a city is no place one is recruited from
+    assert got.iloc[7:].isna().all()
 
 
 def test_two_diversion_chains_through_one_pharmacy_stay_apart(tmp_path):

@@ -484,6 +484,40 @@ def test_date_column_given_a_datetime_keeps_the_day(tmp_path):
     assert ds.patients["birth_date"].tolist() == [pd.Timestamp("1980-01-02")] * 3
 
 
+@pytest.mark.parametrize("value,unknown", [
+    ("00000000000", True), ("11111111111", True), ("13800138000", True), ("138-0013-8000", True),
+    ("12345678901", True), ("123", True), ("-", True), ("13912345678", False),
+    ("+86 139 1234 5678", False), ("028-85422114", False)])
+def test_stand_in_phone_numbers_are_read_as_missing(value, unknown):
+    from graphkit.load import unknown_phone
+
+    assert unknown_phone(pd.Series([value])).tolist() == [unknown]
+
+
+@pytest.mark.parametrize("value,unknown", [
+    ("不详", True), ("地址不详", True), ("无", True), ("暂无", True), ("未填写", True), ("NULL", True),
+    ("---", True), ("0", True), ("无锡市滨湖区蠡园街道", False), ("不详村", False),
+    ("四川省成都市武侯区xx路1号", False)])
+def test_stand_in_addresses_are_read_as_missing(value, unknown):
+    from graphkit.load import unknown_address
+
+    assert unknown_address(pd.Series([value])).tolist() == [unknown]
+
+
+def test_a_default_phone_or_address_loads_as_missing_and_the_row_stays(tmp_path):
+    """An export's 00000000000 or 不详 is no one's phone or home: read as missing so it ties no
+    one together, and the row is kept (it is not bad data, only unknown)."""
+    tabs = full_tables()
+    tabs["patients"][0].update(phone="00000000000", address="不详")
+    tabs["claims"][0]["operator_phone"] = "13800138000"
+    write_dir(tmp_path, tabs)
+    ds = load(tmp_path)
+    assert ds.n_rejected == 0
+    first = ds.patients.iloc[0]
+    assert pd.isna(first["phone"]) and pd.isna(first["address"])
+    assert pd.isna(ds.claims["operator_phone"].iloc[0])
+    assert ds.patients["phone"].iloc[1] == "13800000001"  # a real number is kept
+
 def test_amounts_with_thousands_separators_and_currency_signs(tmp_path):
     ds = _claims_with(tmp_path, "total_amount", ["1,234.50", "¥12", " 7 ", "0", ""])
     assert ds.claims["total_amount"].tolist()[:4] == [1234.5, 12.0, 7.0, 0.0]

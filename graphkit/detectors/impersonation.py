@@ -119,14 +119,46 @@ _WEIGHTS = {
 }
 
 
-def _device_use(ctx: Context) -> pd.DataFrame:
-    """Per device_id: the distinct cards it presented and facilities it was used at (``cards``,
-    ``places``), computed once per Context: a terminal serves many cards at one facility."""
-    if "device_use" not in ctx.cache:
+def _use(ctx: Context, key: str) -> pd.DataFrame:
+    """Per ``device_id`` or ``operator_phone``: the distinct cards it presented and facilities it
+    was used at (``cards``, ``places``), computed once per Context. A facility's terminal or
+    line (or an export's default number) serves many cards; a person presents few."""
+    if ("use", key) not in ctx.cache:
         c = ctx.claims
-        ctx.cache["device_use"] = c[c["device_id"].notna()].groupby("device_id").agg(
+        ctx.cache[("use", key)] = c[c[key].notna()].groupby(key).agg(
             cards=("card_id", "nunique"), places=("facility_id", "nunique"))
-    return ctx.cache["device_use"]
+    return ctx.cache[("use", key)]
+
+
+def _owner_households(ctx: Context, s) -> pd.Series:
+    """operator_phone -> the set of households owning it, computed once per Context: the
+    households of the people who registered it; for a phone registered to no one, the household
+    whose cards it presented most often (as for a carried device): a family's own cards on its
+    own phone are no one else's. Lines (:func:`_lines`) own nothing."""
+    key = ("owner_households", s.phone_max_cards)
+    if key not in ctx.cache:
+        pats = ctx.patients
+        owners = pats[pats["phone"].notna()].reset_index()[["phone", "household"]]
+        owner_hh = owners.groupby("phone")["household"].agg(set)
+        c = ctx.claims
+        shown = c[c["operator_phone"].notna() & ~c["operator_phone"].isin(owner_hh.index)
+                  & ~c["operator_phone"].isin(_lines(ctx, s))]
+        if len(shown):
+            most = (shown.assign(household=shown["holder_id"].map(pats["household"]))
+                    .groupby(["operator_phone", "household"]).size().rename("n").reset_index()
+                    .sort_values(["operator_phone", "n", "household"], ascending=[True, False, True])
+                    .drop_duplicates("operator_phone"))
+            owner_hh = pd.concat([owner_hh, pd.Series([{h} for h in most["household"]],
+                                                      index=most["operator_phone"].to_numpy())])
+        ctx.cache[key] = owner_hh
+    return ctx.cache[key]
+
+
+def _lines(ctx: Context, s) -> set[str]:
+    """Operator phones that presented more than ``phone_max_cards`` cards: a facility's line or
+    an export's default number, no one's phone. They present for no one and control nothing."""
+    use = _use(ctx, "operator_phone")
+    return set(use.index[use["cards"] > s.phone_max_cards])
 
 
 def demographic_mismatch(codes: pd.Series, sex: pd.Series, age: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -234,13 +266,12 @@ def card_signals(ctx: Context, settings: Settings) -> pd.DataFrame:
     # --- one phone presents cards of unrelated households --------------------------------------
     # claims swiped in bursts are the gang pattern (空刷, see gang.py), not one person's care
     burst_claims = set(bursts(ctx, settings)["claim_id"])
-    ph = c[c["operator_phone"].notna() & ~c["claim_id"].isin(burst_claims)]
+    ph = c[c["operator_phone"].notna() & ~c["claim_id"].isin(burst_claims)
+           & ~c["operator_phone"].isin(_lines(ctx, s))]
     ph = ph[["card_id", "claim_id", "holder_id", "operator_phone"]]
     if len(ph):
         ph = ph.assign(household=ph["holder_id"].map(pats["household"]))
-        owners = pats[pats["phone"].notna()].reset_index()[["phone", "household"]]
-        owner_hh = owners.groupby("phone")["household"].agg(set)
-        own = ph["operator_phone"].map(owner_hh)
+        own = ph["operator_phone"].map(_owner_households(ctx, s))
         foreign = [(hh not in o) if isinstance(o, set) else True
                    for hh, o in zip(ph["household"], own)]
         ph = ph[np.asarray(foreign, dtype=bool)]
@@ -258,7 +289,7 @@ def card_signals(ctx: Context, settings: Settings) -> pd.DataFrame:
     # taken to be the owner's and the others must be phone_min_households or more
     dv = c[c["device_id"].notna()][["card_id", "claim_id", "holder_id", "device_id", "facility_id"]]
     if len(dv):
-        use = _device_use(ctx)
+        use = _use(ctx, "device_id")
         mobile = use.index[(use["cards"] <= s.device_max_cards) & (use["places"] >= 2)]
         dv = dv[dv["device_id"].isin(mobile) & ~dv["claim_id"].isin(burst_claims)]
         if len(dv):
@@ -299,12 +330,12 @@ def detect_impersonation(ctx: Context, settings: Settings) -> list[Ring]:
         return nodes.setdefault((kind, str(key)), len(nodes))
 
     links: list[tuple[int, int]] = []
-    use = _device_use(ctx)
+    use = _use(ctx, "device_id")
     small_dev = set(use.index[use["cards"] <= s.device_max_cards])
+    lines = _lines(ctx, s)
     for key, kind in (("operator_phone", "phone"), ("device_id", "device")):
         kc = sc[["card_id", key]].dropna().drop_duplicates()
-        if kind == "device":
-            kc = kc[kc[key].isin(small_dev)]
+        kc = kc[kc[key].isin(small_dev)] if kind == "device" else kc[~kc[key].isin(lines)]
         links += [(nodes[("card", cd)], node(kind, k)) for cd, k in zip(kc["card_id"], kc[key])]
     households = ctx.patients["household"]
     for cd, h in zip(cards, ctx.holder_of(cards)):
@@ -456,7 +487,8 @@ def _ring(ctx: Context, sig: pd.DataFrame, cards: list[str], score: float,
     members += [Member("patient", h, "card holder") for h in sorted(set(holders))]
     phones = claims["operator_phone"].dropna()
     holder_set = set(holders)
-    controllers = sorted(phones.value_counts()[lambda v: v >= 2].index)
+    lines = _lines(ctx, settings.impersonation)
+    controllers = sorted(p for p in phones.value_counts()[lambda v: v >= 2].index if p not in lines)
     when = claims["settle_time"].min()
     for p in controllers:
         members.append(Member("phone", str(p), "controller"))
@@ -469,7 +501,8 @@ def _ring(ctx: Context, sig: pd.DataFrame, cards: list[str], score: float,
     # the other cards a controller's phone presented for people outside its owner's household
     if controllers:
         pats = ctx.patients
-        own_hh = {pats["household"].get(o) for p in controllers for o in ctx.phone_owners(p)}
+        owner_hh = _owner_households(ctx, settings.impersonation)
+        own_hh = set().union(*(owner_hh.get(p, set()) for p in controllers))
         shown = ctx.claims_of_phones(controllers)
         skip = set(cards) | gang_cards(ctx, settings)
         for card, holder in sorted(set(zip(shown["card_id"], shown["holder_id"]))):
