@@ -16,7 +16,8 @@ cached synth directory as ``bench/quality.py`` (same truth), changes one thing, 
   exports write what nobody filled in;
 - ``district-only addresses``: 15% of addresses cut to their district (「四川省成都市锦江区」);
 - ``facility lines as operator phone``: 20 facilities put their own line on every claim that
-  carried no operator phone.
+  carried no operator phone;
+- ``no cards table``: the claims name their cards but no cards table comes with them.
 
 Usage::
 
@@ -107,6 +108,12 @@ def facility_lines(src: Path, dst: Path) -> Path:
     return d
 
 
+def no_cards_table(src: Path, dst: Path) -> Path:
+    d = _copy(src, dst)
+    (d / "cards.parquet").unlink()
+    return d
+
+
 def gbk_field_codes(claims: int, camouflage: float, seed: int):
     def make(src: Path, dst: Path) -> Path:
         shutil.rmtree(dst, ignore_errors=True)
@@ -134,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
                 ("GBK, 平台 field codes", gbk_field_codes(a.claims, a.camouflage, a.seed)),
                 ("stand-in phones and addresses", stand_ins),
                 ("district-only addresses", district_addresses),
-                ("facility lines as operator phone", facility_lines)]
+                ("facility lines as operator phone", facility_lines),
+                ("no cards table", no_cards_table)]
     rows = []
     for k, (name, make) in enumerate(variants):
         d = src if make is None else make(src, work / f"data_{k}")

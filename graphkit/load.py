@@ -714,8 +714,9 @@ def _validate_table(name: str, df: pd.DataFrame, reasons: _Reasons, acc: dict[st
                      "unknown pharmacy_id")
     elif name == "claims":
         reasons.fail(~_in(df["patient_id"], acc["patients"]["patient_id"]), "unknown patient_id")
-        has_card = df["card_id"].notna().to_numpy()
-        reasons.fail(has_card & ~_in(df["card_id"], acc["cards"]["card_id"]), "unknown card_id")
+        if "cards" in present:  # with no cards table, a claim's card is its patient's (_derive)
+            has_card = df["card_id"].notna().to_numpy()
+            reasons.fail(has_card & ~_in(df["card_id"], acc["cards"]["card_id"]), "unknown card_id")
         if present & {"institutions", "pharmacies"}:
             fac = pd.concat([acc["institutions"]["institution_id"], acc["pharmacies"]["pharmacy_id"]])
             reasons.fail(~_in(df["facility_id"], fac), "unknown facility_id")
@@ -769,11 +770,33 @@ def _implicit_cards(pats: pd.DataFrame) -> pd.DataFrame:
     }).reset_index(drop=True)
 
 
+def _cards_seen_in_claims(implicit: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
+    """No cards table, but claims name their cards (就诊凭证编号): each card not among the
+    implicit ones is held by the patient it was settled for most often (ties: the smallest
+    patient_id), so no claim is lost for want of a cards table."""
+    seen = claims.loc[claims["card_id"].notna() & ~claims["card_id"].isin(implicit["card_id"]),
+                      ["card_id", "patient_id"]]
+    if not len(seen):
+        return implicit
+    holder = (seen.groupby(["card_id", "patient_id"]).size().rename("n").reset_index()
+              .sort_values(["card_id", "n", "patient_id"], ascending=[True, False, True])
+              .drop_duplicates("card_id"))
+    extra = pd.DataFrame({
+        "card_id": holder["card_id"].astype("str").to_numpy(),
+        "patient_id": holder["patient_id"].astype("str").to_numpy(),
+        "card_type": pd.Series(pd.NA, index=range(len(holder)), dtype="str"),
+        _LINE: pd.Series(0, index=range(len(holder)), dtype="int64"),
+    })
+    return pd.concat([implicit, extra], ignore_index=True)
+
+
 def _derive(acc: dict[str, pd.DataFrame], present: set[str]) -> None:
     """Derived columns and implicit rows the detectors rely on."""
     pats = acc["patients"]
-    cards = acc["cards"]
     claims = acc["claims"]
+    if "cards" not in present and len(claims):
+        acc["cards"] = _cards_seen_in_claims(acc["cards"], claims)
+    cards = acc["cards"]
     if len(claims):
         missing = claims["card_id"].isna()
         card = claims["card_id"]

@@ -763,6 +763,24 @@ def test_claim_naming_a_patient_id_as_card_is_accepted_without_cards_table(tmp_p
     assert ds.claims["patient_id"].tolist() == [P1, P2]
 
 
+def test_cards_named_by_claims_without_a_cards_table_are_kept(tmp_path):
+    """Settlement exports name the card (就诊凭证编号) but seldom come with a cards table: each
+    such card is held by the patient it was settled for most often, and no claim is lost
+    (before, every claim was rejected as 'unknown card_id')."""
+    tabs = minimal_tables()
+    base = tabs["claims"][0]
+    tabs["claims"] = [dict(base, claim_id=f"S{i}", card_id=card, patient_id=pat)
+                      for i, (card, pat) in enumerate([("E01", P1), ("E01", P1), ("E01", P2),
+                                                       ("E02", P2), ("E03", P1), ("E03", P2)])]
+    write_dir(tmp_path, tabs)
+    ds = load(tmp_path)
+    assert ds.n_rejected == 0
+    assert ds.cards.set_index("card_id")["patient_id"].to_dict() == {
+        P1: P1, P2: P2, "E01": P1, "E02": P2, "E03": P1}  # E03: a tie, the smaller id
+    assert ds.claims["holder_id"].tolist() == [P1, P1, P1, P2, P1, P1]
+    assert ds.claims["flag_card_holder_mismatch"].tolist() == [False, False, True, False, False, True]
+
+
 def test_holder_id_is_the_patient_of_the_card_presented(tmp_path):
     tabs = full_tables()
     tabs["claims"][2]["card_id"] = "C1"  # patient 3 presents patient 1's card
