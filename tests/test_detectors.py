@@ -583,6 +583,23 @@ def test_an_unregistered_phone_presenting_two_strangers_cards_is_still_a_ring(tm
     assert [sorted(r.patients) for r in rings] == [sorted(others)]
 
 
+@pytest.mark.parametrize("detector", [detect_gangs, detect_impersonation])
+def test_a_context_built_for_other_people_settings_is_refused(tmp_path, detector):
+    """Households and users are read by the Context's people settings: a detector given other
+    ones would mix two sets of thresholds, so it says so instead."""
+    from graphkit.errors import SettingsError
+    from graphkit.settings import PeopleSettings
+
+    w = World()
+    background(w)
+    ctx = w.load(tmp_path)
+    other = dataclasses.replace(Settings(), people=PeopleSettings(shared_line_owners=5))
+    with pytest.raises(SettingsError, match="Context"):
+        detector(ctx, other)
+    ok = Context(ctx.graph, other.people)
+    assert detector(ok, other) == []
+
+
 def test_weak_signals_together_do_not_make_a_ring(tmp_path):
     """A referral across districts and a transfer overlap: both innocent, together still no ring."""
     w = World()

@@ -88,6 +88,7 @@ def key_drug_excess(ctx: Context, settings: Settings) -> pd.DataFrame:
 def detect_diversion(ctx: Context, settings: Settings) -> list[Ring]:
     """Diversion rings (every score; the caller applies ``min_score``), computed once per
     Context; their cards are posted to a worker waiting for them (see :func:`diversion_cards`)."""
+    ctx.check(settings)
     key = ("diversion_rings", settings.diversion)
     if key not in ctx.cache:
         box = ctx.cache.get("mailbox")

@@ -156,6 +156,7 @@ def place_waves(ctx: Context, settings: Settings) -> pd.DataFrame:
 
 
 def detect_fake_admissions(ctx: Context, settings: Settings) -> list[Ring]:
+    ctx.check(settings)
     s = settings.fake_admission
     pairs = co_admissions(ctx, settings)
     pairs = pairs[pairs["episodes"] >= s.min_episodes]

@@ -133,6 +133,7 @@ def _allowed_gaps(term: np.ndarray, gap: np.ndarray, same_day: np.ndarray,
 def detect_gangs(ctx: Context, settings: Settings) -> list[Ring]:
     """Gang rings (every score; the caller applies ``min_score``), computed once per Context:
     impersonation reads them too (see :func:`gang_cards`)."""
+    ctx.check(settings)
     key = ("gang_rings", settings.gang, settings.seed)
     if key not in ctx.cache:
         ctx.cache[key] = _detect_gangs(ctx, settings)

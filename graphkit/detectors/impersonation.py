@@ -309,6 +309,7 @@ def card_signals(ctx: Context, settings: Settings) -> pd.DataFrame:
 
 
 def detect_impersonation(ctx: Context, settings: Settings) -> list[Ring]:
+    ctx.check(settings)
     s = settings.impersonation
     sig = card_signals(ctx, settings)
     # a gang's collected cards are the gang's, a diversion chain's mule cards the chain's

@@ -19,6 +19,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from graphkit._arrow import single_chunk
+from graphkit.errors import SettingsError
 from graphkit.graph import EntityGraph
 from graphkit.rings import Evidence, Member, Ring
 from graphkit.settings import PeopleSettings
@@ -166,7 +167,8 @@ class Mailbox:
 @dataclass
 class Context:
     """Prepared frames every detector reads. Build once per run with ``Context(graph)``
-    (``Context(graph, settings.people)`` to read people's phones and ages by other settings)."""
+    (``Context(graph, settings.people)`` to read people's phones and ages by other settings;
+    a detector given settings whose ``people`` differ raises :class:`SettingsError`)."""
 
     graph: EntityGraph
     #: who shares a phone, and who can present other people's cards from it
@@ -177,6 +179,14 @@ class Context:
     @property
     def dataset(self):
         return self.graph.dataset
+
+    def check(self, settings) -> None:
+        """Refuse ``settings`` whose ``people`` differ from this Context's: households and users
+        would be read by one and every other threshold by the other (cached frames are keyed by
+        their own section only)."""
+        if settings.people != self.people:
+            raise SettingsError("this Context was built with other `people` settings than the "
+                                "ones given; build it as Context(graph, settings.people)")
 
     @cached_property
     def claims(self) -> pd.DataFrame:
