@@ -575,6 +575,23 @@ def test_a_family_phone_registered_to_no_one_is_its_familys(tmp_path):
     assert [r for r in detect_impersonation(w.load(tmp_path), Settings()) if r.score >= 0.5] == []
 
 
+def test_a_card_buyers_unregistered_phone_presenting_two_peoples_cards_is_a_ring(tmp_path):
+    """The buyer is insured nowhere in the data; both people whose cards it presents present
+    them from phones of their own too, so neither household is taken for the phone's owner."""
+    w = World()
+    background(w)
+    a, b = "2630000000000001", "2630000000000002"
+    for pid in (a, b):
+        w.person(pid, birth="1950-01-01")
+        w.claim(pid, "K1", day(5), ctype="outpatient", dx="I10.x00", phone=f"139{pid[-8:]}")
+    for k in range(6):
+        w.claim(a, "P1", day(10 + k * 40), dx="J06.900", phone="13600000999")
+    for k in range(3):
+        w.claim(b, "P2", day(12 + k * 60), dx="J06.900", phone="13600000999")
+    rings = [r for r in detect_impersonation(w.load(tmp_path), Settings()) if r.score >= 0.5]
+    assert [sorted(r.patients) for r in rings] == [sorted([a, b])]
+
+
 def test_an_unregistered_phone_presenting_two_strangers_cards_is_still_a_ring(tmp_path):
     w = World()
     background(w)

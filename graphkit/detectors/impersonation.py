@@ -132,9 +132,11 @@ def _use(ctx: Context, key: str) -> pd.DataFrame:
 
 def _owner_households(ctx: Context, s) -> pd.Series:
     """operator_phone -> the set of households owning it, computed once per Context: the
-    households of the people who registered it; for a phone registered to no one, the household
-    whose cards it presented most often (as for a carried device): a family's own cards on its
-    own phone are no one else's. Lines (:func:`_lines`) own nothing."""
+    households of the people who registered it. A phone registered to no one is the phone of the
+    household whose cards it presented most often among the cards no registered phone ever
+    presented (a family's own cards on the phone it uses are no one else's). A card buyer's
+    victims present their cards from phones of their own too, so the buyer's phone stays no
+    one's. Lines (:func:`_lines`) own nothing."""
     key = ("owner_households", s.phone_max_cards)
     if key not in ctx.cache:
         pats = ctx.patients
@@ -143,6 +145,8 @@ def _owner_households(ctx: Context, s) -> pd.Series:
         c = ctx.claims
         shown = c[c["operator_phone"].notna() & ~c["operator_phone"].isin(owner_hh.index)
                   & ~c["operator_phone"].isin(_lines(ctx, s))]
+        by_registered = set(c.loc[c["operator_phone"].isin(owner_hh.index), "card_id"])
+        shown = shown[~shown["card_id"].isin(by_registered)]
         if len(shown):
             most = (shown.assign(household=shown["holder_id"].map(pats["household"]))
                     .groupby(["operator_phone", "household"]).size().rename("n").reset_index()
