@@ -17,7 +17,10 @@ cached synth directory as ``bench/quality.py`` (same truth), changes one thing, 
 - ``district-only addresses``: 15% of addresses cut to their district (「四川省成都市锦江区」);
 - ``facility lines as operator phone``: 20 facilities put their own line on every claim that
   carried no operator phone;
-- ``no cards table``: the claims name their cards but no cards table comes with them.
+- ``no cards table``: the claims name their cards but no cards table comes with them;
+- ``impersonators' phones not on record``: the phones the truth names as presenting borrowed
+  cards are blanked in the patients table (a buyer insured elsewhere, or a user who never
+  registered the number): a what-if built from the truth, to see what naming no user costs.
 
 Usage::
 
@@ -114,6 +117,16 @@ def no_cards_table(src: Path, dst: Path) -> Path:
     return d
 
 
+def unregistered_users(src: Path, dst: Path) -> Path:
+    d = _copy(src, dst)
+    t = pd.read_csv(d / "truth.csv", dtype=str)
+    phones = set(t.loc[(t["typology"] == "impersonation") & (t["member_type"] == "phone"), "member_id"])
+    p = pd.read_parquet(d / "patients.parquet")
+    p.loc[p["phone"].isin(phones), "phone"] = None
+    p.to_parquet(d / "patients.parquet", index=False)
+    return d
+
+
 def gbk_field_codes(claims: int, camouflage: float, seed: int):
     def make(src: Path, dst: Path) -> Path:
         shutil.rmtree(dst, ignore_errors=True)
@@ -142,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
                 ("stand-in phones and addresses", stand_ins),
                 ("district-only addresses", district_addresses),
                 ("facility lines as operator phone", facility_lines),
-                ("no cards table", no_cards_table)]
+                ("no cards table", no_cards_table),
+                ("impersonators' phones not on record", unregistered_users)]
     rows = []
     for k, (name, make) in enumerate(variants):
         d = src if make is None else make(src, work / f"data_{k}")
