@@ -55,60 +55,50 @@ def _copy(src: Path, dst: Path) -> Path:
     return dst
 
 
-def coarse_addresses(src: Path, dst: Path) -> Path:
+def _edit(table: str, change):
+    """A variant: a copy of the data whose ``table`` is ``change(frame)`` (seeded where random)."""
+    def make(src: Path, dst: Path) -> Path:
+        d = _copy(src, dst)
+        path = d / f"{table}.parquet"
+        change(pd.read_parquet(path)).to_parquet(path, index=False)
+        return d
+    return make
+
+
+def _coarse(p: pd.DataFrame) -> pd.DataFrame:
     from graphkit.detectors.signals import place_of
 
-    d = _copy(src, dst)
-    p = pd.read_parquet(d / "patients.parquet")
-    p["address"] = place_of(p["address"])
-    p.to_parquet(d / "patients.parquet", index=False)
-    return d
+    return p.assign(address=place_of(p["address"]))
 
 
-def no_addresses(src: Path, dst: Path) -> Path:
-    d = _copy(src, dst)
-    pd.read_parquet(d / "patients.parquet").drop(columns=["address"]).to_parquet(
-        d / "patients.parquet", index=False)
-    return d
-
-
-def no_operator(src: Path, dst: Path) -> Path:
-    d = _copy(src, dst)
-    c = pd.read_parquet(d / "claims.parquet")
-    c.drop(columns=["operator_phone", "device_id"]).to_parquet(d / "claims.parquet", index=False)
-    return d
-
-
-def stand_ins(src: Path, dst: Path) -> Path:
-    d = _copy(src, dst)
+def _stand_ins(p: pd.DataFrame) -> pd.DataFrame:
     rng = np.random.default_rng(1)
-    p = pd.read_parquet(d / "patients.parquet")
     p.loc[rng.random(len(p)) < 0.15, "address"] = "不详"
     p.loc[rng.random(len(p)) < 0.10, "phone"] = "00000000000"
-    p.to_parquet(d / "patients.parquet", index=False)
-    return d
+    return p
 
 
-def district_addresses(src: Path, dst: Path) -> Path:
-    d = _copy(src, dst)
-    rng = np.random.default_rng(3)
-    p = pd.read_parquet(d / "patients.parquet")
-    m = rng.random(len(p)) < 0.15
+def _districts(p: pd.DataFrame) -> pd.DataFrame:
+    m = np.random.default_rng(3).random(len(p)) < 0.15
     p.loc[m, "address"] = p.loc[m, "address"].str.extract(r"^(.*?[区县])", expand=False)
-    p.to_parquet(d / "patients.parquet", index=False)
-    return d
+    return p
 
 
-def facility_lines(src: Path, dst: Path) -> Path:
-    d = _copy(src, dst)
+def _facility_lines(c: pd.DataFrame) -> pd.DataFrame:
     rng = np.random.default_rng(2)
-    c = pd.read_parquet(d / "claims.parquet")
     facs = np.sort(c["facility_id"].unique())
     for i, f in enumerate(rng.choice(facs, min(20, len(facs)), replace=False)):
         m = (c["facility_id"] == f) & c["operator_phone"].isna()
         c.loc[m, "operator_phone"] = f"0288542{2100 + i:04d}"
-    c.to_parquet(d / "claims.parquet", index=False)
-    return d
+    return c
+
+
+coarse_addresses = _edit("patients", _coarse)
+no_addresses = _edit("patients", lambda p: p.drop(columns=["address"]))
+no_operator = _edit("claims", lambda c: c.drop(columns=["operator_phone", "device_id"]))
+stand_ins = _edit("patients", _stand_ins)
+district_addresses = _edit("patients", _districts)
+facility_lines = _edit("claims", _facility_lines)
 
 
 def no_cards_table(src: Path, dst: Path) -> Path:
