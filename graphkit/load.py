@@ -72,7 +72,9 @@ class Dataset:
     rejects : DataFrame
         One row per rejected input row: table, file, line, reason, values (JSON of the original).
     counts : dict
-        ``{table: {"read", "accepted", "rejected", "reasons": {reason: n}}}``.
+        ``{table: {"read", "accepted", "rejected", "reasons": {reason: n},
+        "stand_ins": {column: n}}}`` (stand_ins: values such as 00000000000 or 不详 read as
+        missing, in every row, accepted or not).
     ignored : list of str
         Files in the directory that are not tables (``truth.csv`` is always ignored).
     files : dict of str to Path
@@ -505,6 +507,8 @@ class _Reasons:
     def __init__(self, n: int):
         self.arr = np.full(n, "", dtype=object)
         self._ok = np.ones(n, dtype=bool)
+        #: column -> values read as missing because they only stood in for "unknown"
+        self.stand_ins: dict[str, int] = {}
 
     def fail(self, mask, reason: str) -> None:
         m = np.asarray(mask, dtype=bool) & self._ok
@@ -564,7 +568,10 @@ def _normalise(table: Table, parsed: _Parsed, path: Path, reasons: _Reasons) -> 
         if col.kind in ("id", "str"):
             out[col.name] = _str_series(pc.if_else(empty_arr, _NULL_STR, trimmed), f.index)
             if col.name in _PLACEHOLDER_CHECKS:
-                out[col.name] = out[col.name].mask(_PLACEHOLDER_CHECKS[col.name](out[col.name]))
+                stand_in = _PLACEHOLDER_CHECKS[col.name](out[col.name])
+                if stand_in.any():
+                    out[col.name] = out[col.name].mask(stand_in)
+                    reasons.stand_ins[col.name] = int(stand_in.sum())
             continue
         s = _str_series(trimmed, f.index)
         if col.kind in ("date", "datetime"):
@@ -929,6 +936,7 @@ def _assemble(present: set[str], parse) -> tuple[dict, pd.DataFrame, dict, dict]
             "accepted": int(len(accepted)),
             "rejected": int(len(rej)),
             "reasons": {k: int(v) for k, v in rej["reason"].value_counts().sort_index().items()},
+            "stand_ins": dict(sorted(reasons.stand_ins.items())),
         }
     _derive(acc, present)
     for table in acc.values():

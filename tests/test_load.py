@@ -517,6 +517,10 @@ def test_a_default_phone_or_address_loads_as_missing_and_the_row_stays(tmp_path)
     assert pd.isna(first["phone"]) and pd.isna(first["address"])
     assert pd.isna(ds.claims["operator_phone"].iloc[0])
     assert ds.patients["phone"].iloc[1] == "13800000001"  # a real number is kept
+    # and the report says how many were read as missing
+    assert ds.counts["patients"]["stand_ins"] == {"address": 1, "phone": 1}
+    assert ds.counts["claims"]["stand_ins"] == {"operator_phone": 1}
+    assert ds.counts["cards"]["stand_ins"] == {}
 
 def test_amounts_with_thousands_separators_and_currency_signs(tmp_path):
     ds = _claims_with(tmp_path, "total_amount", ["1,234.50", "¥12", " 7 ", "0", ""])
@@ -834,7 +838,7 @@ def test_empty_patients_table_rejects_every_claim(tmp_path):
     write_table(tmp_path, "claims", minimal_tables()["claims"])
     ds = load(tmp_path)
     assert ds.counts["claims"] == {"read": 2, "accepted": 0, "rejected": 2,
-                                   "reasons": {"unknown patient_id": 2}}
+                                   "reasons": {"unknown patient_id": 2}, "stand_ins": {}}
 
 
 # --------------------------------------------------------------------------------------------

@@ -50,9 +50,9 @@ def test_json_prints_exactly_one_object_with_the_documented_shape(data_dir):
     assert list(out) == ["tables", "ignored", "rejects_file"]
     assert set(out["tables"]) == set(TABLES)
     assert out["tables"]["claims"] == {"read": 3, "accepted": 2, "rejected": 1,
-                                       "reasons": {"negative total_amount": 1}}
+                                       "reasons": {"negative total_amount": 1}, "stand_ins": {}}
     assert out["tables"]["claim_items"] == {"read": 3, "accepted": 2, "rejected": 1,
-                                            "reasons": {"claim rejected": 1}}
+                                            "reasons": {"claim rejected": 1}, "stand_ins": {}}
     assert out["ignored"] == ["truth.csv"]
     assert out["rejects_file"] == str(data_dir.parent / "mydata.rejects.csv")
 

@@ -58,7 +58,9 @@ def _print_table(ds, rejects_file: Path) -> None:
     for col in ("table", "file", "encoding", "read", "accepted", "rejected", "reasons"):
         t.add_column(col, justify="right" if col in ("read", "accepted", "rejected") else "left")
     for name, c in ds.counts.items():
-        reasons = "; ".join(f"{k}: {v}" for k, v in c["reasons"].items())
+        reasons = "; ".join([f"{k}: {v}" for k, v in c["reasons"].items()]
+                            + [f"{k} stand-in read as missing: {v}"
+                               for k, v in c.get("stand_ins", {}).items()])
         t.add_row(name, ds.files[name].name, ds.encodings.get(name, ""), f"{c['read']:,}",
                   f"{c['accepted']:,}", f"{c['rejected']:,}", reasons)
     con.print(t)
