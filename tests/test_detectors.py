@@ -209,6 +209,18 @@ def test_a_gang_cut_in_pieces_by_community_detection_is_one_ring(tmp_path):
     assert [set(r.patients) for r in rings] == [set(ids)]
 
 
+def test_a_gang_swiped_in_a_morning_and_an_afternoon_batch_is_one_ring(tmp_path):
+    """Sixteen collected cards swiped in two batches on each visit day, eight in the morning and
+    eight in the afternoon: the batches share no burst, but every session (the pharmacy and the
+    day), so they are one organiser's, not two gangs."""
+    w = World()
+    background(w)
+    morning = plant_gang(w, "P1", 8, 6, prefix="11000000000000", hour=9, device="")
+    afternoon = plant_gang(w, "P1", 8, 6, prefix="11000000000001", hour=16, device="")
+    rings = [r for r in detect_gangs(w.load(tmp_path), Settings()) if r.score >= 0.5]
+    assert [set(r.patients) for r in rings] == [set(morning) | set(afternoon)]
+
+
 def test_a_session_spread_over_an_afternoon_at_a_quiet_pharmacy_is_a_gang(tmp_path):
     """Where nobody else comes for hours, swipes half an hour apart are still one session."""
     w = World()
