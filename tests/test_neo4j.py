@@ -430,6 +430,16 @@ def test_fetch_dataset_keeps_tables_the_input_lacked_absent(store, tmp_path):
     _assert_same_tables(fetched, ds)
 
 
+def test_fetch_dataset_keeps_the_cards_claims_name_without_a_cards_table(store, tmp_path):
+    """No cards table, but the claims name their cards (K01, K01b, ...): the cards the loader
+    gives their patients come back from the graph the same."""
+    t = motif_tables()
+    ds = load(write_dir(tmp_path / "d", {"patients": t["patients"], "claims": t["claims"]}))
+    assert ds.n_rejected == 0 and {"K01", "K01b"} <= set(ds.cards["card_id"])
+    store.load_dataset(ds)
+    _assert_same_tables(store.fetch_dataset(), ds)
+
+
 def test_fetch_dataset_from_an_empty_graph_says_to_load_first(store):
     with pytest.raises(BackendError, match="holds no graphkit load.*graphkit neo4j load"):
         store.fetch_dataset()
