@@ -78,8 +78,9 @@ def rings_cmd(data_dir: Path, out_dir: Path, settings_file: Path | None, min_sco
         if backend == "neo4j":
             ds = _fetch(data_dir, uri, user, password, err)
         else:
-            with err.status(f"loading {data_dir} ..."):
-                ds = load(data_dir)
+            with err.status(f"loading {data_dir} ...") as status:
+                ds = load(data_dir, progress=lambda table: status.update(
+                    f"loading {data_dir}: {table} ({time.perf_counter() - t0:.0f}s) ..."))
         err.print(f"[green]loaded[/] {len(ds.claims):,} claims, {len(ds.claim_items):,} items, "
                   f"{ds.n_rejected:,} rejected rows ({time.perf_counter() - t0:.1f}s)")
         with err.status("detecting ...") as status:
