@@ -587,6 +587,19 @@ def test_a_family_phone_registered_to_no_one_is_its_familys(tmp_path):
     assert [r for r in detect_impersonation(w.load(tmp_path), Settings()) if r.score >= 0.5] == []
 
 
+def test_the_user_of_an_unregistered_phone_is_the_adult_it_presents_most(tmp_path):
+    """The phone is the couple's; the one whose own card it presented most is the one using
+    it, and is named as the ring's user (the spouse is not)."""
+    w = World()
+    background(w)
+    couple, others = _unregistered_family_phone(w, strangers=2)
+    w.claim(couple[1], "P1", day(300), dx="J06.900", phone="13600000001")
+    ring = max(detect_impersonation(w.load(tmp_path), Settings()), key=lambda r: r.score)
+    users = [m.id for m in ring.members if m.role.startswith("user")]
+    assert users == [couple[1]]
+    assert sorted(ring.patients) == sorted(others + [couple[1]])
+
+
 def test_a_card_buyers_unregistered_phone_presenting_two_peoples_cards_is_a_ring(tmp_path):
     """The buyer is insured nowhere in the data; both people whose cards it presents present
     them from phones of their own too, so neither household is taken for the phone's owner."""
@@ -609,7 +622,8 @@ def test_an_unregistered_phone_presenting_two_strangers_cards_is_still_a_ring(tm
     background(w)
     couple, others = _unregistered_family_phone(w, strangers=2)
     rings = [r for r in detect_impersonation(w.load(tmp_path), Settings()) if r.score >= 0.5]
-    assert [sorted(r.patients) for r in rings] == [sorted(others)]
+    # the couple presented their own cards equally often: the smaller id is named the user
+    assert [sorted(r.patients) for r in rings] == [sorted(others + [couple[0]])]
 
 
 @pytest.mark.parametrize("detector", [detect_gangs, detect_impersonation])

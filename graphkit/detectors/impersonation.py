@@ -158,6 +158,24 @@ def _owner_households(ctx: Context, s) -> pd.Series:
     return ctx.cache[key]
 
 
+def _unregistered_user(ctx: Context, phone: str, when, exclude: set, s) -> list[str]:
+    """The user of a phone registered to no one: of the adults of the household taken to own it
+    (:func:`_owner_households`), the one whose own card it presented most often (ties: the
+    smaller patient_id). People present their own 电子凭证 more than anyone else's."""
+    own = _owner_households(ctx, s).get(phone)
+    if not own:
+        return []
+    shown = ctx.claims_of_phones([phone])
+    mine = shown[shown["holder_id"].map(ctx.patients["household"]).isin(own)
+                 & ~shown["holder_id"].isin(exclude)]
+    counts = mine.groupby("holder_id").size()
+    adults = ctx.adults(sorted(counts.index), when)
+    if not adults:
+        return []
+    top = counts.reindex(adults)
+    return [min(top.index[top == top.max()])]
+
+
 def _lines(ctx: Context, s) -> set[str]:
     """Operator phones that presented more than ``phone_max_cards`` cards: a facility's line or
     an export's default number, no one's phone. They present for no one and control nothing."""
@@ -499,6 +517,9 @@ def _ring(ctx: Context, sig: pd.DataFrame, cards: list[str], score: float,
         members.append(Member("phone", str(p), "controller"))
         for owner in ctx.likely_users(p, when, exclude=holder_set):
             members.append(Member("patient", owner, "user (owns the presenting phone)"))
+        if not ctx.phone_users(p):
+            for user in _unregistered_user(ctx, p, when, holder_set, settings.impersonation):
+                members.append(Member("patient", user, "user (the phone presents their own card most)"))
     carried = claims["claim_id"].isin(sig.loc[sig["signal"] == "device_presents_unrelated_cards",
                                               "claim_id"])
     for d in sorted(set(claims.loc[carried, "device_id"].dropna())):

@@ -301,16 +301,20 @@ class Context:
         ``people.user_min_age`` to ``user_max_age`` at ``when`` are kept; all of them when none
         is, or an age is unknown."""
         exclude = set(exclude)
-        owners = [o for o in self.phone_users(phone) if o not in exclude]
-        if len(owners) <= 1:
-            return owners
-        birth = self.patients["birth_date"].reindex(owners)
+        return self.adults([o for o in self.phone_users(phone) if o not in exclude], when)
+
+    def adults(self, people: list[str], when: pd.Timestamp) -> list[str]:
+        """Those of ``people`` aged ``people.user_min_age`` to ``user_max_age`` at ``when``; all
+        of them when none is, or an age is unknown (one person is kept as is)."""
+        if len(people) <= 1:
+            return people
+        birth = self.patients["birth_date"].reindex(people)
         if birth.isna().any() or pd.isna(when):
-            return owners
+            return people
         age = (when - birth).dt.days / 365.25
         lo, hi = self.people.user_min_age, self.people.user_max_age
-        adults = [o for o, a in zip(owners, age) if lo <= a < hi]
-        return adults or owners
+        adults = [o for o, a in zip(people, age) if lo <= a < hi]
+        return adults or people
 
     @cached_property
     def _item_rows_by_card(self) -> dict:
