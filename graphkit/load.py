@@ -43,6 +43,7 @@ from graphkit.contract import (
 )
 from graphkit._arrow import single_chunk
 from graphkit._files import file_sha256
+from graphkit._frames import most_frequent
 from graphkit.errors import LoadError
 
 __all__ = ["Dataset", "load", "dataset_from_frames", "input_fingerprint", "find_table_files",
@@ -785,12 +786,10 @@ def _cards_seen_in_claims(implicit: pd.DataFrame, claims: pd.DataFrame) -> pd.Da
                       ["card_id", "patient_id"]]
     if not len(seen):
         return implicit
-    holder = (seen.groupby(["card_id", "patient_id"]).size().rename("n").reset_index()
-              .sort_values(["card_id", "n", "patient_id"], ascending=[True, False, True])
-              .drop_duplicates("card_id"))
+    holder = most_frequent(seen, "card_id", "patient_id")
     extra = pd.DataFrame({
-        "card_id": holder["card_id"].astype("str").to_numpy(),
-        "patient_id": holder["patient_id"].astype("str").to_numpy(),
+        "card_id": holder.index.astype("str"),
+        "patient_id": holder.astype("str").to_numpy(),
         "card_type": pd.Series(pd.NA, index=range(len(holder)), dtype="str"),
         _LINE: pd.Series(0, index=range(len(holder)), dtype="int64"),
     })

@@ -42,6 +42,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
+from graphkit._frames import most_frequent
 from graphkit.detectors.diversion import diversion_cards
 from graphkit.detectors.gang import bursts, gang_cards
 from graphkit.detectors.signals import Context, components_of_pairs, evidence, make_ring
@@ -148,12 +149,9 @@ def _owner_households(ctx: Context, s) -> pd.Series:
         by_registered = set(c.loc[c["operator_phone"].isin(owner_hh.index), "card_id"])
         shown = shown[~shown["card_id"].isin(by_registered)]
         if len(shown):
-            most = (shown.assign(household=shown["holder_id"].map(pats["household"]))
-                    .groupby(["operator_phone", "household"]).size().rename("n").reset_index()
-                    .sort_values(["operator_phone", "n", "household"], ascending=[True, False, True])
-                    .drop_duplicates("operator_phone"))
-            owner_hh = pd.concat([owner_hh, pd.Series([{h} for h in most["household"]],
-                                                      index=most["operator_phone"].to_numpy())])
+            most = most_frequent(shown.assign(household=shown["holder_id"].map(pats["household"])),
+                                 "operator_phone", "household")
+            owner_hh = pd.concat([owner_hh, most.map(lambda h: {h})])
         ctx.cache[key] = owner_hh
     return ctx.cache[key]
 
