@@ -174,11 +174,14 @@ def _unregistered_user(ctx: Context, phone: str, when, exclude: set, s) -> list[
     return [min(top.index[top == top.max()])]
 
 
-def _lines(ctx: Context, s) -> set[str]:
+def _lines(ctx: Context, s) -> frozenset[str]:
     """Operator phones that presented more than ``phone_max_cards`` cards: a facility's line or
     an export's default number, no one's phone. They present for no one and control nothing."""
-    use = _use(ctx, "operator_phone")
-    return set(use.index[use["cards"] > s.phone_max_cards])
+    key = ("lines", s.phone_max_cards)
+    if key not in ctx.cache:
+        use = _use(ctx, "operator_phone")
+        ctx.cache[key] = frozenset(use.index[use["cards"] > s.phone_max_cards])
+    return ctx.cache[key]
 
 
 def demographic_mismatch(codes: pd.Series, sex: pd.Series, age: pd.Series) -> tuple[pd.Series, pd.Series]:
