@@ -901,14 +901,15 @@ class Neo4jStore:
         progress : callable(table, rows_so_far), optional
             Called after each page.
         expect_fingerprint : str, optional
-            Fail unless the graph holds a complete load of this input (e.g.
-            :func:`graphkit.load.input_fingerprint` of a local DATA_DIR).
+            Fail unless the graph holds a complete load of this input, and no other input (e.g.
+            :func:`graphkit.load.input_fingerprint` of a local DATA_DIR). Without it a graph
+            holding several inputs is read back as one, fingerprinted as the set.
 
         Raises
         ------
         BackendError
             The graph holds no graphkit load (run ``graphkit neo4j load DATA_DIR`` first), a load
-            that did not finish, or not the expected input; or a query failed.
+            that did not finish, not the expected input or more than it; or a query failed.
 
         Examples
         --------
@@ -964,6 +965,13 @@ class Neo4jStore:
             raise BackendError(f"the graph at {self.uri} holds input "
                                f"{', '.join(p[:12] + '...' for p in prints)}, not this DATA_DIR "
                                f"({expect[:12]}...): {how}")
+        if expect is not None and len(prints) > 1:
+            # rings read from the graph would cover every input in it, not DATA_DIR's alone
+            others = [p[:12] + "..." for p in prints if p != expect]
+            raise BackendError(f"the graph at {self.uri} holds this DATA_DIR ({expect[:12]}...) and "
+                               f"{len(others)} other input(s) ({', '.join(others)}) merged with it: "
+                               "load DATA_DIR into an empty graph, or name no local DATA_DIR to "
+                               "detect over all of them")
         if len(prints) == 1:
             fingerprint = prints[0]
         else:  # several inputs merged into one graph: a fingerprint of the set

@@ -460,6 +460,20 @@ def test_cli_rings_neo4j_backend_on_an_empty_graph_is_a_clear_error(bolt, store,
     assert "Traceback" not in result.output and not (tmp_path / "out" / "rings.json").exists()
 
 
+def test_cli_rings_neo4j_backend_refuses_a_graph_holding_data_dir_and_another_input(
+        bolt, loaded, tmp_path):
+    """DATA_DIR was loaded into a graph that already held another input: rings read from it
+    would cover both, so the command says so instead of labelling them DATA_DIR's."""
+    server, _ = bolt
+    other = write_dir(tmp_path / "other", {k: v for k, v in motif_tables().items()
+                                           if k in ("patients", "claims")})
+    loaded.load_dataset(load(other))
+    result = _cli(bolt, ["rings", str(other), "-o", str(tmp_path / "out"), "--backend", "neo4j",
+                         "--uri", server.uri, "-q"])
+    assert result.exit_code != 0 and "1 other input(s)" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "out" / "rings.json").exists()
+
+
 def test_cli_rings_neo4j_backend_refuses_a_different_data_dir(bolt, loaded, tmp_path):
     server, _ = bolt
     other = write_dir(tmp_path / "other", {k: v for k, v in motif_tables().items()
