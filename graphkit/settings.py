@@ -6,6 +6,7 @@ silently falls back to a default.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -144,7 +145,7 @@ class Settings:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> "Settings":
-        return _build(cls, data or {}, "settings")
+        return _build(cls, {} if data is None else data, "settings")
 
     def with_overrides(self, **kw) -> "Settings":
         return replace(self, **{k: v for k, v in kw.items() if v is not None})
@@ -171,11 +172,29 @@ def _build(cls, data: dict, where: str):
         elif isinstance(default, bool) or not isinstance(default, (int, float)):
             kw[name] = value
         else:
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise SettingsError(f"{where}.{name}: expected a number, got {value!r}")
-            kw[name] = type(default)(value) if isinstance(default, float) or float(value).is_integer() \
-                else value
+            kw[name] = _number(value, default, name, f"{where}.{name}")
     return cls(**kw)
+
+
+#: settings that are shares or scores: between 0 and 1 (and every ``*_share``)
+_FRACTIONS = frozenset({"min_score", "min_day_cover", "lookalike_discount"})
+
+
+def _number(value, default, name: str, where: str):
+    """``value`` checked and typed like ``default``: every numeric setting is a count, a length
+    of time, a threshold or a share, so it is finite and not negative; shares and scores are at
+    most 1, and a count is a whole number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SettingsError(f"{where}: expected a number, got {value!r}")
+    if not math.isfinite(value) or value < 0:
+        raise SettingsError(f"{where}: expected a finite number >= 0, got {value!r}")
+    if (name in _FRACTIONS or name.endswith("_share")) and value > 1:
+        raise SettingsError(f"{where}: a share between 0 and 1, got {value!r}")
+    if isinstance(default, int):
+        if not float(value).is_integer():
+            raise SettingsError(f"{where}: expected a whole number, got {value!r}")
+        return int(value)
+    return float(value)
 
 
 def load_settings(path: str | Path | None) -> Settings:

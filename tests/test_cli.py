@@ -46,6 +46,30 @@ def test_rings_with_a_bad_settings_file_exits_2(tmp_path):
     assert "unknown setting(s) no_such_knob" in res.output
 
 
+
+@pytest.mark.parametrize("text,message", [
+    ('{"impersonation": {"phone_max_cards": -1}}', "phone_max_cards: expected a finite number >= 0"),
+    ('{"people": {"shared_line_owners": 2.5}}', "shared_line_owners: expected a whole number"),
+    ('{"min_score": 2}', "min_score: a share between 0 and 1"),
+    ('{"gang": {"refill_day_min_share": 1.5}}', "refill_day_min_share: a share between 0 and 1"),
+    ('{"gang": {"min_cards": NaN}}', "min_cards: expected a finite number >= 0"),
+    ("[]", "settings: expected an object, got list")])
+def test_a_settings_value_out_of_its_range_exits_2_naming_it(tmp_path, text, message):
+    """Counts, days and thresholds are finite and not negative, counts whole, shares at most 1;
+    a settings file that is a list is no settings (before, ``[]`` ran with the defaults and a
+    negative or fractional count ran as given)."""
+    bad = tmp_path / "s.json"
+    bad.write_text(text, encoding="utf-8")
+    res = CliRunner().invoke(main, ["rings", str(DEMO), "-o", str(tmp_path / "out"),
+                                    "--settings", str(bad), "--no-pages"])
+    assert res.exit_code == 2 and message in res.output, res.output
+
+
+def test_min_score_on_the_command_line_is_a_share(tmp_path):
+    res = CliRunner().invoke(main, ["rings", str(DEMO), "-o", str(tmp_path / "out"),
+                                    "--min-score", "5", "--no-pages"])
+    assert res.exit_code == 2 and "--min-score" in res.output
+
 def test_rings_writes_the_contract_files_and_is_byte_identical(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     for out in (a, b):

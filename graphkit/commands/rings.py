@@ -19,7 +19,7 @@ TYPOLOGY_CHOICES = ("gang", "impersonation", "diversion", "fake_admission")
               help="Output directory (created if needed).")
 @click.option("--settings", "settings_file", type=click.Path(dir_okay=False, path_type=Path),
               help="JSON settings file (see README: Settings).")
-@click.option("--min-score", type=float, default=None,
+@click.option("--min-score", type=click.FloatRange(0, 1), default=None,
               help="Report rings scoring at least this [default: 0.5, or the settings file's].")
 @click.option("--typology", "typologies", multiple=True, type=click.Choice(TYPOLOGY_CHOICES),
               help="Only these typologies (repeatable) [default: all four].")
