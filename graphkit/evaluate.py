@@ -71,6 +71,9 @@ def read_truth(data_dir: str | Path) -> dict[str, dict]:
         if len(row) < len(header):
             raise RingsFileError(f"{p}: line {line} has {len(row)} fields, expected {len(header)}")
         rid, typ, mtype, mid = (row[i].strip() for i in ix)
+        if typ not in TYPOLOGIES:  # a typo would score that ring as never found
+            raise RingsFileError(f"{p}: line {line}: unknown typology {typ!r} "
+                                 f"(expected one of {', '.join(TYPOLOGIES)})")
         r = truth.setdefault(rid, {"typology": typ, "patients": set(), "cards": set()})
         if r["typology"] != typ:
             raise RingsFileError(f"{p}: line {line}: ring {rid} has two typologies "

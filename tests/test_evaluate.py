@@ -121,6 +121,15 @@ def test_missing_truth_raises(tmp_path):
         evaluate(RingsDocument(rings=()), tmp_path)
 
 
+def test_a_truth_ring_of_an_unknown_typology_is_an_error_naming_its_line(tmp_path):
+    """A typo in truth.csv's typology would score that ring as never found, silently."""
+    (tmp_path / "truth.csv").write_text("ring_id,typology,member_type,member_id\n"
+                                        "T1,gang,patient,p1\nT2,impersonaton,patient,p2\n",
+                                        encoding="utf-8")
+    with pytest.raises(RingsFileError, match="line 3: unknown typology 'impersonaton'"):
+        evaluate(RingsDocument(rings=()), tmp_path)
+
+
 def test_format_table_lists_every_typology(tmp_path):
     text = format_table(evaluate(RingsDocument(rings=()), _small_case(tmp_path)))
     for word in ("gang", "impersonation", "diversion", "fake_admission", "overall"):
