@@ -1062,24 +1062,63 @@ def _safe_name(ring_id: str) -> str:
     return name if name not in ("", ".", "..") else "ring"
 
 
-def render_all(doc, dataset, out_dir, *, mask: bool = True, max_nodes: int = 2000) -> list[Path]:
-    """Write ``out_dir/index.html`` and ``out_dir/rings/<ring_id>.html``; return the paths."""
+#: from this many rings on, pages are written by forked workers (each page is independent)
+PARALLEL_MIN_RINGS = 100
+
+_FORK_PAGES: tuple | None = None
+
+
+def _write_pages(which: range) -> list[tuple[Path, str]]:
+    """Write the ring pages ``which`` (positions in the document); (path, index row) each."""
+    doc, dataset, masker, ix, out, max_nodes = _FORK_PAGES
+    done = []
+    for i in which:
+        ring = doc.rings[i]
+        view = RingView(ring, dataset, masker.scoped(), max_nodes=max_nodes, index=ix)
+        p = out / "rings" / f"{_safe_name(ring.ring_id)}.html"
+        p.write_text(page_from_view(view, index_href="../index.html"), encoding="utf-8")
+        done.append((p, _index_row(ring, view.masker)))
+    return done
+
+
+def render_all(doc, dataset, out_dir, *, mask: bool = True, max_nodes: int = 2000,
+               workers: int | None = None) -> list[Path]:
+    """Write ``out_dir/index.html`` and ``out_dir/rings/<ring_id>.html``; return the paths.
+
+    From ``PARALLEL_MIN_RINGS`` rings on, the pages are written by up to ``workers`` forked
+    processes (default: 2 where the platform can fork); the files do not depend on it."""
+    global _FORK_PAGES
+    from graphkit.detect import _can_fork
+
     out = Path(out_dir)
+    if workers is None:
+        workers = 2 if len(doc.rings) >= PARALLEL_MIN_RINGS and _can_fork() else 1
+    workers = max(1, min(workers, len(doc.rings)))
     with writing(out, "the HTML pages"):
         (out / "rings").mkdir(parents=True, exist_ok=True)
-        masker = Masker(dataset, enabled=mask)
-        ix = _Index(dataset)
-        written = []
-        rows = []
-        for ring in doc.rings:
-            view = RingView(ring, dataset, masker.scoped(), max_nodes=max_nodes, index=ix)
-            p = out / "rings" / f"{_safe_name(ring.ring_id)}.html"
-            p.write_text(page_from_view(view, index_href="../index.html"), encoding="utf-8")
-            written.append(p)
-            rows.append(_index_row(ring, view.masker))
+        _FORK_PAGES = (doc, dataset, Masker(dataset, enabled=mask), _Index(dataset), out,
+                       max_nodes)
+        try:
+            if workers > 1:
+                import multiprocessing as mp
+                from concurrent.futures import ProcessPoolExecutor
+
+                # every worker takes every workers-th ring: big and small rings are spread
+                parts = [range(k, len(doc.rings), workers) for k in range(workers)]
+                with ProcessPoolExecutor(max_workers=workers,
+                                         mp_context=mp.get_context("fork")) as pool:
+                    got = dict(zip(parts, pool.map(_write_pages, parts)))
+                done = [None] * len(doc.rings)
+                for part, pages in got.items():
+                    for i, page in zip(part, pages):
+                        done[i] = page
+            else:
+                done = _write_pages(range(len(doc.rings)))
+        finally:
+            _FORK_PAGES = None
         idx = out / "index.html"
-        idx.write_text(_index_html(doc, rows, mask), encoding="utf-8")
-    return [idx] + written
+        idx.write_text(_index_html(doc, [row for _, row in done], mask), encoding="utf-8")
+    return [idx] + [p for p, _ in done]
 
 
 def claims_of_members(ring: Ring, claims: pd.DataFrame) -> pd.DataFrame:

@@ -160,6 +160,17 @@ def test_render_is_deterministic(sample, tmp_path):
     assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b]
 
 
+def test_pages_written_by_two_workers_are_the_same_files(sample, tmp_path):
+    """Pages are independent: two forked workers write exactly what one process writes, and
+    the index lists the rings in the document's order."""
+    _, doc, ds = sample
+    one = render_all(doc, ds, tmp_path / "one", workers=1)
+    two = render_all(doc, ds, tmp_path / "two", workers=2)
+    assert [p.relative_to(tmp_path / "one") for p in one] == \
+        [p.relative_to(tmp_path / "two") for p in two]
+    assert [p.read_bytes() for p in one] == [p.read_bytes() for p in two]
+
+
 def test_render_cli_writes_pages(sample, tmp_path):
     data, doc, _ = sample
     pj, _ = write_rings(doc, tmp_path / "rings")
