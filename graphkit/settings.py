@@ -113,6 +113,10 @@ class FakeAdmissionSettings:
     #: a home place that came back to one institution in waves is a group when those waves hold
     #: at least this share of the place's admissions there
     place_wave_min_share: float = 0.5
+    #: an institution admitting more than this many people on one day is a big hospital at its
+    #: routine: being admitted there that day ties no two of them together (and pairing them
+    #: all would take memory by the square); recruited groups still show by their home place
+    busy_day_admissions: int = 100
 
 
 @dataclass(frozen=True)

@@ -900,6 +900,28 @@ def _stay(w: World, pid: str, fac: str, start: int, los: int = 7, dx: str = "J18
             admit=a.strftime("%Y-%m-%d"), discharge=dsc.strftime("%Y-%m-%d"))
 
 
+def test_co_admissions_on_a_busy_hospital_day_pair_no_one(tmp_path):
+    """Six people admitted to one hospital on each of two days are co-admitted twice; when six
+    is more than the hospital's busy-day threshold, being admitted there those days ties no one
+    (a big hospital at its routine, whose n admissions would make n² pairs). Asking for two
+    episodes keeps the same pairs as filtering afterwards."""
+    from graphkit.detectors.fake_admission import co_admissions
+
+    w = World()
+    ids = [f"28100000000000{i:02d}" for i in range(6)]
+    for pid in ids:
+        w.person(pid)
+        _stay(w, pid, "H1", 30)
+        _stay(w, pid, "H1", 90)
+    ctx = w.load(tmp_path)
+    quiet = co_admissions(ctx, Settings())
+    assert len(quiet) == 15 and set(quiet["episodes"]) == {2}  # 6 choose 2, twice each
+    assert co_admissions(ctx, Settings(), min_episodes=2).equals(quiet)
+    assert co_admissions(ctx, Settings(), min_episodes=3).empty
+    busy = Settings.from_dict({"fake_admission": {"busy_day_admissions": 5}})
+    assert co_admissions(ctx, busy).empty
+
+
 def test_recruited_group_admitted_together_repeatedly(tmp_path):
     w = World()
     background(w)

@@ -99,27 +99,54 @@ def _waves(days: np.ndarray, w: int, apart: np.ndarray | None = None) -> np.ndar
     return np.cumsum(new) - 1
 
 
-def co_admissions(ctx: Context, settings: Settings) -> pd.DataFrame:
-    """Pairs of patients co-admitted: patient_a, patient_b, facility_id, episodes (distinct days)."""
+#: institutions are paired a batch of about this many stays at a time (pairs never cross two)
+_PAIR_BATCH_STAYS = 20_000
+
+
+def co_admissions(ctx: Context, settings: Settings, min_episodes: int = 1) -> pd.DataFrame:
+    """Pairs of patients co-admitted on at least ``min_episodes`` occasions: patient_a,
+    patient_b, facility_id, episodes (distinct admission waves).
+
+    Admissions on a day an institution admitted more than ``busy_day_admissions`` people pair
+    with no one (a big hospital's routine; and n admissions make n² pairs). Patients and
+    institutions are paired as integer codes, institutions a batch at a time, and each batch
+    keeps only its pairs with ``min_episodes``: memory follows the busiest institution."""
     w = settings.fake_admission.admit_window_days
     st = _stays(ctx)[["patient", "facility_id", "admit"]].drop_duplicates()
+    busy = st.groupby(["facility_id", "admit"])["patient"].transform("size")
+    st = st[(busy <= settings.fake_admission.busy_day_admissions).to_numpy()]
+    cols = ["patient_a", "patient_b", "facility_id", "episodes"]
     if len(st) < 2:
-        return pd.DataFrame(columns=["patient_a", "patient_b", "facility_id", "episodes"])
+        return pd.DataFrame(columns=cols)
+    # codes in sorted order: comparing codes orders pairs as comparing the ids would
+    pat, pats = pd.factorize(st["patient"], sort=True)
+    fac, facs = pd.factorize(st["facility_id"], sort=True)
+    x = pd.DataFrame({"p": pat.astype(np.int64), "f": fac.astype(np.int64),
+                      "admit": st["admit"].to_numpy(dtype=np.int64)})
+    batch = np.cumsum(np.bincount(fac, minlength=len(facs))) // _PAIR_BATCH_STAYS
+    parts = []
+    for _, part in x.groupby(batch[x["f"].to_numpy()], sort=True):
+        ep = _pair_episodes(part, w)
+        parts.append(ep[ep >= min_episodes])
+    ep = pd.concat(parts).sort_index()
+    a, b, f = (ep.index.get_level_values(k).to_numpy() for k in range(3))
+    return pd.DataFrame({"patient_a": pats.take(a), "patient_b": pats.take(b),
+                         "facility_id": facs.take(f), "episodes": ep.to_numpy()})
+
+
+def _pair_episodes(x: pd.DataFrame, w: int) -> pd.Series:
+    """(a, b, f) codes -> distinct admission waves patients a < b shared at institution f."""
     frames = []
     for k in range(0, w + 1):
-        shifted = st.assign(admit=st["admit"] + k)
-        m = st.merge(shifted, on=["facility_id", "admit"], suffixes=("_a", "_b"))
-        m = m[m["patient_a"] != m["patient_b"]]
-        frames.append(m[["patient_a", "patient_b", "facility_id", "admit"]])
+        m = x.merge(x.assign(admit=x["admit"] + k), on=["f", "admit"], suffixes=("_a", "_b"))
+        frames.append(m[m["p_a"] != m["p_b"]])
     pairs = pd.concat(frames, ignore_index=True)
-    swap = pairs["patient_a"] > pairs["patient_b"]
-    pa = np.where(swap, pairs["patient_b"], pairs["patient_a"])
-    pb = np.where(swap, pairs["patient_a"], pairs["patient_b"])
-    pairs = pd.DataFrame({"patient_a": pa, "patient_b": pb, "facility_id": pairs["facility_id"],
-                          "week": pairs["admit"] // max(1, 2 * w + 1)})
+    a = np.minimum(pairs["p_a"].to_numpy(), pairs["p_b"].to_numpy())
+    b = np.maximum(pairs["p_a"].to_numpy(), pairs["p_b"].to_numpy())
     # an episode is one admission wave; adjacent days of one wave count once
-    ep = pairs.drop_duplicates().groupby(["patient_a", "patient_b", "facility_id"])["week"].nunique()
-    return ep.rename("episodes").reset_index()
+    waves = pd.DataFrame({"a": a, "b": b, "f": pairs["f"].to_numpy(),
+                          "week": pairs["admit"].to_numpy() // max(1, 2 * w + 1)})
+    return waves.drop_duplicates().groupby(["a", "b", "f"])["week"].nunique()
 
 
 def place_waves(ctx: Context, settings: Settings) -> pd.DataFrame:
@@ -158,8 +185,7 @@ def place_waves(ctx: Context, settings: Settings) -> pd.DataFrame:
 def detect_fake_admissions(ctx: Context, settings: Settings) -> list[Ring]:
     ctx.check(settings)
     s = settings.fake_admission
-    pairs = co_admissions(ctx, settings)
-    pairs = pairs[pairs["episodes"] >= s.min_episodes]
+    pairs = co_admissions(ctx, settings, s.min_episodes)
     if not len(pairs):
         return _place_rings(ctx, settings, [])
     rings = []
