@@ -11,6 +11,7 @@ matching is case-insensitive and ignores surrounding spaces.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 __all__ = [
@@ -94,8 +95,17 @@ class Table:
 
 
 def normalise_header(name: object) -> str:
+    """A header as matched against the aliases: no BOM, quotes or outer spaces, camelCase split
+    and spaces or hyphens as underscores, case-folded (``Patient ID``, ``patient-id`` and
+    ``patientId`` are all ``patient_id``; ``PSN_NO`` is ``psn_no``)."""
     text = str(name).replace("\ufeff", "").strip().strip('"').strip()
-    return text.casefold()
+    text = _CAMEL.sub("_", text)
+    return _SEPARATORS.sub("_", text).casefold()
+
+
+#: a lower-case letter or digit followed by a capital: where camelCase joins two words
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_SEPARATORS = re.compile(r"[\s\-]+")
 
 
 C = Column

@@ -183,6 +183,20 @@ def test_quoted_header_names_are_recognised(tmp_path):
     assert ds.claims["claim_id"].tolist() == ["S1"]
 
 
+@pytest.mark.parametrize("headers", [
+    ("Claim ID", "Patient ID", "Facility ID", "Claim Type", "Settle Time"),
+    ("claim-id", "patient-id", "facility-id", "claim-type", "settle-time"),
+    ("claimId", "patientId", "facilityId", "claimType", "settleTime"),
+    ("ClaimID", "PatientID", "FacilityID", "ClaimType", "SETL_TIME")],
+    ids=["spaces", "hyphens", "camelCase", "PascalCase"])
+def test_headers_written_with_spaces_hyphens_or_camel_case_are_recognised(tmp_path, headers):
+    """Spreadsheet and API exports spell the contract's names their own way."""
+    write_table(tmp_path, "patients", ALIAS_ROWS["patients"])
+    write_csv_text(tmp_path, "claims.csv", ",".join(headers) + f"\nS1,{P1},H1,11,2024-03-01\n")
+    ds = load(tmp_path)
+    assert ds.claims["claim_id"].tolist() == ["S1"] and ds.n_rejected == 0
+
+
 def test_unknown_extra_columns_are_kept_as_extra_columns(tmp_path):
     tabs = minimal_tables()
     for i, r in enumerate(tabs["claims"]):
