@@ -95,10 +95,12 @@ class Table:
 
 
 def normalise_header(name: object) -> str:
-    """A header as matched against the aliases: no BOM, quotes or outer spaces, camelCase split
-    and spaces or hyphens as underscores, case-folded (``Patient ID``, ``patient-id`` and
-    ``patientId`` are all ``patient_id``; ``PSN_NO`` is ``psn_no``)."""
+    """A header as matched against the aliases: no BOM, quotes or outer spaces, no trailing unit
+    in brackets, camelCase split and spaces or hyphens as underscores, case-folded (``Patient
+    ID``, ``patient-id`` and ``patientId`` are all ``patient_id``; ``PSN_NO`` is ``psn_no``;
+    ``医疗费总额(元)`` is ``医疗费总额``)."""
     text = str(name).replace("\ufeff", "").strip().strip('"').strip()
+    text = _UNIT.sub("", text) or text
     text = _CAMEL.sub("_", text)
     return _SEPARATORS.sub("_", text).casefold()
 
@@ -106,6 +108,8 @@ def normalise_header(name: object) -> str:
 #: a lower-case letter or digit followed by a capital: where camelCase joins two words
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _SEPARATORS = re.compile(r"[\s\-]+")
+#: a trailing unit or note in brackets: 金额(元), 数量（盒）, 结算时间[yyyy-mm-dd]
+_UNIT = re.compile(r"\s*[(（\[【][^()（）\[\]【】]*[)）\]】]\s*$")
 
 
 C = Column

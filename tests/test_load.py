@@ -197,6 +197,16 @@ def test_headers_written_with_spaces_hyphens_or_camel_case_are_recognised(tmp_pa
     assert ds.claims["claim_id"].tolist() == ["S1"] and ds.n_rejected == 0
 
 
+def test_a_unit_in_brackets_after_a_header_is_ignored(tmp_path):
+    write_table(tmp_path, "patients", ALIAS_ROWS["patients"])
+    text = ("结算ID,人员编号,定点医药机构编号,医疗类别,结算时间[yyyy-mm-dd],医疗费总额(元),基金支付总额（元）\n"
+            f"S1,{P1},H1,11,2024-03-01,120.5,80\n")
+    write_csv_text(tmp_path, "claims.csv", text)
+    ds = load(tmp_path)
+    assert ds.claims[["total_amount", "fund_amount"]].values.tolist() == [[120.5, 80.0]]
+    assert not [c for c in ds.claims.columns if c.startswith("extra")]
+
+
 def test_unknown_extra_columns_are_kept_as_extra_columns(tmp_path):
     tabs = minimal_tables()
     for i, r in enumerate(tabs["claims"]):
