@@ -23,6 +23,7 @@ __all__ = [
     "MEMBER_TYPES",
     "TYPOLOGIES",
     "CLAIM_TYPE_ALIASES",
+    "CLAIM_TYPE_WORDS",
     "GENDER_ALIASES",
     "CARD_TYPE_ALIASES",
     "normalise_header",
@@ -256,8 +257,12 @@ CLAIM_TYPE_ALIASES = {
     "41": "pharmacy",
 }
 
-GENDER_ALIASES = {"m": "M", "male": "M", "男": "M", "1": "M",
-                  "f": "F", "female": "F", "女": "F", "2": "F"}
+#: a 医疗类别 name not listed above is read by the word in it (门诊特殊病, 外伤住院, 门急诊)
+CLAIM_TYPE_WORDS = (("住院", "inpatient"), ("购药", "pharmacy"), ("药店", "pharmacy"),
+                    ("门诊", "outpatient"), ("急诊", "outpatient"))
+
+GENDER_ALIASES = {"m": "M", "male": "M", "男": "M", "男性": "M", "1": "M",
+                  "f": "F", "female": "F", "女": "F", "女性": "F", "2": "F"}
 
 CARD_TYPE_ALIASES = {"01": "01", "1": "01", "电子凭证": "01", "医保电子凭证": "01",
                      "02": "02", "2": "02", "身份证": "02", "居民身份证": "02",

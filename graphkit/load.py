@@ -34,6 +34,7 @@ import pyarrow.compute as pc
 from graphkit.contract import (
     CARD_TYPE_ALIASES,
     CLAIM_TYPE_ALIASES,
+    CLAIM_TYPE_WORDS,
     GENDER_ALIASES,
     REQUIRED_TABLES,
     TABLE_ORDER,
@@ -591,6 +592,10 @@ def _normalise(table: Table, parsed: _Parsed, path: Path, reasons: _Reasons) -> 
             out[col.name] = _map_values(s, GENDER_ALIASES).astype("str").where(lambda x: x.isin(["M", "F"]))
         elif col.kind == "claim_type":
             mapped = _map_values(s, CLAIM_TYPE_ALIASES)
+            for word, kind in CLAIM_TYPE_WORDS:
+                hit = mapped.isna() & s.str.contains(word, regex=False).fillna(False).astype(bool)
+                if hit.any():
+                    mapped = mapped.mask(hit, kind)
             reasons.fail(~empty & mapped.isna(), "unknown claim_type")
             out[col.name] = mapped.astype("str")
         elif col.kind == "card_type":

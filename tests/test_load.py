@@ -427,7 +427,7 @@ def test_missing_values_are_na_not_empty_strings(tmp_path):
 # --------------------------------------------------------------------------------------------
 
 GENDERS = [("M", "M"), ("F", "F"), ("m", "M"), ("f", "F"), ("男", "M"), ("女", "F"), ("1", "M"),
-           ("2", "F"), (" 男 ", "M"), ("Male", "M"), ("female", "F")]
+           ("2", "F"), (" 男 ", "M"), ("Male", "M"), ("female", "F"), ("男性", "M"), ("女性", "F")]
 
 
 def _patients_with(tmp_path, column, values, **kw):
@@ -468,6 +468,14 @@ def _claims_with(tmp_path, column, values, **kw):
 def test_claim_type_english_chinese_and_med_type_codes_are_normalised(tmp_path):
     ds = _claims_with(tmp_path, "claim_type", [k for k, _ in CLAIM_TYPES])
     assert ds.claims["claim_type"].tolist() == [v for _, v in CLAIM_TYPES]
+
+
+def test_a_claim_type_name_not_listed_is_read_by_its_word(tmp_path):
+    """医疗类别 names vary by province: 门诊特殊病, 外伤住院, 门急诊 are read by 门诊/住院/急诊;
+    a value with none of the words is still rejected."""
+    ds = _claims_with(tmp_path, "claim_type", ["门诊特殊病", "外伤住院", "门急诊", "药店", "其他"])
+    assert ds.claims["claim_type"].tolist() == ["outpatient", "inpatient", "outpatient", "pharmacy"]
+    assert ds.counts["claims"]["reasons"] == {"unknown claim_type": 1}
 
 
 @pytest.mark.parametrize("code,expected", [("11", "outpatient"), ("12", "outpatient"),
