@@ -396,9 +396,12 @@ _DATE_FORMATS = [
     "%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S",
     "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y%m%d%H%M%S", "%Y%m%d %H:%M:%S",
     "%Y.%m.%d", "%Y年%m月%d日", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y年%m月%d日 %H:%M:%S", "%Y年%m月%d日 %H:%M", "%Y年%m月%d日%H时%M分%S秒", "%Y年%m月%d日%H时%M分",
+    "%Y%m%d %H%M%S", "%Y/%m/%dT%H:%M:%S", "%Y/%m/%dT%H:%M",
     # with a UTC offset (an ISO export, ``2024-03-01T08:00:00+08:00`` or ``...Z``): read as
     # Beijing time, the time every other row is in
     "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z",
+    "%Y-%m-%d %H:%M:%S %z",
 ]
 #: the offset of the times graphkit works in (China Standard Time, no daylight saving)
 _BEIJING = timezone(timedelta(hours=8))
