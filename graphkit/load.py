@@ -240,21 +240,23 @@ def _parse_csv(path: Path) -> _Parsed:
         data = data.replace(b"\r", b"\n")  # classic Mac line endings
     first_nl = data.find(b"\n")
     header_text = (data if first_nl < 0 else data[:first_nl]).decode("utf-8").rstrip("\r")
+    # a header holding tabs and no comma is a tab-separated export (Excel's 文本文件(制表符分隔))
+    sep = "\t" if "\t" in header_text and "," not in header_text else ","
     try:
-        header = next(csv.reader([header_text]))
+        header = next(csv.reader([header_text], delimiter=sep))
     except csv.Error as exc:
         raise LoadError(f"{path}: cannot parse the header row ({exc})", file=str(path)) from None
     if not any(h.strip() for h in header):
         raise LoadError(f"{path}: first line is not a header row", file=str(path))
     # a header with balanced quotes is one record on one line: quoted exports take the fast path
-    parsed = _parse_fast(data, header) if header_text.count('"') % 2 == 0 else None
+    parsed = _parse_fast(data, header, sep) if header_text.count('"') % 2 == 0 else None
     if parsed is None:
-        parsed = _parse_python(data, header)
+        parsed = _parse_python(data, header, sep)
     parsed.encoding = enc
     return parsed
 
 
-def _parse_fast(data: bytes, header: list[str]) -> _Parsed | None:
+def _parse_fast(data: bytes, header: list[str], sep: str = ",") -> _Parsed | None:
     """pyarrow read; None when records cannot be mapped one-to-one onto physical lines."""
     import pyarrow.csv as pacsv
 
@@ -271,7 +273,7 @@ def _parse_fast(data: bytes, header: list[str]) -> _Parsed | None:
             io.BytesIO(data),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1,
                                            block_size=1 << 24, use_threads=True),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
+            parse_options=pacsv.ParseOptions(delimiter=sep, invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(
                 column_types={c: pa.string() for c in names},
                 strings_can_be_null=False, quoted_strings_can_be_null=False),
@@ -309,7 +311,7 @@ def _parse_fast(data: bytes, header: list[str]) -> _Parsed | None:
 _PY_CHUNK = 100_000  # rows held as Python strings before they are packed into Arrow arrays
 
 
-def _parse_python(text: str | bytes, header: list[str]) -> _Parsed:
+def _parse_python(text: str | bytes, header: list[str], sep: str = ",") -> _Parsed:
     """Exact, slower path: Python's csv module with true line numbers.
 
     ``text`` is the file's text, or its UTF-8 bytes (decoded lazily, which keeps memory low).
@@ -318,7 +320,7 @@ def _parse_python(text: str | bytes, header: list[str]) -> _Parsed:
     n = len(header)
     stream = (io.TextIOWrapper(io.BytesIO(text), encoding="utf-8", newline="")
               if isinstance(text, bytes) else io.StringIO(text, newline=""))
-    reader = csv.reader(stream, strict=False)
+    reader = csv.reader(stream, strict=False, delimiter=sep)
     rows: list[list[str]] = []
     chunks: list[list[pa.Array]] = []
     lines: list[int] = []
@@ -339,7 +341,7 @@ def _parse_python(text: str | bytes, header: list[str]) -> _Parsed:
             if not rec or (len(rec) == 1 and not rec[0].strip()):
                 continue  # blank line: not a row
             if len(rec) != n:
-                bad.append((start, f"expected {n} fields, got {len(rec)}", ",".join(rec)))
+                bad.append((start, f"expected {n} fields, got {len(rec)}", sep.join(rec)))
                 continue
             rows.append(rec)
             lines.append(start)

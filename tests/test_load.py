@@ -207,6 +207,31 @@ def test_a_unit_in_brackets_after_a_header_is_ignored(tmp_path):
     assert not [c for c in ds.claims.columns if c.startswith("extra")]
 
 
+@pytest.mark.parametrize("quoted", [False, True], ids=["plain", "quoted-header"])
+def test_tab_separated_files_load_like_comma_separated_ones(tmp_path, quoted):
+    """Excel's 文本文件(制表符分隔) saved as .csv: a header with tabs and no comma is read with
+    tabs, by the fast path and the exact one alike; a row with a tab too many is still
+    rejected with its line."""
+    import csv as _csv
+
+    write_dir(tmp_path / "comma", full_tables())
+    tsv = tmp_path / "tab"
+    tsv.mkdir()
+    for src in sorted((tmp_path / "comma").glob("*.csv")):
+        rows = list(_csv.reader(src.read_text(encoding="utf-8").splitlines()))
+        lines = ["\t".join(f'"{h}"' if quoted else h for h in rows[0])]
+        lines += ["\t".join(r) for r in rows[1:]]
+        if src.stem == "claims":
+            lines.append(lines[1].replace("\t", "\t\t", 1))  # one field too many
+            width = len(rows[0])
+        (tsv / src.name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    a, b = load(tmp_path / "comma"), load(tsv)
+    for table in ("patients", "cards", "claims", "claim_items"):
+        pd.testing.assert_frame_equal(a.tables[table], b.tables[table], obj=table)
+    assert [(r["line"], r["reason"]) for _, r in b.rejects.iterrows()] == [
+        (len(full_tables()["claims"]) + 2, f"expected {width} fields, got {width + 1}")]
+
+
 def test_unknown_extra_columns_are_kept_as_extra_columns(tmp_path):
     tabs = minimal_tables()
     for i, r in enumerate(tabs["claims"]):
