@@ -584,8 +584,13 @@ def _normalise(table: Table, parsed: _Parsed, path: Path, reasons: _Reasons) -> 
         if col.kind in ("date", "datetime"):
             vals, bad = parse_dates(s, date_only=col.kind == "date")
             reasons.fail(bad, f"unparseable {col.name}")
-            reasons.fail((vals < DATE_MIN) | (vals >= DATE_MAX),
-                         f"{col.name} outside {DATE_MIN.year}-{DATE_MAX.year - 1}")
+            outside = (vals < DATE_MIN) | (vals >= DATE_MAX)
+            if col.required:
+                reasons.fail(outside, f"{col.name} outside {DATE_MIN.year}-{DATE_MAX.year - 1}")
+            elif outside.any():
+                # 9999-12-31 for "not dead", 0001-01-01 for "unknown": a stand-in, not a date
+                vals = vals.mask(outside)
+                reasons.stand_ins[col.name] = int(outside.sum())
             out[col.name] = vals
         elif col.kind == "decimal":
             vals, bad = _parse_decimal(s)

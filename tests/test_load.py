@@ -566,6 +566,18 @@ def test_stand_in_addresses_are_read_as_missing(value, unknown):
     assert unknown_address(pd.Series([value])).tolist() == [unknown]
 
 
+def test_an_optional_date_far_out_of_range_is_a_stand_in_not_a_reason_to_reject(tmp_path):
+    """Systems write 9999-12-31 for "not dead" and 0001-01-01 for "unknown": in an optional
+    date column that is missing, and the patient (with every claim) stays."""
+    tabs = full_tables()
+    tabs["patients"][0].update(death_date="9999-12-31", birth_date="0001-01-01")
+    write_dir(tmp_path, tabs)
+    ds = load(tmp_path)
+    assert ds.n_rejected == 0
+    assert pd.isna(ds.patients["death_date"].iloc[0]) and pd.isna(ds.patients["birth_date"].iloc[0])
+    assert ds.counts["patients"]["stand_ins"] == {"birth_date": 1, "death_date": 1}
+
+
 def test_a_default_phone_or_address_loads_as_missing_and_the_row_stays(tmp_path):
     """An export's 00000000000 or 不详 is no one's phone or home: read as missing so it ties no
     one together, and the row is kept (it is not bad data, only unknown)."""
@@ -671,8 +683,6 @@ REJECT_CASES = [
     # past 2262 no pandas time exists; before 1900 no insured person was born
     ("settle_time in year 9999", _mut("claims", 2, settle_time="9999-12-31 23:59:59"), "claims", 4,
      "settle_time outside 1900-2199"),
-    ("birth_date in 1850", _mut("patients", 0, birth_date="1850-01-01"), "patients", 2,
-     "birth_date outside 1900-2199"),
     ("negative fund_amount", _mut("claims", 1, fund_amount="-0.01"), "claims", 3, "negative fund_amount"),
     ("negative item amount", _mut("claim_items", 2, amount="-1"), "claim_items", 4, "negative amount"),
     ("discharge before admission", _mut("claims", 0, admit_date="2024-03-05", discharge_date="2024-03-01"),
