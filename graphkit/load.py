@@ -725,6 +725,13 @@ def _validate_table(name: str, df: pd.DataFrame, reasons: _Reasons, acc: dict[st
                     present: set[str], rejected_keys: dict[str, set]) -> None:
     """Cross-row and cross-table checks, in place on ``reasons``."""
     t = TABLES[name]
+    if name == "patients":
+        # a death before the birth is a system's "no date" (1900-01-01), not a death: read as
+        # missing, or every claim of the patient would be settled "after death"
+        unborn = (df["death_date"] < df["birth_date"]).fillna(False).to_numpy(dtype=bool)
+        if unborn.any():
+            df.loc[unborn, "death_date"] = pd.NaT
+            reasons.stand_ins["death_date"] = reasons.stand_ins.get("death_date", 0) + int(unborn.sum())
     if name == "cards":
         reasons.fail(~_in(df["patient_id"], acc["patients"]["patient_id"]), "unknown patient_id")
     elif name == "doctors" and "institutions" in present:

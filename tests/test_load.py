@@ -578,6 +578,19 @@ def test_an_optional_date_far_out_of_range_is_a_stand_in_not_a_reason_to_reject(
     assert ds.counts["patients"]["stand_ins"] == {"birth_date": 1, "death_date": 1}
 
 
+def test_a_death_before_the_birth_is_no_death(tmp_path):
+    """1900-01-01 as death_date is a system's "no date": read as missing, or every claim of the
+    patient would count as settled after death."""
+    tabs = full_tables()
+    tabs["patients"][0].update(birth_date="1960-05-01", death_date="1900-01-01")
+    write_dir(tmp_path, tabs)
+    ds = load(tmp_path)
+    assert ds.n_rejected == 0 and pd.isna(ds.patients["death_date"].iloc[0])
+    assert ds.counts["patients"]["stand_ins"] == {"death_date": 1}
+    assert not ds.claims.loc[ds.claims["patient_id"] == ds.patients["patient_id"].iloc[0],
+                             "flag_after_death"].any()
+
+
 def test_a_default_phone_or_address_loads_as_missing_and_the_row_stays(tmp_path):
     """An export's 00000000000 or 不详 is no one's phone or home: read as missing so it ties no
     one together, and the row is kept (it is not bad data, only unknown)."""
