@@ -526,6 +526,15 @@ class _Reasons:
             self.arr[m] = reason
             self._ok &= ~m
 
+    def stand_in(self, values: pd.Series, mask, column: str) -> pd.Series:
+        """``values`` with the ``mask``ed ones missing, counted as stand-ins for "unknown" in
+        ``column`` (00000000000, 不详, 9999-12-31): the row stays, the value does not."""
+        m = np.asarray(mask, dtype=bool)
+        if not m.any():
+            return values
+        self.stand_ins[column] = self.stand_ins.get(column, 0) + int(m.sum())
+        return values.mask(m)
+
     @property
     def ok(self) -> np.ndarray:
         return self._ok.copy()
@@ -578,10 +587,8 @@ def _normalise(table: Table, parsed: _Parsed, path: Path, reasons: _Reasons) -> 
         if col.kind in ("id", "str"):
             out[col.name] = _str_series(pc.if_else(empty_arr, _NULL_STR, trimmed), f.index)
             if col.name in _PLACEHOLDER_CHECKS:
-                stand_in = _PLACEHOLDER_CHECKS[col.name](out[col.name])
-                if stand_in.any():
-                    out[col.name] = out[col.name].mask(stand_in)
-                    reasons.stand_ins[col.name] = int(stand_in.sum())
+                out[col.name] = reasons.stand_in(
+                    out[col.name], _PLACEHOLDER_CHECKS[col.name](out[col.name]), col.name)
             continue
         s = _str_series(trimmed, f.index)
         if col.kind in ("date", "datetime"):
@@ -590,10 +597,8 @@ def _normalise(table: Table, parsed: _Parsed, path: Path, reasons: _Reasons) -> 
             outside = (vals < DATE_MIN) | (vals >= DATE_MAX)
             if col.required:
                 reasons.fail(outside, f"{col.name} outside {DATE_MIN.year}-{DATE_MAX.year - 1}")
-            elif outside.any():
-                # 9999-12-31 for "not dead", 0001-01-01 for "unknown": a stand-in, not a date
-                vals = vals.mask(outside)
-                reasons.stand_ins[col.name] = int(outside.sum())
+            else:  # 9999-12-31 for "not dead", 0001-01-01 for "unknown": a stand-in, not a date
+                vals = reasons.stand_in(vals, outside, col.name)
             out[col.name] = vals
         elif col.kind == "decimal":
             vals, bad = _parse_decimal(s)
@@ -731,10 +736,8 @@ def _validate_table(name: str, df: pd.DataFrame, reasons: _Reasons, acc: dict[st
     if name == "patients":
         # a death before the birth is a system's "no date" (1900-01-01), not a death: read as
         # missing, or every claim of the patient would be settled "after death"
-        unborn = (df["death_date"] < df["birth_date"]).fillna(False).to_numpy(dtype=bool)
-        if unborn.any():
-            df.loc[unborn, "death_date"] = pd.NaT
-            reasons.stand_ins["death_date"] = reasons.stand_ins.get("death_date", 0) + int(unborn.sum())
+        unborn = (df["death_date"] < df["birth_date"]).fillna(False)
+        df["death_date"] = reasons.stand_in(df["death_date"], unborn, "death_date")
     if name == "cards":
         reasons.fail(~_in(df["patient_id"], acc["patients"]["patient_id"]), "unknown patient_id")
     elif name == "doctors" and "institutions" in present:
