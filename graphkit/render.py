@@ -362,7 +362,7 @@ class RingView:
 
         # shared phones and addresses of the people in view
         pids = [nodes[k]["id"] for k in nodes if nodes[k]["type"] == "patient"]
-        P = ix.patients.loc[ix.patients.index.intersection(pids)]
+        P = ix.take("patients", pids)
         for col, t, ek in (("phone", "phone", "tel"), ("address", "address", "addr")):
             vals = P[col].dropna()
             counts = vals.value_counts()
