@@ -169,13 +169,21 @@ class _Index:
         self.items = _compact(get("claim_items"), TABLES["claim_items"].column_names)
         self._sorted: dict[tuple[str, str], tuple] = {}
         self._pos: dict[str, dict] = {}
+        self._pharmacy_ids = set(self.pharmacies.index)
+        #: pharmacist_id -> (name on its first registration, the pharmacies it is registered at)
+        self.registrations: dict[str, tuple] = {}
+        ph = self.pharmacists
+        for pid, name, pharmacy in zip(_py(ph["pharmacist_id"]), _py(ph["name"]),
+                                       _py(ph["pharmacy_id"])):
+            reg = self.registrations.setdefault(pid, (name, set()))
+            if pharmacy is not None:
+                reg[1].add(pharmacy)
+        self._institution_ids = set(self.institutions.index)
         tc = self.items[["trace_code", "claim_id"]].dropna()
         if len(tc):
             n = tc.drop_duplicates().groupby("trace_code", sort=False)["claim_id"].size()
-            self.trace_settlements = n
             self.repeated_codes = set(n.index[n > 1])
         else:
-            self.trace_settlements = pd.Series(dtype="int64")
             self.repeated_codes = set()
 
     def take(self, name: str, ids) -> pd.DataFrame:
@@ -221,9 +229,9 @@ class _Index:
         return df.iloc[np.sort(idx)]
 
     def facility_kind(self, fid, claim_types=()) -> str:
-        if fid in self.pharmacies.index:
+        if fid in self._pharmacy_ids:
             return "pharmacy"
-        if fid in self.institutions.index:
+        if fid in self._institution_ids:
             return "institution"
         return "pharmacy" if claim_types and all(t == "pharmacy" for t in claim_types) \
             else "institution"
@@ -273,6 +281,9 @@ class RingView:
         self.trace_codes = codes
         code_items = self.ix.rows("items", "trace_code", codes)
         self.code_items = code_items
+        #: trace code -> the claims that settled it (every settlement: code_items holds them all)
+        self.code_settlements = code_items[["trace_code", "claim_id"]].dropna().groupby(
+            "trace_code")["claim_id"].nunique().to_dict()
         more = set(code_items["claim_id"].dropna()) - set(sel["claim_id"])
         if more:
             extra = self.ix.rows("claims", "claim_id", more).assign(in_ring=False)
@@ -376,7 +387,7 @@ class RingView:
                                     "trace_code", C)
             for (code, fac), r in _agg(it, ["trace_code", "facility_id"]):
                 kind = ix.facility_kind(fac, r.types)
-                total = int(ix.trace_settlements.get(code, r.n))
+                total = int(self.code_settlements.get(code, r.n))
                 label = "追溯码重复结算" if total > 1 else "追溯码结算"
                 if r.n > 1:
                     label += f" ×{r.n}"
@@ -435,8 +446,7 @@ class RingView:
                         G.nodes[key]["n_claims"] = n[v]
                         G.nodes[key]["fund"] = f[v]
         if self.trace_codes:
-            sub = self.code_items
-            for code, n in sub.groupby("trace_code")["claim_id"].nunique().items():
+            for code, n in self.code_settlements.items():
                 key = f"trace_code:{code}"
                 if key in G:
                     G.nodes[key]["n_claims"] = int(n)
@@ -452,8 +462,8 @@ class RingView:
                         ("institution", "institutions"), ("pharmacy", "pharmacies"),
                         ("doctor", "doctors")):
             sub = ix.take(name, want.get(t, ()))
-            out[t] = {k: {c: (None if _missing(v) else v) for c, v in r.items()}
-                      for k, r in zip(sub.index, sub.to_dict("records"))}
+            cols = {c: _py(sub[c]) for c in sub.columns}
+            out[t] = {k: dict(zip(cols, row)) for k, row in zip(sub.index, zip(*cols.values()))}
         return out
 
     def _facts(self, t: str, i: str, records: dict) -> dict:
@@ -500,13 +510,13 @@ class RingView:
                 facts += [("科室", _text(r.get("department")), "text"),
                           ("所在机构", _text(r.get("institution_id")), "text")]
         elif t == "pharmacist":
-            ph = ix.pharmacists[ix.pharmacists["pharmacist_id"] == i]
-            if len(ph):
-                name = _text(ph["name"].iloc[0])
-                regs = sorted(ph["pharmacy_id"].dropna().unique())
+            reg = ix.registrations.get(i)
+            if reg is not None:
+                name = _text(reg[0])
+                regs = sorted(reg[1])
                 facts.append((f"注册药店（{len(regs)}）", "、".join(regs[:10]), "text"))
         elif t == "trace_code":
-            n = int(ix.trace_settlements.get(i, 0))
+            n = int(self.code_settlements.get(i, 0))
             facts.append(("结算次数", str(n), ""))
             if len(i) != 20 or not i.isdigit():
                 facts.append(("格式", "不是20位数字追溯码", ""))
@@ -883,17 +893,20 @@ def _timeline_svg(view: RingView, max_dots: int = 4000) -> str:
     colours = {"pharmacy": "#b07aa1", "inpatient": "#c03d3e", "outpatient": "#4e79a7"}
     sample = C if len(C) <= max_dots else C.iloc[:: math.ceil(len(C) / max_dots)]
     lane_of = {f: k for k, f in enumerate(lanes)}
-    for r, ts in zip(sample.itertuples(index=False), pd.to_datetime(sample["settle_time"])):
-        fac = r.facility_id if isinstance(r.facility_id, str) else "—"
+    cols = [list(sample[c]) for c in ("claim_id", "facility_id", "claim_type", "fund_amount",
+                                      "in_ring")]
+    for (cid, fac, ctype, fund, in_ring), ts in zip(zip(*cols),
+                                                    pd.to_datetime(sample["settle_time"])):
+        fac = fac if isinstance(fac, str) else "—"
         k = lane_of.get(fac, len(lanes))
         x = left + inner * (ts - t0).total_seconds() / span
         y = top + k * lane_h + lane_h / 2
-        col = colours.get(_text(r.claim_type), "#555")
-        fill = col if r.in_ring else "none"
-        tip = (f"{view.masker.text(r.claim_id)} · {ts:%Y-%m-%d %H:%M} · "
-               f"{CLAIM_TYPE_ZH.get(_text(r.claim_type), _text(r.claim_type))} · "
-               f"{view.masker.text(fac)} · 基金 {_money(r.fund_amount)} 元"
-               + ("" if r.in_ring else " · 追溯码再次结算（线索外）"))
+        col = colours.get(_text(ctype), "#555")
+        fill = col if in_ring else "none"
+        tip = (f"{view.masker.text(cid)} · {ts:%Y-%m-%d %H:%M} · "
+               f"{CLAIM_TYPE_ZH.get(_text(ctype), _text(ctype))} · "
+               f"{view.masker.text(fac)} · 基金 {_money(fund)} 元"
+               + ("" if in_ring else " · 追溯码再次结算（线索外）"))
         out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{fill}" stroke="{col}" '
                    f'fill-opacity="0.6"><title>{_esc(tip)}</title></circle>')
     out.append("</svg>")
