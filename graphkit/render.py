@@ -282,8 +282,9 @@ class RingView:
         code_items = self.ix.rows("items", "trace_code", codes)
         self.code_items = code_items
         #: trace code -> the claims that settled it (every settlement: code_items holds them all)
-        self.code_settlements = code_items[["trace_code", "claim_id"]].dropna().groupby(
-            "trace_code")["claim_id"].nunique().to_dict()
+        settled = set(zip(_py(code_items["trace_code"]), _py(code_items["claim_id"])))
+        self.code_settlements = Counter(code for code, cid in settled
+                                        if code is not None and cid is not None)
         more = set(code_items["claim_id"].dropna()) - set(sel["claim_id"])
         if more:
             extra = self.ix.rows("claims", "claim_id", more).assign(in_ring=False)
