@@ -184,6 +184,7 @@ class Masker:
         self._words: dict[str, str] = {}
         self._words_re = None
         self._odd_phones: list[str] = []
+        self._texts: dict[str, str] = {}  # text() results since the last know_people()
         if enabled and dataset is not None:
             self._ids.update(v for v in _column_values(dataset, "patients", "id_number") if v)
             for t, c in (("patients", "phone"), ("claims", "operator_phone")):
@@ -224,6 +225,7 @@ class Masker:
             if len(a) >= 4:
                 self._words[a] = mask_address(a)
         self._words_re = None
+        self._texts.clear()
 
     def is_pii_id(self, value) -> bool:
         s = _text(value).strip()
@@ -246,7 +248,14 @@ class Masker:
         s = _text(value)
         if not self.enabled or not s:
             return s
+        done = self._texts.get(s)
+        if done is None:
+            if len(self._texts) >= 100_000:  # a whole table's free text: keep memory bounded
+                self._texts.clear()
+            done = self._texts[s] = self._mask_text(s)
+        return done
 
+    def _mask_text(self, s: str) -> str:
         def tok(m):
             t = m.group(0)
             if t in self._ids:

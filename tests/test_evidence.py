@@ -60,6 +60,14 @@ def test_mask_id_number_keeps_first_three_and_last_four():
     assert mask_id_number(None) == "" and mask_id_number(pd.NA) == ""
 
 
+def test_masker_masks_a_name_learnt_after_the_text_was_first_masked():
+    m = Masker()
+    assert m.text("张三丰 在药店购药") == "张三丰 在药店购药"  # not yet known as a person
+    m.know_people(["张三丰"], ["四川省成都市武侯区人民南路四段1号"])
+    assert m.text("张三丰 在药店购药") == "张** 在药店购药"
+    assert m.text("住 四川省成都市武侯区人民南路四段1号") == "住 四川省成都市武侯区****"
+
+
 def test_mask_name_keeps_surname_and_compound_surname():
     assert mask_name("张三") == "张*"
     assert mask_name("张三丰") == "张**"
