@@ -257,6 +257,7 @@ class RingView:
         self.masker = masker if masker is not None else Masker(dataset)
         self.ix = index if index is not None else _Index(dataset)
         self.max_nodes = max(1, int(max_nodes))
+        self._shown: tuple | None = None  # (graph, graph_nodes_by_kind()) once asked for
         self.claims = self._select_claims()
         self.graph = self._build_graph()
         self._cut()
@@ -569,14 +570,19 @@ class RingView:
               "name": m.name, "text": m.text, "": m.text}
         return [f"{label}：{fn[kind](v)}" for label, v, kind in a.get("facts", [])]
 
-    def graph_nodes_by_kind(self):
-        """(node, attrs) pairs with display fields added (masked as the masker says)."""
-        for n, a in self.graph.nodes(data=True):
-            b = dict(a)
-            b["type_zh"] = TYPE_ZH.get(a["type"], a["type"])
-            b["display"] = self.display_name(a)
-            b["facts_display"] = self.facts_display(a)
-            yield n, b
+    def graph_nodes_by_kind(self) -> list[tuple[str, dict]]:
+        """(node, attrs) pairs with display fields added (masked as the masker says), computed
+        once per view: the graph panel, the members table and the report all show them."""
+        if self._shown is None or self._shown[0] is not self.graph:
+            shown = []
+            for n, a in self.graph.nodes(data=True):
+                b = dict(a)
+                b["type_zh"] = TYPE_ZH.get(a["type"], a["type"])
+                b["display"] = self.display_name(a)
+                b["facts_display"] = self.facts_display(a)
+                shown.append((n, b))
+            self._shown = (self.graph, shown)
+        return list(self._shown[1])
 
     def member_counts(self) -> dict[str, int]:
         c = Counter(m.type for m in self.ring.members)
