@@ -42,6 +42,8 @@ from graphkit.contract import (
     Table,
     normalise_header,
 )
+from graphkit._arrow import arrow_strings as _arrow_strings
+from graphkit._arrow import isin as _in
 from graphkit._arrow import single_chunk
 from graphkit._files import file_sha256
 from graphkit._frames import most_frequent
@@ -698,18 +700,6 @@ _NULL_STR = pa.scalar(None, pa.large_string())
 _EMPTY_STR = pa.scalar("", pa.large_string())
 
 
-def _arrow_strings(values, *, combine: bool = False) -> pa.Array | pa.ChunkedArray:
-    """Strings as a pyarrow large_string array (zero-copy from pandas' str dtype)."""
-    if not isinstance(values, pd.Series):
-        values = pd.Series(values, dtype="str")
-    elif not isinstance(values.dtype, pd.StringDtype):
-        values = values.astype("str")
-    arr = pa.array(values.array)
-    if combine and isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()  # value sets must be one array
-    return arr.cast(pa.large_string())
-
-
 def _str_series(arr: pa.Array | pa.ChunkedArray, index: pd.Index) -> pd.Series:
     return pd.Series(arr, index=index, dtype=pd.StringDtype(na_value=np.nan))
 
@@ -719,14 +709,6 @@ def _lookup(values: pd.Series, keys: pd.Series, targets: pd.Series) -> pd.Series
     pos = pc.index_in(_arrow_strings(values), value_set=_arrow_strings(keys, combine=True))
     got = pc.take(_arrow_strings(targets, combine=True), pos)
     return _str_series(got, values.index)
-
-
-def _in(values: pd.Series, keys) -> np.ndarray:
-    """``values.isin(keys)`` through pyarrow (pandas' str isin builds a Python list of keys)."""
-    keys_arr = _arrow_strings(list(keys) if isinstance(keys, (set, frozenset)) else keys,
-                              combine=True)
-    hit = pc.is_in(_arrow_strings(values), value_set=keys_arr.drop_null())
-    return np.asarray(hit.fill_null(False), dtype=bool)
 
 
 def _validate_table(name: str, df: pd.DataFrame, reasons: _Reasons, acc: dict[str, pd.DataFrame],

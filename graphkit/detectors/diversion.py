@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from graphkit._arrow import isin
 from graphkit.detectors.signals import (
     Context,
     components_of_pairs,
@@ -135,6 +136,7 @@ def _detect_diversion(ctx: Context, settings: Settings) -> list[Ring]:
     labels = components_of_pairs(a, b, n_m + len(resellers))
     rs = rs.assign(component=labels[a])
     excess = key_drug_excess(ctx, settings)
+    excess = excess[isin(excess["card_id"], mules)]  # only mule cards are looked up below
     rings = []
     for _, part in rs.groupby("component", sort=True):
         if part["trace_code"].nunique() < s.min_resettled_codes:
@@ -148,7 +150,7 @@ def _ring(ctx: Context, part: pd.DataFrame, excess: pd.DataFrame, settings: Sett
     n_codes = int(part["trace_code"].nunique())
     mule_cards = sorted(part["first_card"].unique())
     resellers = sorted(part["facility_id"].unique())
-    ex = excess[excess["card_id"].isin(mule_cards)]
+    ex = excess[isin(excess["card_id"], mule_cards)]
     ex_cards = ex[ex["excess"]]
     it = ctx.items_of_cards(mule_cards)
     it = it[it["trace_code"].notna()]
@@ -159,7 +161,7 @@ def _ring(ctx: Context, part: pd.DataFrame, excess: pd.DataFrame, settings: Sett
     if n_doctors >= s.min_sources or n_sources >= s.min_sources:
         score = 1 - (1 - score) * 0.8
     claim_ids = set(part["claim_id"]) | set(part["first_claim"])
-    key_items = it[it["item_name"].isin(set(part["item_name"]))]
+    key_items = it[isin(it["item_name"], set(part["item_name"].dropna()))]
     claim_ids |= set(key_items["claim_id"])
     claims = ctx.claims_by_id(sorted(claim_ids))
     ev = [evidence("trace_code_resettled",

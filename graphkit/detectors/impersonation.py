@@ -42,6 +42,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
+from graphkit._arrow import isin
 from graphkit._frames import most_frequent
 from graphkit.detectors.diversion import diversion_cards
 from graphkit.detectors.gang import bursts, gang_cards
@@ -144,10 +145,11 @@ def _owner_households(ctx: Context, s) -> pd.Series:
         owners = pats[pats["phone"].notna()].reset_index()[["phone", "household"]]
         owner_hh = owners.groupby("phone")["household"].agg(set)
         c = ctx.claims
-        shown = c[c["operator_phone"].notna() & ~c["operator_phone"].isin(owner_hh.index)
-                  & ~c["operator_phone"].isin(_lines(ctx, s))]
-        by_registered = set(c.loc[c["operator_phone"].isin(owner_hh.index), "card_id"])
-        shown = shown[~shown["card_id"].isin(by_registered)]
+        registered = isin(c["operator_phone"], owner_hh.index)
+        shown = c[c["operator_phone"].notna() & ~registered
+                  & ~isin(c["operator_phone"], _lines(ctx, s))]
+        by_registered = c.loc[registered, "card_id"]
+        shown = shown[~isin(shown["card_id"], by_registered)]
         if len(shown):
             most = most_frequent(shown.assign(household=shown["holder_id"].map(pats["household"])),
                                  "operator_phone", "household")
@@ -289,8 +291,8 @@ def card_signals(ctx: Context, settings: Settings) -> pd.DataFrame:
     # --- one phone presents cards of unrelated households --------------------------------------
     # claims swiped in bursts are the gang pattern (空刷, see gang.py), not one person's care
     burst_claims = set(bursts(ctx, settings)["claim_id"])
-    ph = c[c["operator_phone"].notna() & ~c["claim_id"].isin(burst_claims)
-           & ~c["operator_phone"].isin(_lines(ctx, s))]
+    ph = c[c["operator_phone"].notna() & ~isin(c["claim_id"], burst_claims)
+           & ~isin(c["operator_phone"], _lines(ctx, s))]
     ph = ph[["card_id", "claim_id", "holder_id", "operator_phone"]]
     if len(ph):
         ph = ph.assign(household=ph["holder_id"].map(pats["household"]))
@@ -314,7 +316,7 @@ def card_signals(ctx: Context, settings: Settings) -> pd.DataFrame:
     if len(dv):
         use = _use(ctx, "device_id")
         mobile = use.index[(use["cards"] <= s.device_max_cards) & (use["places"] >= 2)]
-        dv = dv[dv["device_id"].isin(mobile) & ~dv["claim_id"].isin(burst_claims)]
+        dv = dv[isin(dv["device_id"], mobile) & ~isin(dv["claim_id"], burst_claims)]
         if len(dv):
             n_hh = dv["holder_id"].map(pats["household"]).groupby(dv["device_id"]).nunique()
             hit = dv[dv["device_id"].isin(n_hh[n_hh > s.phone_min_households].index)]
@@ -336,7 +338,7 @@ def detect_impersonation(ctx: Context, settings: Settings) -> list[Ring]:
     s = settings.impersonation
     sig = card_signals(ctx, settings)
     # a gang's collected cards are the gang's, a diversion chain's mule cards the chain's
-    sig = sig[~sig["card_id"].isin(gang_cards(ctx, settings) | diversion_cards(ctx, settings))]
+    sig = sig[~isin(sig["card_id"], gang_cards(ctx, settings) | diversion_cards(ctx, settings))]
     if not len(sig):
         return []
     sig = sig.assign(holder_id=ctx.holder_of(sig["card_id"]).to_numpy())
@@ -344,7 +346,7 @@ def detect_impersonation(ctx: Context, settings: Settings) -> list[Ring]:
     cards = pd.Index(sorted(sig["card_id"].unique()))
     idx = pd.Series(np.arange(len(cards)), index=cards)
     # controller links between suspicious cards
-    sc = c[c["card_id"].isin(cards)]
+    sc = c[isin(c["card_id"], cards)]
     # controller graph: card -- phone that presented it, card -- small device, card -- holder's
     # household, phone -- its owners' household. A household and its phone are one controller:
     # a relative's card and the phone of the person using it meet there.
