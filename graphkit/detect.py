@@ -76,7 +76,7 @@ def detect(dataset: Dataset, settings: Settings | None = None,
     plan = [g for g in plan if g]
     if workers > 1 and len(plan) > 1:
         import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures import ProcessPoolExecutor, as_completed
 
         # shared frames are built once, before forking, and inherited copy-on-write
         ctx.claims, ctx.patients, ctx.items, ctx.facilities  # noqa: B018
@@ -92,8 +92,9 @@ def detect(dataset: Dataset, settings: Settings | None = None,
         try:
             with ProcessPoolExecutor(max_workers=min(workers, len(plan)),
                                      mp_context=fork) as pool:
-                for group in pool.map(_run_in_worker, [(g, settings) for g in plan]):
-                    for name, rings in group:
+                jobs = [pool.submit(_run_in_worker, (g, settings)) for g in plan]
+                for done in as_completed(jobs):  # progress as each worker finishes
+                    for name, rings in done.result():
                         if progress:
                             progress(name)
                         results[name] = rings
