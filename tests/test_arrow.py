@@ -1,4 +1,4 @@
-"""Membership tests on pyarrow-backed string columns (graphkit._arrow.isin)."""
+"""Helpers on pyarrow-backed string columns (graphkit._arrow.isin, graphkit._frames.row_positions)."""
 
 from __future__ import annotations
 
@@ -25,3 +25,13 @@ def test_isin_with_no_keys_is_all_false():
 def test_isin_reads_an_object_column_as_strings():
     values = pd.Series(np.array(["x1", "x2", None], dtype=object))
     assert isin(values, ["x2"]).tolist() == [False, True, False]
+
+
+def test_row_positions_is_groupby_indices_without_missing_keys():
+    from graphkit._frames import row_positions
+
+    s = pd.Series(["b", None, "a", "b", None, "a", "c"], dtype="str")
+    got = row_positions(s)
+    assert list(got) == ["b", "a", "c"]  # first appearance
+    assert {k: v.tolist() for k, v in got.items()} == {"b": [0, 3], "a": [2, 5], "c": [6]}
+    assert row_positions(pd.Series([None, None], dtype="str")) == {}

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from graphkit._arrow import single_chunk
+from graphkit._frames import row_positions
 from graphkit.detectors.signals import (
     Context,
     communities,
@@ -300,7 +301,7 @@ def _score(ctx: Context, facility: str, patients: list[str], settings: Settings)
     w = s.admit_window_days
     st = _stays(ctx)
     if "stays_by_facility" not in ctx.cache:
-        ctx.cache["stays_by_facility"] = st.groupby("facility_id", sort=False).indices
+        ctx.cache["stays_by_facility"] = row_positions(st["facility_id"])
     at_fac = st.iloc[ctx.cache["stays_by_facility"].get(facility, [])]
     if settings.fake_admission.attach_wave_mates:
         patients = _attach_wave_mates(ctx, at_fac, patients, w)

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from graphkit._frames import row_positions
 from graphkit.detectors.signals import (
     Context,
     communities,
@@ -152,6 +153,11 @@ def gang_cards(ctx: Context, settings: Settings) -> set[str]:
     return ctx.cache[key]
 
 
+#: what scoring a group reads of its swipes (:func:`_score_group`, :func:`make_ring`)
+_SWIPE_COLUMNS = ("claim_id", "card_id", "burst", "day", "settle_time", "facility_id",
+                  "facility_type", "device_id", "operator_phone", "dx3", "fund_amount")
+
+
 def _detect_gangs(ctx: Context, settings: Settings) -> list[Ring]:
     s = settings.gang
     b = bursts(ctx, settings)
@@ -177,8 +183,9 @@ def _detect_gangs(ctx: Context, settings: Settings) -> list[Ring]:
     ra, rz = remap[a], remap[z]
     labels = communities(ra, rz, w, len(used), seed=settings.seed, resolution=s.resolution)
     names = card_ids[used]
-    b = b.reset_index(drop=True)
-    b_rows = b.groupby("card_id", sort=False).indices
+    # the columns a group's swipes are read for: a group's rows are taken thousands of times
+    b = b[[c for c in _SWIPE_COLUMNS if c in b.columns]].reset_index(drop=True)
+    b_rows = row_positions(b["card_id"])
     # a community whose swipe days each hold a small part of it is several groups (or a busy
     # counter's regulars) run together, as modularity does in a large graph: split it again on
     # its own edges (modularity of that subgraph, at least resolution 1), finer each time

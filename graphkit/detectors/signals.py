@@ -19,6 +19,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from graphkit._arrow import single_chunk
+from graphkit._frames import row_positions
 from graphkit.errors import SettingsError
 from graphkit.graph import EntityGraph
 from graphkit.rings import Evidence, Member, Ring
@@ -318,7 +319,7 @@ class Context:
 
     @cached_property
     def _item_rows_by_card(self) -> dict:
-        return self.items.groupby("card_id", sort=False).indices
+        return row_positions(self.items["card_id"])
 
     def items_of_cards(self, cards) -> pd.DataFrame:
         """Rows of :attr:`items` settled on any of ``cards`` (indexed, not scanned)."""
@@ -336,7 +337,7 @@ class Context:
 
     @cached_property
     def _rows_by_card(self) -> dict:
-        return self.claims.groupby("card_id", sort=False).indices
+        return row_positions(self.claims["card_id"])
 
     @cached_property
     def _rows_by_claim(self) -> pd.Series:
@@ -348,7 +349,7 @@ class Context:
 
     @cached_property
     def _rows_by_phone(self) -> dict:
-        return self.claims.groupby("operator_phone", sort=False).indices  # nulls left out
+        return row_positions(self.claims["operator_phone"])  # nulls left out
 
     def claims_of_phones(self, phones) -> pd.DataFrame:
         """Rows of :attr:`claims` whose 电子凭证 one of ``phones`` presented (indexed)."""
