@@ -4,8 +4,11 @@ For each size (claims; Parquet data generated once with ``graphkit synth`` and c
 ``bench/data/``):
 
 * ``graphkit rings DATA_DIR -o OUT --no-pages`` in a fresh subprocess (load + detect + write
-  rings.json/rings.csv; its per-stage progress lines are echoed to stderr): wall seconds and peak RSS of that process (``ru_maxrss`` from
-  ``os.wait4``, i.e. ``getrusage(RUSAGE_CHILDREN)`` of that one child);
+  rings.json/rings.csv; its per-stage progress lines are echoed to stderr): wall seconds and
+  peak RSS of that process (``ru_maxrss`` from ``os.wait4``, i.e. ``getrusage(RUSAGE_CHILDREN)``
+  of that one child);
+* with ``--pages``, also ``graphkit rings DATA_DIR -o OUT`` as a user runs it (the same, plus
+  ``index.html`` and one page per ring), timed the same way;
 * the naive recipe in a fresh subprocess: load the same data with ``graphkit.load``, build the
   patient-patient co-visit projection (same facility, same day, provider-days > 50 patients
   skipped; scipy ``B @ B.T``), put it in a networkx graph and run python-louvain's
@@ -18,7 +21,7 @@ Usage::
 
     python bench/bench_rings.py                       # 100k and 1M claims
     python bench/bench_rings.py --sizes 100000,1000000,5000000
-    python bench/bench_rings.py --sizes 1000000 --no-naive
+    python bench/bench_rings.py --sizes 1000000 --no-naive --pages
 """
 
 from __future__ import annotations
@@ -108,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--naive-timeout", type=float, default=900.0)
     ap.add_argument("--no-naive", action="store_true", help="skip the naive recipe")
+    ap.add_argument("--pages", action="store_true",
+                    help="also time graphkit rings with its HTML pages (the default command)")
     ap.add_argument("--naive-worker", metavar="DATA_DIR", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.naive_worker:
@@ -135,6 +140,12 @@ def main(argv: list[str] | None = None) -> int:
                             if x.strip().startswith(("loaded", "detector")))
         print(f"graphkit rings {_size_label(n)}: {g['wall']:.1f}s, {g['rss_mib']:,.0f} MiB, "
               f"rings={n_rings}; stages: {stages}", file=sys.stderr, flush=True)
+        if a.pages:
+            with tempfile.TemporaryDirectory() as out:
+                p = _run_measured([sys.executable, "-m", "graphkit", "rings", str(d), "-o", out])
+            row.update({"pg_wall": p["wall"], "pg_rss": p["rss_mib"], "pg_ok": p["rc"] == 0})
+            print(f"graphkit rings {_size_label(n)} with pages: {p['wall']:.1f}s, "
+                  f"{p['rss_mib']:,.0f} MiB", file=sys.stderr, flush=True)
         if not a.no_naive:
             r = _run_measured([sys.executable, str(Path(__file__).resolve()), "--naive-worker", str(d),
                                "--seed", str(a.seed)], timeout=a.naive_timeout)
@@ -150,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(row)
 
     head = (f"{'claims':>7} {'items':>7} {'graphkit s':>11} {'peak MiB':>9} {'rings':>6}"
+            + (f" {'+pages s':>9} {'peak MiB':>9}" if a.pages else "")
             + ("" if a.no_naive else f" {'naive s':>9} {'naive MiB':>10} {'louvain s':>10} "
                                      f"{'edges':>10} {'naive/gk':>9}"))
     print(head)
@@ -158,6 +170,9 @@ def main(argv: list[str] | None = None) -> int:
         gk_s = f"{r['gk_wall']:.1f}" if r["gk_ok"] else "FAILED"
         line = (f"{_size_label(r['claims']):>7} {_size_label(r['items']):>7} {gk_s:>11} "
                 f"{r['gk_rss']:>9,.0f} {str(r['rings']):>6}")
+        if a.pages:
+            pg_s = f"{r['pg_wall']:.1f}" if r["pg_ok"] else "FAILED"
+            line += f" {pg_s:>9} {r['pg_rss']:>9,.0f}"
         if not a.no_naive:
             st = r["nv_stages"]
             if r["nv_timeout"]:
