@@ -33,6 +33,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from graphkit._arrow import isin
 from graphkit._files import writing
 from graphkit.contract import TABLES, TYPOLOGIES
 from graphkit.errors import GraphkitError
@@ -179,12 +180,16 @@ class _Index:
             if pharmacy is not None:
                 reg[1].add(pharmacy)
         self._institution_ids = set(self.institutions.index)
-        tc = self.items[["trace_code", "claim_id"]].dropna()
-        if len(tc):
-            n = tc.drop_duplicates().groupby("trace_code", sort=False)["claim_id"].size()
-            self.repeated_codes = set(n.index[n > 1])
-        else:
-            self.repeated_codes = set()
+        # trace codes on more than one item row: the only ones that can be settled twice, and
+        # (with a ring's own codes) the only ones a page looks up; each code is one pack, so
+        # these are few (a factorize and a count instead of a groupby over every item)
+        codes, _ = pd.factorize(self.items["trace_code"])
+        counts = np.bincount(codes[codes >= 0], minlength=1)
+        shared = np.flatnonzero((codes >= 0) & (counts[np.maximum(codes, 0)] > 1))
+        tc = self.items[["trace_code", "claim_id"]].iloc[shared].dropna()
+        n = tc.drop_duplicates().groupby("trace_code", sort=False)["claim_id"].size()
+        self.repeated_codes = set(n.index[n > 1])
+        self._shared_code_rows = shared
 
     def take(self, name: str, ids) -> pd.DataFrame:
         """Rows of lookup table ``name`` (patients, cards, ...) whose key is in ``ids``."""
@@ -213,20 +218,28 @@ class _Index:
         """
         df = self.claims if table == "claims" else self.items
         key = (table, col)
+        # item rows by trace code: only codes on several rows are sorted (a pack is one code);
+        # any other code wanted is found by one scan of the column
+        by_code = key == ("items", "trace_code")
         if key not in self._sorted:
-            s = df[col].dropna().sort_values(kind="stable")
+            s = df[col]
+            if by_code:
+                s = s.iloc[self._shared_code_rows]
+            s = s.dropna().sort_values(kind="stable")
             self._sorted[key] = (s.to_numpy(dtype=object), s.index.to_numpy())
         keys, pos = self._sorted[key]
         want = np.array(sorted({str(v) for v in values if isinstance(v, str)}), dtype=object)
-        if not len(want) or not len(keys):
+        if not len(want) or not len(df):
             return df.iloc[0:0]
         lo = np.searchsorted(keys, want, side="left")
         hi = np.searchsorted(keys, want, side="right")
         hit = hi > lo
-        if not hit.any():
+        parts = [pos[a:b] for a, b in zip(lo[hit], hi[hit])]
+        if by_code and not hit.all():
+            parts.append(np.flatnonzero(isin(df[col], want[~hit])))
+        if not parts:
             return df.iloc[0:0]
-        idx = np.concatenate([pos[a:b] for a, b in zip(lo[hit], hi[hit])])
-        return df.iloc[np.sort(idx)]
+        return df.iloc[np.sort(np.concatenate(parts))]
 
     def facility_kind(self, fid, claim_types=()) -> str:
         if fid in self._pharmacy_ids:

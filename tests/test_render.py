@@ -64,6 +64,28 @@ def test_many_trace_codes_settled_at_the_same_places_are_drawn_as_one_node(tmp_p
                       "P1": "购药 ×41", "P2": "购药 ×40", "P3": "购药 ×1"}
 
 
+def test_a_ring_trace_code_settled_once_is_drawn_with_its_one_settlement(tmp_path):
+    # codes on one item row are not in the repeated-code lookup: the page finds them anyway
+    from graphkit.rings import Member, Ring
+    from tests.browser import _write
+
+    once, twice = "8" + "1" * 19, "8" + "2" * 19
+    _write(tmp_path / "patients.csv", ["patient_id"], [["P1"], ["P2"]])
+    _write(tmp_path / "pharmacies.csv", ["pharmacy_id", "name"], [["PH1", "药店"]])
+    _write(tmp_path / "claims.csv", ["claim_id", "patient_id", "facility_id", "claim_type",
+                                     "settle_time"],
+           [["S1", "P1", "PH1", "pharmacy", "2024-01-01 09:00:00"],
+            ["S2", "P2", "PH1", "pharmacy", "2024-01-02 09:00:00"]])
+    _write(tmp_path / "claim_items.csv", ["item_id", "claim_id", "trace_code"],
+           [["I1", "S1", once], ["I2", "S1", twice], ["I3", "S2", twice]])
+    ring = Ring("diversion", 0.8, (Member("patient", "P1"), Member("trace_code", once)),
+                claims=("S1",), ring_id="R0001")
+    G = ring_graph(ring, graphkit.load(tmp_path))
+    assert ("结算次数", "1", "") in G.nodes[f"trace_code:{once}"]["facts"]
+    assert G.edges[f"trace_code:{once}", "pharmacy:PH1"]["label"] == "追溯码结算"
+    assert G.edges[f"trace_code:{twice}", "pharmacy:PH1"]["label"] == "追溯码重复结算 ×2"
+
+
 def test_large_view_is_cut_to_core_with_note(tmp_path):
     data, doc = write_big(tmp_path / "big", n_cards=60, n_pharmacies=10)
     ds = graphkit.load(data)
