@@ -28,6 +28,7 @@ import re
 from collections import Counter, defaultdict
 from importlib import resources
 from pathlib import Path
+from typing import Callable
 
 import networkx as nx
 import numpy as np
@@ -1097,6 +1098,8 @@ def _safe_name(ring_id: str) -> str:
 
 #: from this many rings on, pages are written by forked workers (each page is independent)
 PARALLEL_MIN_RINGS = 100
+#: batches of pages per worker: progress is reported as each batch is done
+_BATCHES_PER_WORKER = 10
 
 _FORK_PAGES: tuple | None = None
 
@@ -1115,38 +1118,51 @@ def _write_pages(which: range) -> list[tuple[Path, str]]:
 
 
 def render_all(doc, dataset, out_dir, *, mask: bool = True, max_nodes: int = 2000,
-               workers: int | None = None) -> list[Path]:
+               workers: int | None = None,
+               progress: Callable[[int, int], None] | None = None) -> list[Path]:
     """Write ``out_dir/index.html`` and ``out_dir/rings/<ring_id>.html``; return the paths.
 
     From ``PARALLEL_MIN_RINGS`` rings on, the pages are written by up to ``workers`` forked
-    processes (default: 2 where the platform can fork); the files do not depend on it."""
+    processes (default: 2 where the platform can fork); the files do not depend on it.
+    ``progress(done, total)`` is called as pages are written (after every batch of them)."""
     global _FORK_PAGES
     from graphkit.detect import _can_fork
 
     out = Path(out_dir)
+    n = len(doc.rings)
     if workers is None:
-        workers = 2 if len(doc.rings) >= PARALLEL_MIN_RINGS and _can_fork() else 1
-    workers = max(1, min(workers, len(doc.rings)))
+        workers = 2 if n >= PARALLEL_MIN_RINGS and _can_fork() else 1
+    workers = max(1, min(workers, n))
+    # batches interleave the rings (big and small ones are spread), a few per worker
+    n_batches = max(1, min(n, workers * _BATCHES_PER_WORKER))
+    batches = [range(k, n, n_batches) for k in range(n_batches)]
     with writing(out, "the HTML pages"):
         (out / "rings").mkdir(parents=True, exist_ok=True)
         _FORK_PAGES = (doc, dataset, Masker(dataset, enabled=mask), _Index(dataset), out,
                        max_nodes)
+        done: list = [None] * n
+        written = 0
         try:
             if workers > 1:
                 import multiprocessing as mp
-                from concurrent.futures import ProcessPoolExecutor
+                from concurrent.futures import ProcessPoolExecutor, as_completed
 
-                # every worker takes every workers-th ring: big and small rings are spread
-                parts = [range(k, len(doc.rings), workers) for k in range(workers)]
                 with ProcessPoolExecutor(max_workers=workers,
                                          mp_context=mp.get_context("fork")) as pool:
-                    got = dict(zip(parts, pool.map(_write_pages, parts)))
-                done = [None] * len(doc.rings)
-                for part, pages in got.items():
-                    for i, page in zip(part, pages):
-                        done[i] = page
+                    jobs = {pool.submit(_write_pages, part): part for part in batches}
+                    for job in as_completed(jobs):
+                        for i, page in zip(jobs[job], job.result()):
+                            done[i] = page
+                        written += len(jobs[job])
+                        if progress:
+                            progress(written, n)
             else:
-                done = _write_pages(range(len(doc.rings)))
+                for part in batches:
+                    for i, page in zip(part, _write_pages(part)):
+                        done[i] = page
+                    written += len(part)
+                    if progress:
+                        progress(written, n)
         finally:
             _FORK_PAGES = None
         idx = out / "index.html"

@@ -190,3 +190,16 @@ def test_an_output_path_that_cannot_be_written_is_a_one_line_error(command, tmp_
         assert "detector" not in res.output  # it fails before the detectors run
     if command == "neo4j load":
         assert last.endswith("choose another place with --rejects PATH")
+
+
+def test_rings_pages_are_the_pages_render_writes_from_rings_json(tmp_path):
+    # the pages show the rings as rings.json has them (scores to 4 places), whichever command
+    out = tmp_path / "out"
+    assert CliRunner().invoke(main, ["rings", str(DEMO), "-o", str(out), "-q"]).exit_code == 0
+    again = tmp_path / "again"
+    res = CliRunner().invoke(main, ["render", str(out / "rings.json"), str(DEMO), "-o", str(again)])
+    assert res.exit_code == 0, res.output
+    pages = sorted(p.relative_to(out) for p in out.rglob("*.html"))
+    assert len(pages) > 10
+    assert pages == sorted(p.relative_to(again) for p in again.rglob("*.html"))
+    assert all((out / p).read_bytes() == (again / p).read_bytes() for p in pages)

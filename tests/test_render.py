@@ -212,3 +212,14 @@ def test_render_cli_bad_rings_file_is_one_line_error(tmp_path):
 def test_commands_have_help_with_example(cmd):
     res = CliRunner().invoke(main, [cmd, "--help"])
     assert res.exit_code == 0 and "Example:" in res.output
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_render_all_reports_progress_up_to_every_page(sample, tmp_path, workers):
+    _, doc, ds = sample
+    seen = []
+    paths = render_all(doc, ds, tmp_path, workers=workers, progress=lambda d, n: seen.append((d, n)))
+    n = len(doc.rings)
+    assert len(paths) == n + 1
+    assert seen[-1] == (n, n) and all(t == n for _, t in seen)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen) and len(seen) > 1

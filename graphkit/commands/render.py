@@ -41,14 +41,21 @@ def render_cmd(rings_json: Path, data_dir: Path, out_dir: Path, unmasked: bool,
       graphkit render out/demo/rings.json data_samples/demo -o out/demo-pages
       graphkit render out/demo/rings.json data_samples/demo -o /media/usb/pages --max-nodes 800
     """
+    from rich.console import Console
+
     from graphkit.load import load
     from graphkit.render import render_all
     from graphkit.rings import read_rings
 
+    err = Console(stderr=True, highlight=False)
     with library_errors():
         doc = read_rings(rings_json)
-        ds = load(data_dir)
-        paths = render_all(doc, ds, out_dir, mask=not unmasked, max_nodes=max_nodes)
+        with err.status(f"loading {data_dir} ...") as status:
+            ds = load(data_dir)
+            status.update("writing pages ...")
+            paths = render_all(doc, ds, out_dir, mask=not unmasked, max_nodes=max_nodes,
+                               progress=lambda done, n: status.update(
+                                   f"writing pages: {done:,} of {n:,} ..."))
     click.echo(f"wrote {paths[0]} and {len(paths) - 1} ring page(s) under {out_dir / 'rings'}")
 
 

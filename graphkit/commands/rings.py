@@ -94,9 +94,15 @@ def rings_cmd(data_dir: Path, out_dir: Path, settings_file: Path | None, min_sco
         pages = []
         if not no_pages:
             from graphkit.render import render_all
+            from graphkit.rings import read_rings
 
-            with err.status("writing pages ..."):
-                pages = render_all(doc, ds, out_dir)
+            # the pages show the rings as written (scores to 4 places): `graphkit render` of
+            # rings.json writes the same files
+            doc = read_rings(pj)
+
+            with err.status("writing pages ...") as status:
+                pages = render_all(doc, ds, out_dir, progress=lambda done, n: status.update(
+                    f"writing pages: {done:,} of {n:,} ({time.perf_counter() - t0:.0f}s) ..."))
     if not quiet:
         _summary(doc, pj, pc, len(pages), time.perf_counter() - t0)
 
