@@ -59,6 +59,7 @@ def detect(dataset: Dataset, settings: Settings | None = None,
 
     On large data (``PARALLEL_MIN_CLAIMS``) the detectors run in up to ``workers`` forked
     processes (default: 2 where the platform can fork); the result does not depend on it.
+    ``progress(name)`` is called as each detector finishes.
     Data with no accepted claim (every row rejected, or an empty claims table) has no rings.
     """
     global _FORK_CONTEXT
@@ -105,10 +106,10 @@ def detect(dataset: Dataset, settings: Settings | None = None,
                 shutil.rmtree(mailbox_dir, ignore_errors=True)
     else:
         for name in settings.typologies:
-            if progress:
-                progress(name)
             results[name] = [r for r in DETECTORS[name](ctx, settings)
                              if r.score >= settings.min_score]
+            if progress:
+                progress(name)
     found: list[Ring] = []
     for name in settings.typologies:
         found.extend(_disjoint(results[name]))

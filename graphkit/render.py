@@ -172,6 +172,7 @@ class _Index:
         self._sorted: dict[tuple[str, str], tuple] = {}
         self._pos: dict[str, dict] = {}
         self._pharmacy_ids = set(self.pharmacies.index)
+        self._institution_ids = set(self.institutions.index)
         #: pharmacist_id -> (name on its first registration, the pharmacies it is registered at)
         self.registrations: dict[str, tuple] = {}
         ph = self.pharmacists
@@ -180,7 +181,6 @@ class _Index:
             reg = self.registrations.setdefault(pid, (name, set()))
             if pharmacy is not None:
                 reg[1].add(pharmacy)
-        self._institution_ids = set(self.institutions.index)
         # trace codes on more than one item row: the only ones that can be settled twice, and
         # (with a ring's own codes) the only ones a page looks up; each code is one pack, so
         # these are few (a factorize and a count instead of a groupby over every item)

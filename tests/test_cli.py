@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import click
@@ -203,3 +204,10 @@ def test_rings_pages_are_the_pages_render_writes_from_rings_json(tmp_path):
     assert len(pages) > 10
     assert pages == sorted(p.relative_to(again) for p in again.rglob("*.html"))
     assert all((out / p).read_bytes() == (again / p).read_bytes() for p in pages)
+
+
+def test_rings_reports_each_detector_when_it_is_done(tmp_path):
+    res = CliRunner().invoke(main, ["rings", str(DEMO), "-o", str(tmp_path / "out"), "--no-pages"])
+    assert res.exit_code == 0, res.output
+    done = re.findall(r"detector (\w+) done \(", res.output)
+    assert sorted(done) == ["diversion", "fake_admission", "gang", "impersonation"]

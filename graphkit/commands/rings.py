@@ -85,8 +85,8 @@ def rings_cmd(data_dir: Path, out_dir: Path, settings_file: Path | None, min_sco
                   f"{ds.n_rejected:,} rejected rows ({time.perf_counter() - t0:.1f}s)")
         with err.status("detecting ...") as status:
             def stage(name: str) -> None:
-                status.update(f"detecting {name} ...")
-                err.print(f"  detector [bold]{name}[/] ({time.perf_counter() - t0:.1f}s)")
+                status.update(f"detecting ... ({name} done)")
+                err.print(f"  detector [bold]{name}[/] done ({time.perf_counter() - t0:.1f}s)")
             doc = find_rings(ds, settings, progress=stage, backend=backend)
         pj, pc = write_rings(doc, out_dir)
         # nothing is lost: the rows that did not load are beside the rings, with their reasons
