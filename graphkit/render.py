@@ -916,15 +916,17 @@ def _timeline_svg(view: RingView, max_dots: int = 4000) -> str:
     lane_of = {f: k for k, f in enumerate(lanes)}
     cols = [list(sample[c]) for c in ("claim_id", "facility_id", "claim_type", "fund_amount",
                                       "in_ring")]
-    for (cid, fac, ctype, fund, in_ring), ts in zip(zip(*cols),
-                                                    pd.to_datetime(sample["settle_time"])):
+    when = pd.to_datetime(sample["settle_time"])
+    secs = (when - t0).dt.total_seconds().tolist()
+    stamps = when.dt.strftime("%Y-%m-%d %H:%M").tolist()
+    for (cid, fac, ctype, fund, in_ring), sec, stamp in zip(zip(*cols), secs, stamps):
         fac = fac if isinstance(fac, str) else "—"
         k = lane_of.get(fac, len(lanes))
-        x = left + inner * (ts - t0).total_seconds() / span
+        x = left + inner * sec / span
         y = top + k * lane_h + lane_h / 2
         col = colours.get(_text(ctype), "#555")
         fill = col if in_ring else "none"
-        tip = (f"{view.masker.text(cid)} · {ts:%Y-%m-%d %H:%M} · "
+        tip = (f"{view.masker.text(cid)} · {stamp} · "
                f"{CLAIM_TYPE_ZH.get(_text(ctype), _text(ctype))} · "
                f"{view.masker.text(fac)} · 基金 {_money(fund)} 元"
                + ("" if in_ring else " · 追溯码再次结算（线索外）"))
