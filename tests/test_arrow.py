@@ -1,4 +1,4 @@
-"""Helpers on pyarrow-backed string columns (graphkit._arrow.isin, graphkit._frames.row_positions)."""
+"""Helpers on pyarrow-backed string columns: _arrow.isin, _frames.row_positions, the items join."""
 
 from __future__ import annotations
 
@@ -35,3 +35,20 @@ def test_row_positions_is_groupby_indices_without_missing_keys():
     assert list(got) == ["b", "a", "c"]  # first appearance
     assert {k: v.tolist() for k, v in got.items()} == {"b": [0, 3], "a": [2, 5], "c": [6]}
     assert row_positions(pd.Series([None, None], dtype="str")) == {}
+
+
+def test_context_items_is_the_inner_join_of_items_and_claims_in_item_order():
+    from pathlib import Path
+
+    import graphkit
+    from graphkit.detectors.signals import Context
+    from graphkit.graph import EntityGraph
+
+    ds = graphkit.load(Path(__file__).resolve().parents[1] / "data_samples" / "demo")
+    ctx = Context(EntityGraph(ds))
+    it = ds.claim_items[["claim_id", "item_code", "item_name", "quantity", "amount", "trace_code"]]
+    c = ctx.claims[["claim_id", "card_id", "holder_id", "facility_id", "facility_type",
+                    "doctor_id", "t", "day", "settle_time", "fund_amount"]]
+    expect = it.merge(c, on="claim_id", how="inner", sort=False).reset_index(drop=True)
+    assert len(ctx.items) == len(expect) > 1000
+    pd.testing.assert_frame_equal(ctx.items, expect)

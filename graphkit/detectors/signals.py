@@ -15,10 +15,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from graphkit._arrow import single_chunk
+from graphkit._arrow import arrow_strings, single_chunk
 from graphkit._frames import row_positions
 from graphkit.errors import SettingsError
 from graphkit.graph import EntityGraph
@@ -259,7 +260,7 @@ class Context:
         cols = ["facility_id", "facility_type", "name", "level", "ownership", "kind", "region"]
         f = pd.concat([inst[cols], ph[cols]], ignore_index=True)
         known = set(f["facility_id"])
-        extra = sorted(set(self.claims["facility_id"]) - known)
+        extra = sorted(set(self.claims["facility_id"].dropna().unique()) - known)
         if extra:
             f = pd.concat([f, pd.DataFrame({"facility_id": extra, "facility_type": "unknown"})],
                           ignore_index=True)
@@ -271,8 +272,16 @@ class Context:
                                        "trace_code"]]
         c = self.claims[["claim_id", "card_id", "holder_id", "facility_id", "facility_type",
                          "doctor_id", "t", "day", "settle_time", "fund_amount"]]
-        return single_chunk(it.merge(c, on="claim_id", how="inner", sort=False)
-                            .reset_index(drop=True))
+        # an inner join on the unique claim_id, in item order: pyarrow finds each item's claim
+        # (pandas' merge of two 1M+ string columns took 1.5 s of the 1M run)
+        pos = pc.index_in(arrow_strings(it["claim_id"]),
+                          value_set=arrow_strings(c["claim_id"], combine=True))
+        pos = np.asarray(pos.fill_null(-1), dtype=np.int64)
+        keep = pos >= 0
+        joined = pd.concat([it[keep].reset_index(drop=True),
+                            c.iloc[pos[keep]].drop(columns="claim_id").reset_index(drop=True)],
+                           axis=1)
+        return single_chunk(joined)
 
     @cached_property
     def _phone_owner_index(self) -> dict:
