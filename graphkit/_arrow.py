@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["arrow_strings", "isin", "single_chunk"]
+__all__ = ["arrow_strings", "isin", "positions", "single_chunk"]
 
 
 def single_chunk(df: pd.DataFrame) -> pd.DataFrame:
@@ -57,3 +57,10 @@ def isin(values: pd.Series, keys) -> np.ndarray:
                              else keys, combine=True)
     hit = pc.is_in(arrow_strings(values), value_set=keys_arr.drop_null())
     return np.asarray(hit.fill_null(False), dtype=bool)
+
+
+def positions(values: pd.Series, keys: pd.Series) -> np.ndarray:
+    """For each of ``values`` (strings), its position in ``keys`` (unique strings), or -1 when it
+    is missing or not among them: a left join's row numbers, through pyarrow's hash table."""
+    pos = pc.index_in(arrow_strings(values), value_set=arrow_strings(keys, combine=True))
+    return np.asarray(pos.fill_null(-1), dtype=np.int64)

@@ -44,7 +44,7 @@ from graphkit.contract import (
 )
 from graphkit._arrow import arrow_strings as _arrow_strings
 from graphkit._arrow import isin as _in
-from graphkit._arrow import single_chunk
+from graphkit._arrow import positions, single_chunk
 from graphkit._files import file_sha256
 from graphkit._frames import most_frequent
 from graphkit.errors import LoadError
@@ -830,12 +830,10 @@ def _derive(acc: dict[str, pd.DataFrame], present: set[str]) -> None:
     claims["settle_date"] = claims["settle_time"].dt.normalize()
     inst = set(acc["institutions"]["institution_id"].dropna())
     phar = set(acc["pharmacies"]["pharmacy_id"].dropna())
-    ftype = np.where(claims["facility_id"].isin(inst), "institution",
-                     np.where(claims["facility_id"].isin(phar), "pharmacy", "unknown"))
+    ftype = np.where(_in(claims["facility_id"], inst), "institution",
+                     np.where(_in(claims["facility_id"], phar), "pharmacy", "unknown"))
     claims["facility_type"] = pd.Series(ftype, index=claims.index, dtype="str")
-    pos = pc.index_in(_arrow_strings(claims["patient_id"]),
-                      value_set=_arrow_strings(pats["patient_id"], combine=True))
-    pos = np.asarray(pos.fill_null(-1), dtype=np.int64)
+    pos = positions(claims["patient_id"], pats["patient_id"])
     dd = np.append(pats["death_date"].to_numpy(dtype="datetime64[us]"), np.datetime64("NaT", "us"))
     death = pd.Series(dd[pos], index=claims.index, dtype="datetime64[us]")  # -1 -> the NaT
     claims["flag_after_death"] = (claims["settle_date"] > death).fillna(False).astype(bool)

@@ -218,29 +218,32 @@ class _Index:
         O(k log n) instead of a scan of the whole table.
         """
         df = self.claims if table == "claims" else self.items
-        key = (table, col)
-        # item rows by trace code: only codes on several rows are sorted (a pack is one code);
-        # any other code wanted is found by one scan of the column
-        by_code = key == ("items", "trace_code")
+        found, _ = self._lookup((table, col), lambda: df[col], values)
+        return df.iloc[np.sort(np.concatenate(found))] if found else df.iloc[0:0]
+
+    def items_of_codes(self, codes) -> pd.DataFrame:
+        """Item rows settling any of the trace ``codes`` (in table order). Only codes on several
+        rows are sorted, few since one pack is one code; any other is found by one scan."""
+        items = self.items
+        found, missing = self._lookup(("items", "trace_code"),
+                                      lambda: items["trace_code"].iloc[self._shared_code_rows],
+                                      codes)
+        if len(missing):
+            found.append(np.flatnonzero(isin(items["trace_code"], missing)))
+        return items.iloc[np.sort(np.concatenate(found))] if found else items.iloc[0:0]
+
+    def _lookup(self, key: tuple, column, values) -> tuple[list[np.ndarray], np.ndarray]:
+        """(row positions of each of ``values`` found in ``column()``, the values not found);
+        ``column()`` is sorted once under ``key``."""
         if key not in self._sorted:
-            s = df[col]
-            if by_code:
-                s = s.iloc[self._shared_code_rows]
-            s = s.dropna().sort_values(kind="stable")
+            s = column().dropna().sort_values(kind="stable")
             self._sorted[key] = (s.to_numpy(dtype=object), s.index.to_numpy())
         keys, pos = self._sorted[key]
         want = np.array(sorted({str(v) for v in values if isinstance(v, str)}), dtype=object)
-        if not len(want) or not len(df):
-            return df.iloc[0:0]
         lo = np.searchsorted(keys, want, side="left")
         hi = np.searchsorted(keys, want, side="right")
         hit = hi > lo
-        parts = [pos[a:b] for a, b in zip(lo[hit], hi[hit])]
-        if by_code and not hit.all():
-            parts.append(np.flatnonzero(isin(df[col], want[~hit])))
-        if not parts:
-            return df.iloc[0:0]
-        return df.iloc[np.sort(np.concatenate(parts))]
+        return [pos[a:b] for a, b in zip(lo[hit], hi[hit])], want[~hit]
 
     def facility_kind(self, fid, claim_types=()) -> str:
         if fid in self._pharmacy_ids:
@@ -294,7 +297,7 @@ class RingView:
         codes = set(ring.member_ids("trace_code"))
         codes |= set(ring_items["trace_code"].dropna()) & self.ix.repeated_codes
         self.trace_codes = codes
-        code_items = self.ix.rows("items", "trace_code", codes)
+        code_items = self.ix.items_of_codes(codes)
         self.code_items = code_items
         #: trace code -> the claims that settled it (every settlement: code_items holds them all)
         settled = set(zip(_py(code_items["trace_code"]), _py(code_items["claim_id"])))
