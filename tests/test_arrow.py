@@ -1,4 +1,5 @@
-"""Helpers on pyarrow-backed string columns: _arrow.isin, _frames.row_positions, the items join."""
+"""Helpers on pyarrow-backed string columns: _arrow.isin and positions, _frames.row_positions,
+the items join."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from graphkit._arrow import isin
+from graphkit._arrow import isin, positions
 
 
 @pytest.mark.parametrize("keys", [{"a", "c"}, ["a", "c", "c"], pd.Index(["a", "c"]),
@@ -52,3 +53,9 @@ def test_context_items_is_the_inner_join_of_items_and_claims_in_item_order():
     expect = it.merge(c, on="claim_id", how="inner", sort=False).reset_index(drop=True)
     assert len(ctx.items) == len(expect) > 1000
     pd.testing.assert_frame_equal(ctx.items, expect)
+
+
+def test_positions_are_left_join_row_numbers_with_minus_one_for_no_match():
+    keys = pd.Series(["k0", "k1", "k2"], dtype="str")
+    values = pd.Series(["k2", None, "zz", "k0", "k2"], dtype="str")
+    assert positions(values, keys).tolist() == [2, -1, -1, 0, 2]
