@@ -117,6 +117,11 @@ class FakeAdmissionSettings:
     #: routine: being admitted there that day ties no two of them together (and pairing them
     #: all would take memory by the square); recruited groups still show by their home place
     busy_day_admissions: int = 100
+    #: an institution's co-admitted patients are split into groups (Leiden, constant Potts model)
+    #: whose mean pair weight is at least this: a pair weighs its shared waves, times the share of
+    #: both patients' stays there that were together (squared) and how alike their diagnoses
+    #: were, times 3 from one home place (see ``fake_admission.pair_weights``)
+    group_min_weight: float = 0.15
 
 
 @dataclass(frozen=True)

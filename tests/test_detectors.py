@@ -938,6 +938,28 @@ def test_recruited_group_admitted_together_repeatedly(tmp_path):
     assert any(e.rule == "repeated_co_admission" and e.count == 3 for e in ring.evidence)
 
 
+def test_two_groups_a_hospital_admitted_on_close_days_stay_two_rings(tmp_path):
+    """Two recruited groups of five, no addresses on record: the private hospital admitted them
+    two days apart twice, so every pair across them was co-admitted twice too. Each group came
+    a third time on its own and has its own complaint: they are two rings, not one of ten."""
+    w = World()
+    background(w)
+    groups = []
+    for g, (dx, third) in enumerate((("M54.500", 200), ("E11.900", 250))):
+        ids = [f"4010000000000{g}{i:02d}" for i in range(5)]
+        for pid in ids:
+            w.person(pid, region="510121", birth="1955-01-01")
+        for start in (30 + 2 * g, 95 + 2 * g, third):
+            for i, pid in enumerate(ids):
+                _stay(w, pid, "X1", start + i % 2, dx=dx)
+        groups.append(ids)
+    for p in w.patients:
+        p["address"] = ""
+    rings = [r for r in detect_fake_admissions(w.load(tmp_path), Settings())
+             if r.score >= Settings().min_score]
+    assert sorted(sorted(r.patients) for r in rings) == groups
+
+
 def villagers(w: World, prefix: str, n: int, *, home="四川省成都市大邑县桥兴镇民峰村{}组{}号"):
     """``n`` people of one village (``home`` formatted with their 组 and house number)."""
     ids = [f"{prefix}{i:03d}" for i in range(n)]

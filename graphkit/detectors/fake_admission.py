@@ -9,12 +9,15 @@ Method
 2. Co-admission: two patients admitted to the same institution within ``admit_window_days``.
    Two patients are linked when that happened on at least ``min_episodes`` separate occasions
    (a one-off group admission after an incident, or a one-day cataract campaign, is one occasion).
-3. Groups: connected components of that graph (then Leiden when a component is large). A
-   recruiter does not always bring the same people: an (institution, home place) with at least
-   ``min_episodes`` waves of ``min_patients`` patients of that place, holding at least half of
-   that place's admissions there (so not chance clusters of a big 小区 at its local hospital),
-   is a group too when no ring above already covers it. A recruit who went along once joins
-   a group when admitted within one of its waves, from its home place, for one of its diagnoses
+3. Groups: Leiden (constant Potts model, ``group_min_weight``) on each institution's graph,
+   its pairs weighted by :func:`pair_weights` — shared waves, the share of both patients' stays
+   that were together, alike diagnoses, one home place — so two groups a hospital admitted on
+   close days stay two, whether it hosts two groups or twenty. A recruiter does not always
+   bring the same people: an (institution, home place) with at least ``min_episodes`` waves of
+   ``min_patients`` patients of that place, holding at least half of that place's admissions
+   there (so not chance clusters of a big 小区 at its local hospital), is a group too when no
+   ring above already covers it. A recruit who went along once joins a group when admitted
+   within one of its waves, from its home place, for one of its diagnoses
    (``attach_wave_mates``).
 4. Score: repeated group episodes, similar length of stay, similar diagnoses, members from one
    region or address cluster, private / 一级 / 未定级 institution. Scheduled treatment cohorts
@@ -34,7 +37,6 @@ from graphkit._frames import row_positions
 from graphkit.detectors.signals import (
     Context,
     communities,
-    components_of_pairs,
     evidence,
     make_ring,
     squash,
@@ -42,7 +44,7 @@ from graphkit.detectors.signals import (
 from graphkit.rings import Member, Ring
 from graphkit.settings import Settings
 
-__all__ = ["detect_fake_admissions", "co_admissions", "place_waves"]
+__all__ = ["detect_fake_admissions", "co_admissions", "pair_weights", "place_waves"]
 
 #: legitimate scheduled care that brings the same people back together: 化疗/放疗 (C, Z51),
 #: 康复 (Z50), 血透 (N18, Z49), 白内障 surgery campaigns one eye at a time (H25, H26)
@@ -189,24 +191,58 @@ def detect_fake_admissions(ctx: Context, settings: Settings) -> list[Ring]:
     pairs = co_admissions(ctx, settings, s.min_episodes)
     if not len(pairs):
         return _place_rings(ctx, settings, [])
+    pairs = pairs.assign(weight=pair_weights(ctx, pairs))
     rings = []
     for fac, fp in pairs.groupby("facility_id", sort=True):
         nodes = pd.Index(sorted(set(fp["patient_a"]) | set(fp["patient_b"])))
         a = nodes.get_indexer(fp["patient_a"])
         b = nodes.get_indexer(fp["patient_b"])
-        labels = components_of_pairs(a, b, len(nodes))
-        if np.bincount(labels).max() > 12:
-            # recruits come from one place: pairs from the same village weigh more
-            place = ctx.patients["place"].reindex(nodes).to_numpy()
-            same = (place[a] == place[b]) & pd.notna(place[a])
-            w = fp["episodes"].to_numpy() * np.where(same, 3.0, 1.0)
-            labels = communities(a, b, w, len(nodes), seed=settings.seed)
+        labels = communities(a, b, fp["weight"].to_numpy(), len(nodes), seed=settings.seed,
+                             objective="CPM", resolution=s.group_min_weight)
         for lab in np.unique(labels):
             for group in _split_by_place(ctx, list(nodes[labels == lab]), s.min_patients):
                 ring = _score(ctx, fac, group, settings)
                 if ring is not None:
                     rings.append(ring)
     return _place_rings(ctx, settings, rings)
+
+
+def pair_weights(ctx: Context, pairs: pd.DataFrame) -> np.ndarray:
+    """How strongly each co-admitted pair (:func:`co_admissions`) belongs to one recruited group.
+
+    A group comes back together, with the same made-up complaints, from one place. Two groups
+    a hospital admits on close days share a wave or two, but not their other waves nor all
+    their diagnoses. A pair weighs its shared ``episodes``, times (their shared waves over all
+    the stays either had at that institution)², times (0.1 + the Jaccard similarity of their
+    3-character diagnosis sets there, or 1 when neither has one), times 3 when both come from
+    one home place: a pair of two groups keeps a tenth of its weight; without addresses, no
+    pair gets the 3.
+    """
+    st = _stays(ctx)
+    key = ["patient", "facility_id"]
+    stays = st.groupby(key)["admit"].nunique()
+    dx = st[key + ["dx3"]].dropna().drop_duplicates()
+    n_dx = dx.groupby(key).size()
+    ab = pairs[["patient_a", "patient_b", "facility_id"]].reset_index(drop=True)
+    ia = pd.MultiIndex.from_arrays([ab["patient_a"], ab["facility_id"]])
+    ib = pd.MultiIndex.from_arrays([ab["patient_b"], ab["facility_id"]])
+    e = pairs["episodes"].to_numpy(dtype=float)
+    together = stays.reindex(ia).to_numpy(dtype=float) + stays.reindex(ib).to_numpy(dtype=float) - e
+    time_share = e / np.maximum(together, e)
+    shared = (ab.reset_index()
+              .merge(dx.rename(columns={"patient": "patient_a"}), on=["patient_a", "facility_id"])
+              .merge(dx.rename(columns={"patient": "patient_b"}),
+                     on=["patient_b", "facility_id", "dx3"])
+              .groupby("index").size().reindex(ab.index, fill_value=0).to_numpy(dtype=float))
+    union = (n_dx.reindex(ia).fillna(0).to_numpy(dtype=float)
+             + n_dx.reindex(ib).fillna(0).to_numpy(dtype=float) - shared)
+    # no diagnosis on either side to compare is no difference either
+    dx_share = np.divide(shared, union, out=np.ones_like(shared), where=union > 0)
+    place = ctx.patients["place"]
+    pa = place.reindex(ab["patient_a"]).to_numpy()
+    pb = place.reindex(ab["patient_b"]).to_numpy()
+    same = (pa == pb) & pd.notna(pa)
+    return e * time_share ** 2 * (0.1 + dx_share) * np.where(same, 3.0, 1.0)
 
 
 def _place_rings(ctx: Context, settings: Settings, rings: list[Ring]) -> list[Ring]:
