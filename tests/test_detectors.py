@@ -993,6 +993,23 @@ def test_a_recruit_who_went_along_once_joins_the_group_a_neighbour_in_for_else_d
     assert [sorted(r.patients) for r in rings] == [ids[:6]]
 
 
+def test_recruits_whose_address_is_unknown_stay_with_their_group(tmp_path):
+    """Seven recruits go in together three times; four gave their village, three 「不详」. An
+    unknown home place is no place of its own: one ring of seven, not a village and a group of
+    the unknowns."""
+    w = World()
+    background(w)
+    ids = villagers(w, "4200000000000", 7)
+    for p in w.patients[-3:]:
+        p["address"] = "不详"
+    for start in (30, 95, 170):
+        for i, pid in enumerate(ids):
+            _stay(w, pid, "X1", start + i % 2, dx="M54.500")
+    rings = [r for r in detect_fake_admissions(w.load(tmp_path), Settings())
+             if r.score >= Settings().min_score]
+    assert [sorted(r.patients) for r in rings] == [ids]
+
+
 def test_a_village_kept_in_bed_for_weeks_again_and_again_is_a_ring(tmp_path):
     """挂床住院: five villagers admitted together three times to a private hospital, for 40 days
     each time. Long stays are no excuse."""

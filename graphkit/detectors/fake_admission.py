@@ -272,11 +272,12 @@ def _place_rings(ctx: Context, settings: Settings, rings: list[Ring]) -> list[Ri
 
 def _split_by_place(ctx: Context, group: list[str], min_patients: int) -> list[list[str]]:
     """One group per home place with at least ``min_patients`` members; members from places too
-    small to stand alone (a neighbour brought along) stay with the largest place's group."""
+    small to stand alone (a neighbour brought along), and members whose home place is unknown,
+    stay with the largest place's group."""
     if len(group) < min_patients:
         return []
     place = ctx.patients["place"].reindex(group).fillna("")
-    sizes = place.value_counts()
+    sizes = place[place != ""].value_counts()
     big = sorted(sizes[sizes >= min_patients].index, key=lambda p: (-sizes[p], p))
     if len(big) <= 1:
         return [sorted(group)]
