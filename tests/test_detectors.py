@@ -960,6 +960,32 @@ def test_two_groups_a_hospital_admitted_on_close_days_stay_two_rings(tmp_path):
     assert sorted(sorted(r.patients) for r in rings) == groups
 
 
+def test_pair_weights_follow_shared_waves_and_diagnoses(tmp_path):
+    """Four people admitted together three times: pairs with one complaint weigh their three
+    waves × 1.1; a pair of different complaints a tenth of that; a patient with no diagnosis
+    recorded is no different from anyone. A fifth came in on two of those waves and two others
+    of her own: two shared of the five waves either pair member was in, (2/5)² of the weight."""
+    from graphkit.detectors.fake_admission import co_admissions, pair_weights
+
+    w = World()
+    ids = [f"4020000000000{i:03d}" for i in range(5)]
+    dxs = ["M54.500", "M54.500", "J18.900", "", "M54.500"]
+    for pid in ids:
+        w.person(pid, region="510121")
+    for start in (30, 95, 170):
+        for pid, dx in zip(ids[:4], dxs):
+            _stay(w, pid, "X1", start, dx=dx)
+    for start in (95, 170, 240, 300):
+        _stay(w, ids[4], "X1", start, dx="M54.500")
+    ctx = w.load(tmp_path)
+    pairs = co_admissions(ctx, Settings(), min_episodes=2)
+    got = {(a[-1], b[-1]): round(float(x), 4) for a, b, x in
+           zip(pairs["patient_a"], pairs["patient_b"], pair_weights(ctx, pairs))}
+    assert got == {("0", "1"): 3.3, ("0", "2"): 0.3, ("0", "3"): 3.3, ("1", "2"): 0.3,
+                   ("1", "3"): 3.3, ("2", "3"): 3.3,
+                   ("0", "4"): 0.352, ("1", "4"): 0.352, ("2", "4"): 0.032, ("3", "4"): 0.352}
+
+
 def villagers(w: World, prefix: str, n: int, *, home="四川省成都市大邑县桥兴镇民峰村{}组{}号"):
     """``n`` people of one village (``home`` formatted with their 组 and house number)."""
     ids = [f"{prefix}{i:03d}" for i in range(n)]

@@ -214,10 +214,9 @@ def pair_weights(ctx: Context, pairs: pd.DataFrame) -> np.ndarray:
     a hospital admits on close days share a wave or two, but not their other waves nor all
     their diagnoses. A pair weighs its shared ``episodes``, times (their shared waves over all
     the stays either had at that institution)², times (0.1 + the Jaccard similarity of their
-    3-character diagnosis sets there, or 1 when neither has one), times 3 when both come from
-    one home place: a pair of two groups keeps a tenth of its weight; without addresses, no
-    pair gets the 3.
-    """
+    3-character diagnosis sets there, taken as 1 when either has none recorded), times 3 when
+    both come from one home place: a pair with no diagnosis in common keeps a tenth of its
+    weight, and without addresses no pair gets the 3."""
     st = _stays(ctx)
     key = ["patient", "facility_id"]
     stays = st.groupby(key)["admit"].nunique()
@@ -234,10 +233,11 @@ def pair_weights(ctx: Context, pairs: pd.DataFrame) -> np.ndarray:
               .merge(dx.rename(columns={"patient": "patient_b"}),
                      on=["patient_b", "facility_id", "dx3"])
               .groupby("index").size().reindex(ab.index, fill_value=0).to_numpy(dtype=float))
-    union = (n_dx.reindex(ia).fillna(0).to_numpy(dtype=float)
-             + n_dx.reindex(ib).fillna(0).to_numpy(dtype=float) - shared)
-    # no diagnosis on either side to compare is no difference either
-    dx_share = np.divide(shared, union, out=np.ones_like(shared), where=union > 0)
+    na = n_dx.reindex(ia).fillna(0).to_numpy(dtype=float)
+    nb = n_dx.reindex(ib).fillna(0).to_numpy(dtype=float)
+    # a side with no diagnosis recorded is nothing to compare: no difference either
+    known = (na > 0) & (nb > 0)
+    dx_share = np.divide(shared, na + nb - shared, out=np.ones_like(shared), where=known)
     place = ctx.patients["place"]
     pa = place.reindex(ab["patient_a"]).to_numpy()
     pb = place.reindex(ab["patient_b"]).to_numpy()
