@@ -21,6 +21,11 @@ cached synth directory as ``bench/quality.py`` (same truth), changes one thing, 
 - ``impersonators' phones not on record``: the phones the truth names as presenting borrowed
   cards are blanked in the patients table (a buyer insured elsewhere, or a user who never
   registered the number): a what-if built from the truth, to see what naming no user costs.
+- ``no diagnosis column``: the claims' diagnosis_code left out;
+- ``a made-up complaint per recruit`` (and the same with no addresses): every inpatient stay of
+  a planted fake_admission member gets a diagnosis drawn at random from twelve, so a recruited
+  group shares no complaint: a what-if built from the truth, for the diagnosis term of
+  ``fake_admission.pair_weights``.
 
 Usage::
 
@@ -96,6 +101,7 @@ def _facility_lines(c: pd.DataFrame) -> pd.DataFrame:
 coarse_addresses = _edit("patients", _coarse)
 no_addresses = _edit("patients", lambda p: p.drop(columns=["address"]))
 no_operator = _edit("claims", lambda c: c.drop(columns=["operator_phone", "device_id"]))
+no_diagnoses = _edit("claims", lambda c: c.drop(columns=["diagnosis_code"]))
 stand_ins = _edit("patients", _stand_ins)
 district_addresses = _edit("patients", _districts)
 facility_lines = _edit("claims", _facility_lines)
@@ -115,6 +121,32 @@ def unregistered_users(src: Path, dst: Path) -> Path:
     p.loc[p["phone"].isin(phones), "phone"] = None
     p.to_parquet(d / "patients.parquet", index=False)
     return d
+
+
+#: the complaints a recruiter may write down, one drawn per stay in ``made_up_complaints``
+_COMPLAINTS = ("J18.900", "I63.900", "M54.500", "K29.700", "E11.900", "I10.x00", "J44.100",
+               "M17.100", "I69.300", "N39.000", "K80.100", "I25.100")
+
+
+def made_up_complaints(drop_addresses: bool):
+    """A what-if built from the truth: every inpatient stay of a planted fake_admission member
+    gets a diagnosis drawn at random from twelve (a recruiter who makes up each recruit's
+    complaint, so a group shares no diagnosis); optionally with no address column either."""
+    def make(src: Path, dst: Path) -> Path:
+        d = _copy(src, dst)
+        t = pd.read_csv(d / "truth.csv", dtype=str)
+        fa = set(t.loc[(t["typology"] == "fake_admission") & (t["member_type"] == "patient"),
+                       "member_id"])
+        c = pd.read_parquet(d / "claims.parquet")
+        m = (c["claim_type"] == "inpatient") & c["patient_id"].isin(fa)
+        codes = np.array(_COMPLAINTS)
+        c.loc[m, "diagnosis_code"] = codes[np.random.default_rng(1).integers(0, len(codes), m.sum())]
+        c.to_parquet(d / "claims.parquet", index=False)
+        if drop_addresses:
+            p = pd.read_parquet(d / "patients.parquet").drop(columns=["address"])
+            p.to_parquet(d / "patients.parquet", index=False)
+        return d
+    return make
 
 
 def gbk_field_codes(claims: int, camouflage: float, seed: int):
@@ -146,7 +178,10 @@ def main(argv: list[str] | None = None) -> int:
                 ("district-only addresses", district_addresses),
                 ("facility lines as operator phone", facility_lines),
                 ("no cards table", no_cards_table),
-                ("impersonators' phones not on record", unregistered_users)]
+                ("impersonators' phones not on record", unregistered_users),
+                ("no diagnosis column", no_diagnoses),
+                ("a made-up complaint per recruit", made_up_complaints(False)),
+                ("a made-up complaint per recruit, no addresses", made_up_complaints(True))]
     rows = []
     for k, (name, make) in enumerate(variants):
         d = src if make is None else make(src, work / f"data_{k}")
