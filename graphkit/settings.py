@@ -62,6 +62,9 @@ class GangSettings:
     refill_day_min_share: float = 0.75
     #: a look-alike cohort's score (dialysis rhythm, chronic refill day) is multiplied by this
     lookalike_discount: float = 0.2
+    #: where no diagnosis is on record (none on a group's swipes at an institution), the rhythm
+    #: alone tells a treatment schedule: three weekdays holding 90% of at least this many days
+    schedule_min_days: int = 12
 
 
 @dataclass(frozen=True)

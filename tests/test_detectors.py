@@ -350,13 +350,16 @@ def _monthly_crowd(w: World, fac: str, ctype: str, dx: str, other_days=()):
     return ids
 
 
+@pytest.mark.parametrize("dx", ["I10.x00", ""], ids=["coded", "no-diagnosis-on-record"])
 @pytest.mark.parametrize("other_days", [(), (datetime(2024, 3, 3, 9), datetime(2024, 6, 22, 9))],
                          ids=["refill-days-only", "two-other-meetings"])
-def test_chronic_patients_on_their_clinics_monthly_refill_day_are_not_a_gang(tmp_path, other_days):
+def test_chronic_patients_on_their_clinics_monthly_refill_day_are_not_a_gang(tmp_path, other_days,
+                                                                              dx):
     """Eight refill days; some of the patients also meet at the clinic on two other days
-    (eight of ten days on one date each month is still a refill day)."""
+    (eight of ten days on one date each month is still a refill day). Where the clinic's visits
+    carry no diagnosis, the date alone tells: a clinic, one date each month."""
     w = World()
-    _monthly_crowd(w, "K1", "outpatient", "I10.x00", other_days)
+    _monthly_crowd(w, "K1", "outpatient", dx, other_days)
     ctx = w.load(tmp_path)
     rings = detect_gangs(ctx, Settings())
     assert rings, "the crowd is grouped"
@@ -373,7 +376,10 @@ def test_a_gang_swiping_at_a_pharmacy_on_one_date_each_month_is_still_a_gang(tmp
     assert set(best.patients) == set(ids)
 
 
-def test_dialysis_cohort_is_not_a_gang(tmp_path):
+@pytest.mark.parametrize("dx", ["N18.500", ""], ids=["coded", "no-diagnosis-on-record"])
+def test_dialysis_cohort_is_not_a_gang(tmp_path, dx):
+    """Eight patients at one hospital every Monday, Wednesday and Friday for ten weeks. Without
+    diagnoses on record, thirty days on the same three weekdays are the schedule."""
     w = World()
     background(w)
     ids = []
@@ -385,9 +391,21 @@ def test_dialysis_cohort_is_not_a_gang(tmp_path):
         for wd in (0, 2, 4):  # Mon, Wed, Fri (2024-01-01 is a Monday)
             for i, pid in enumerate(ids):
                 w.claim(pid, "H1", day(week * 7 + wd, 12, i * 3), ctype="outpatient",
-                        dx="N18.500", device="DEV-H1-7", fund=400.0)
+                        dx=dx, device="DEV-H1-7", fund=400.0)
     rings = detect_gangs(w.load(tmp_path), Settings())
     assert all(r.score < 0.5 for r in rings)
+
+
+def test_a_gang_at_a_clinic_with_no_diagnosis_on_record_is_still_a_gang(tmp_path):
+    """Fourteen sessions at a clinic whose visits carry no diagnosis, every nine days: neither
+    the same weekdays nor one date each month, so no schedule explains them."""
+    w = World()
+    background(w)
+    ids = plant_gang(w, fac="K1", days=14, device="DEV-K1-1")
+    best = max(detect_gangs(w.load(tmp_path), Settings()), key=lambda r: r.score)
+    assert best.score >= 0.5
+    assert set(best.patients) == set(ids)
+    assert not [e for e in best.evidence if e.rule.startswith("lookalike")]
 
 
 def test_two_gangs_sharing_a_refill_day_crowd_stay_two_rings(tmp_path):

@@ -313,13 +313,18 @@ def _score_group(ctx: Context, b: pd.DataFrame, b_rows: dict, cards: list[str],
     scheduled = top_dx[:3] in SCHEDULED_TREATMENT or top_dx[:1] in SCHEDULED_TREATMENT
     weekdays = pd.Series(lb["day"].unique() + 3) % 7  # 1970-01-01 was a Thursday (3)
     wd_share = float(weekdays.value_counts(normalize=True).head(3).sum()) if len(weekdays) else 0
-    cohort = scheduled and top_dx_share >= 0.6 and wd_share >= 0.9
+    # with no diagnosis on record (none on the group's swipes at an institution, where visits
+    # are coded), the rhythm alone tells the look-alikes: the same weekdays week after week for
+    # months, or one date each month at a clinic
+    uncoded = not len(dx) and ctx.graph.facility_type(top_fac) != "pharmacy"
+    cohort = ((scheduled and top_dx_share >= 0.6 and wd_share >= 0.9)
+              or (uncoded and lock_days >= s.schedule_min_days and wd_share >= 0.9))
     # chronic patients of one clinic collecting refills on its fixed monthly day: one chronic
     # family dominates and the days fall on one date each month (an organiser swiping at the
     # start of each month settles no consistent diagnosis, and at a pharmacy none at all)
     month_share = monthly_share(lb["day"].unique(), s.refill_day_slack_days)
-    refill_day = (top_dx[:3] in CHRONIC_CARE and top_dx_share >= 0.5 and lock_days >= 4
-                  and month_share >= s.refill_day_min_share)
+    refill_day = ((top_dx[:3] in CHRONIC_CARE and top_dx_share >= 0.5) or uncoded) \
+        and lock_days >= 4 and month_share >= s.refill_day_min_share
     # share of the group's claims at the top facility that are lockstep swipes
     mine = ctx.claims_of_cards(cards)
     at_fac = mine[mine["facility_id"] == top_fac]
@@ -354,14 +359,17 @@ def _score_group(ctx: Context, b: pd.DataFrame, b_rows: dict, cards: list[str],
                            f"{int((foreign == controller_phone).sum())} 笔结算的电子凭证",
                            int((foreign == controller_phone).sum())))
     if cohort:
+        said = (f"无诊断记录，{lock_days} 天中 {wd_share:.0%} 在固定的三个星期几" if uncoded
+                else f"诊断集中于 {top_dx}（{top_dx_share:.0%}）且固定星期就诊")
         ev.append(evidence("lookalike_scheduled_treatment",
-                           f"诊断集中于 {top_dx}（{top_dx_share:.0%}）且固定星期就诊：符合血透/化疗等"
-                           f"定期治疗特征，降低可疑度", 0, clause="合规相似情形（非负面清单）"))
-    if refill_day:
-        ev.append(evidence("lookalike_chronic_refill_day",
-                           f"诊断集中于慢性病 {top_dx}（{top_dx_share:.0%}），且 {month_share:.0%} 的批次"
-                           f"落在每月同一日前后：符合社区慢病固定取药日特征，降低可疑度", 0,
+                           f"{said}：符合血透/化疗等定期治疗特征，降低可疑度", 0,
                            clause="合规相似情形（非负面清单）"))
+    if refill_day:
+        said = ("无诊断记录，但" if uncoded
+                else f"诊断集中于慢性病 {top_dx}（{top_dx_share:.0%}），且 ")
+        ev.append(evidence("lookalike_chronic_refill_day",
+                           f"{said}{month_share:.0%} 的批次落在每月同一日前后：符合社区慢病固定取药日特征，"
+                           f"降低可疑度", 0, clause="合规相似情形（非负面清单）"))
     members = [Member("card", c, "swiped card") for c in cards]
     members += [Member("patient", h, "card holder") for h in sorted(set(holders))]
     for f in facilities:
