@@ -323,8 +323,8 @@ def _score_group(ctx: Context, b: pd.DataFrame, b_rows: dict, cards: list[str],
     # family dominates and the days fall on one date each month (an organiser swiping at the
     # start of each month settles no consistent diagnosis, and at a pharmacy none at all)
     month_share = monthly_share(lb["day"].unique(), s.refill_day_slack_days)
-    refill_day = ((top_dx[:3] in CHRONIC_CARE and top_dx_share >= 0.5) or uncoded) \
-        and lock_days >= 4 and month_share >= s.refill_day_min_share
+    refill_day = (((top_dx[:3] in CHRONIC_CARE and top_dx_share >= 0.5) or uncoded)
+                  and lock_days >= 4 and month_share >= s.refill_day_min_share)
     # share of the group's claims at the top facility that are lockstep swipes
     mine = ctx.claims_of_cards(cards)
     at_fac = mine[mine["facility_id"] == top_fac]
