@@ -99,7 +99,11 @@ def _facility_lines(c: pd.DataFrame) -> pd.DataFrame:
 
 
 coarse_addresses = _edit("patients", _coarse)
-no_addresses = _edit("patients", lambda p: p.drop(columns=["address"]))
+def _no_address(p: pd.DataFrame) -> pd.DataFrame:
+    return p.drop(columns=["address"])
+
+
+no_addresses = _edit("patients", _no_address)
 no_operator = _edit("claims", lambda c: c.drop(columns=["operator_phone", "device_id"]))
 no_diagnoses = _edit("claims", lambda c: c.drop(columns=["diagnosis_code"]))
 stand_ins = _edit("patients", _stand_ins)
@@ -143,8 +147,8 @@ def made_up_complaints(drop_addresses: bool):
         c.loc[m, "diagnosis_code"] = codes[np.random.default_rng(1).integers(0, len(codes), m.sum())]
         c.to_parquet(d / "claims.parquet", index=False)
         if drop_addresses:
-            p = pd.read_parquet(d / "patients.parquet").drop(columns=["address"])
-            p.to_parquet(d / "patients.parquet", index=False)
+            _no_address(pd.read_parquet(d / "patients.parquet")).to_parquet(
+                d / "patients.parquet", index=False)
         return d
     return make
 
