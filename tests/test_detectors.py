@@ -293,6 +293,21 @@ def test_a_gang_that_registered_its_collected_people_on_its_own_phone_is_still_a
     assert not [r for r in gk.find_rings(ds, family).rings if r.typology == "gang"]
 
 
+def test_a_gangs_evidence_cites_the_clause_of_the_facility_its_swipes_concentrate_at(tmp_path):
+    """Two sessions at a clinic, then six at a pharmacy: the pharmacy clause (二(7)) is cited,
+    not the clinic's of the first swipe."""
+    w = World()
+    background(w)
+    ids = plant_gang(w, fac="K1", days=2, first_day=1, device="DEV-K1-1")
+    for d in range(6):
+        for i, pid in enumerate(ids):
+            w.claim(pid, "P1", day(40 + d * 9, 14) + timedelta(minutes=2 * i), device="DEV-P1-1")
+    best = max(detect_gangs(w.load(tmp_path), Settings()), key=lambda r: r.score)
+    assert set(best.patients) == set(ids)
+    rules = {e.rule for e in best.evidence}
+    assert "lockstep_swipes_pharmacy" in rules and "lockstep_swipes_institution" not in rules
+
+
 @pytest.mark.parametrize("coarse", ["四川省成都市大邑县泉白镇明林村", "四川省成都市大邑县泉白镇明林村3组",
                                     "四川省成都市金牛区营门路59号和平花园", "四川省成都市金牛区营门路",
                                     "四川省成都市金牛区"],

@@ -295,6 +295,7 @@ def _score_group(ctx: Context, b: pd.DataFrame, b_rows: dict, cards: list[str],
     # facility concentration and controller
     fac_share = lb["facility_id"].value_counts(normalize=True)
     top_fac, top_fac_share = fac_share.index[0], float(fac_share.iloc[0])
+    top_type = ctx.graph.facility_type(top_fac)
     facilities = list(fac_share.index[fac_share >= 0.1])
     phones = lb["operator_phone"].dropna()
     own_phones = set(ctx.patients["phone"].reindex(holders.unique()).dropna())
@@ -316,7 +317,7 @@ def _score_group(ctx: Context, b: pd.DataFrame, b_rows: dict, cards: list[str],
     # with no diagnosis on record (none on the group's swipes at an institution, where visits
     # are coded), the rhythm alone tells the look-alikes: the same weekdays week after week for
     # months, or one date each month at a clinic
-    uncoded = not len(dx) and ctx.graph.facility_type(top_fac) != "pharmacy"
+    uncoded = not len(dx) and top_type != "pharmacy"
     cohort = ((scheduled and top_dx_share >= 0.6 and wd_share >= 0.9)
               or (uncoded and lock_days >= s.schedule_min_days and wd_share >= 0.9))
     # chronic patients of one clinic collecting refills on its fixed monthly day: one chronic
@@ -340,8 +341,8 @@ def _score_group(ctx: Context, b: pd.DataFrame, b_rows: dict, cards: list[str],
         score = min(1.0, score + 0.15)
     if cohort or refill_day:
         score *= s.lookalike_discount
-    fac_type = lb["facility_type"].iloc[0]
-    rule_fac = "lockstep_swipes_pharmacy" if fac_type == "pharmacy" else "lockstep_swipes_institution"
+    # the clause of the facility the swipes concentrate at (定点药店 or 定点医疗机构)
+    rule_fac = "lockstep_swipes_pharmacy" if top_type == "pharmacy" else "lockstep_swipes_institution"
     ev = [
         evidence("lockstep_swipes",
                  f"{len(cards)} 张医保凭证在同一终端数分钟内连续刷卡，共 {lock_days} 天"
