@@ -301,7 +301,7 @@ def card_signals(ctx: Context, settings: Settings) -> pd.DataFrame:
                    for hh, o in zip(ph["household"], own)]
         ph = ph[np.asarray(foreign, dtype=bool)]
         n_hh = ph.groupby("operator_phone")["household"].nunique()
-        many = ph["operator_phone"].isin(n_hh[n_hh >= s.phone_min_households].index)
+        many = isin(ph["operator_phone"], n_hh[n_hh >= s.phone_min_households].index)
         for hit, kind in ((ph[many], "phone_presents_unrelated_cards"),
                           (ph[~many], "presented_by_another_household")):
             if len(hit):
@@ -319,7 +319,7 @@ def card_signals(ctx: Context, settings: Settings) -> pd.DataFrame:
         dv = dv[isin(dv["device_id"], mobile) & ~isin(dv["claim_id"], burst_claims)]
         if len(dv):
             n_hh = dv["holder_id"].map(pats["household"]).groupby(dv["device_id"]).nunique()
-            hit = dv[dv["device_id"].isin(n_hh[n_hh > s.phone_min_households].index)]
+            hit = dv[isin(dv["device_id"], n_hh[n_hh > s.phone_min_households].index)]
             if len(hit):
                 places = hit["device_id"].map(use["places"]).astype(str)
                 rows.append(pd.DataFrame({
@@ -361,7 +361,7 @@ def detect_impersonation(ctx: Context, settings: Settings) -> list[Ring]:
     lines = _lines(ctx, s)
     for key, kind in (("operator_phone", "phone"), ("device_id", "device")):
         kc = sc[["card_id", key]].dropna().drop_duplicates()
-        kc = kc[kc[key].isin(small_dev)] if kind == "device" else kc[~kc[key].isin(lines)]
+        kc = kc[isin(kc[key], small_dev)] if kind == "device" else kc[~isin(kc[key], lines)]
         links += [(nodes[("card", cd)], node(kind, k)) for cd, k in zip(kc["card_id"], kc[key])]
     households = ctx.patients["household"]
     for cd, h in zip(cards, ctx.holder_of(cards)):
