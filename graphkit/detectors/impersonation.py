@@ -142,8 +142,13 @@ def _owner_households(ctx: Context, s) -> pd.Series:
     key = ("owner_households", s.phone_max_cards)
     if key not in ctx.cache:
         pats = ctx.patients
-        owners = pats[pats["phone"].notna()].reset_index()[["phone", "household"]]
-        owner_hh = owners.groupby("phone")["household"].agg(set)
+        owners = pats[pats["phone"].notna()]
+        # one pass in Python: a groupby agg(set) calls back into Python once per phone
+        sets: dict = {}
+        for phone, hh in zip(owners["phone"].tolist(), owners["household"].tolist()):
+            sets.setdefault(phone, set()).add(hh)
+        owner_hh = pd.Series(list(sets.values()), dtype=object,
+                             index=pd.Index(list(sets), dtype=owners["phone"].dtype)).sort_index()
         c = ctx.claims
         registered = isin(c["operator_phone"], owner_hh.index)
         shown = c[c["operator_phone"].notna() & ~registered
@@ -423,8 +428,9 @@ def _attach_by_footprint(ctx: Context, sig: pd.DataFrame, cards: pd.Index, label
     fac_sets = fac.groupby("group")["facility_id"].agg(lambda x: set(x.dropna()))
     all_phones = set().union(*phones_of.values()) if phones_of else set()
     pf = ctx.claims_of_phones(sorted(all_phones))[["operator_phone", "facility_id"]]
-    phone_facs = pf.groupby("operator_phone")["facility_id"].agg(set).to_dict()
-    phone_vec = pf.groupby("operator_phone")["facility_id"].agg(Counter).to_dict()
+    phone_vec: dict[str, Counter] = {}  # claims per facility of each phone (one Python pass)
+    for p, f in zip(pf["operator_phone"].tolist(), pf["facility_id"].tolist()):
+        phone_vec.setdefault(p, Counter())[f] += 1
     fac_vec = fac.groupby("group")["facility_id"].agg(lambda x: Counter(x.dropna()))
     controller: dict[int, set[str]] = {}
     cvec: dict[int, Counter] = {}
@@ -432,7 +438,7 @@ def _attach_by_footprint(ctx: Context, sig: pd.DataFrame, cards: pd.Index, label
         if lab not in fac_sets.index or lab in no_controller:
             continue  # weak signals alone do not make a controller
         # where the controller goes: its suspect claims and every claim its phones presented
-        controller[lab] = set(fac_sets[lab]).union(*(phone_facs.get(p, set()) for p in phones))
+        controller[lab] = set(fac_sets[lab]).union(*(phone_vec.get(p, ()) for p in phones))
         cvec[lab] = sum((phone_vec.get(p, Counter()) for p in phones), Counter(fac_vec[lab]))
     if not controller:
         return labels
