@@ -327,9 +327,9 @@ def _score_group(ctx: Context, b: pd.DataFrame, b_rows: dict, cards: list[str],
     refill_day = (((top_dx[:3] in CHRONIC_CARE and top_dx_share >= 0.5) or uncoded)
                   and lock_days >= 4 and month_share >= s.refill_day_min_share)
     # share of the group's claims at the top facility that are lockstep swipes
-    mine = ctx.claims_of_cards(cards)
-    at_fac = mine[mine["facility_id"] == top_fac]
-    lock_share = len(lb[lb["facility_id"] == top_fac]) / max(1, len(at_fac))
+    at_fac = int((ctx.claims["facility_id"].iloc[ctx.claim_rows_of_cards(cards)] == top_fac).sum())
+    lock_at_fac = int((lb["facility_id"] == top_fac).sum())
+    lock_share = lock_at_fac / max(1, at_fac)
 
     strength = squash(lock_days, 3.0)
     score = strength * (0.25 + 0.75 * min(1.0, max(0.0, (unrelated - 0.3) / 0.6)))
@@ -349,7 +349,7 @@ def _score_group(ctx: Context, b: pd.DataFrame, b_rows: dict, cards: list[str],
                  f"（{lb['burst'].nunique()} 个刷卡批次，{len(lb)} 笔结算）", lock_days),
         evidence(rule_fac, f"集中在 {top_fac}（占批次结算 {top_fac_share:.0%}；"
                            f"该机构上这些卡的结算中 {lock_share:.0%} 为批量刷卡）",
-                 int(len(lb[lb["facility_id"] == top_fac]))),
+                 lock_at_fac),
         evidence("unrelated_holders",
                  f"{n_holders} 名持卡人分属 {n_households} 个不同家庭（无共同住址或电话）",
                  n_households),
