@@ -90,10 +90,12 @@ def _bursts(ctx: Context, settings: Settings) -> pd.DataFrame:
     c = c[c["claim_type"] != "inpatient"]
     if not len(c):
         return c.assign(burst=pd.Series([], dtype="int64"))
-    term = c["facility_id"].astype(str)
-    order = np.lexsort((c["t"].to_numpy(), term.to_numpy()))
+    # facilities as integer codes in the order of their ids (sorting and comparing ints, not
+    # strings)
+    term, _ = pd.factorize(c["facility_id"], sort=True)
+    order = np.lexsort((c["t"].to_numpy(), term))
     c = c.iloc[order]
-    term = term.iloc[order].to_numpy()
+    term = term[order]
     t = c["t"].to_numpy()
     gap = np.diff(t)
     same_fac = term[1:] == term[:-1]
