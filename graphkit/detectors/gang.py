@@ -76,8 +76,14 @@ def monthly_share(days: np.ndarray, slack: int) -> float:
                for k in range(1, 32))
 
 
+#: what scoring a group reads of its swipes (:func:`_score_group`, :func:`make_ring`)
+_SWIPE_COLUMNS = ("claim_id", "card_id", "burst", "day", "settle_time", "facility_id",
+                  "facility_type", "device_id", "operator_phone", "dx3", "fund_amount")
+
+
 def bursts(ctx: Context, settings: Settings) -> pd.DataFrame:
-    """Claims that fall in a burst, with a ``burst`` id. Columns of Context.claims + burst."""
+    """Claims that fall in a burst, with a ``burst`` id: their ``_SWIPE_COLUMNS`` (what scoring
+    a group reads) and ``t``."""
     key = ("bursts", settings.gang)
     if key not in ctx.cache:
         ctx.cache[key] = _bursts(ctx, settings)
@@ -87,7 +93,8 @@ def bursts(ctx: Context, settings: Settings) -> pd.DataFrame:
 def _bursts(ctx: Context, settings: Settings) -> pd.DataFrame:
     s = settings.gang
     c = ctx.claims
-    c = c[c["claim_type"] != "inpatient"]
+    cols = [k for k in _SWIPE_COLUMNS if k in c.columns] + ["t"]
+    c = c.loc[c["claim_type"] != "inpatient", cols]
     if not len(c):
         return c.assign(burst=pd.Series([], dtype="int64"))
     # facilities as integer codes in the order of their ids (sorting and comparing ints, not
@@ -153,11 +160,6 @@ def gang_cards(ctx: Context, settings: Settings) -> set[str]:
     if key not in ctx.cache:
         ctx.cache[key] = reported_cards(detect_gangs(ctx, settings), settings.min_score)
     return ctx.cache[key]
-
-
-#: what scoring a group reads of its swipes (:func:`_score_group`, :func:`make_ring`)
-_SWIPE_COLUMNS = ("claim_id", "card_id", "burst", "day", "settle_time", "facility_id",
-                  "facility_type", "device_id", "operator_phone", "dx3", "fund_amount")
 
 
 def _detect_gangs(ctx: Context, settings: Settings) -> list[Ring]:
