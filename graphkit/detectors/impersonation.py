@@ -295,15 +295,15 @@ def card_signals(ctx: Context, settings: Settings) -> pd.DataFrame:
                     + pairs["region_b"].astype(str) + " 两地就诊"}))
     # --- one phone presents cards of unrelated households --------------------------------------
     # claims swiped in bursts are the gang pattern (空刷, see gang.py), not one person's care
-    burst_claims = set(bursts(ctx, settings)["claim_id"])
+    burst_claims = bursts(ctx, settings)["claim_id"]  # a column: isin takes it as it is
     ph = c[c["operator_phone"].notna() & ~isin(c["claim_id"], burst_claims)
            & ~isin(c["operator_phone"], _lines(ctx, s))]
     ph = ph[["card_id", "claim_id", "holder_id", "operator_phone"]]
     if len(ph):
         ph = ph.assign(household=ph["holder_id"].map(pats["household"]))
-        own = ph["operator_phone"].map(_owner_households(ctx, s))
-        foreign = [(hh not in o) if isinstance(o, set) else True
-                   for hh, o in zip(ph["household"], own)]
+        owned = {(p, hh) for p, hhs in _owner_households(ctx, s).items() for hh in hhs}
+        foreign = [(p, hh) not in owned
+                   for p, hh in zip(ph["operator_phone"].tolist(), ph["household"].tolist())]
         ph = ph[np.asarray(foreign, dtype=bool)]
         n_hh = ph.groupby("operator_phone")["household"].nunique()
         many = isin(ph["operator_phone"], n_hh[n_hh >= s.phone_min_households].index)
