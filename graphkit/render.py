@@ -171,7 +171,6 @@ class _Index:
         self.items = _compact(get("claim_items"), TABLES["claim_items"].column_names)
         self._sorted: dict[tuple[str, str], tuple] = {}
         self._pos: dict[str, dict] = {}
-        self._records: dict[str, dict] = {}
         self._pharmacy_ids = set(self.pharmacies.index)
         self._institution_ids = set(self.institutions.index)
         #: pharmacist_id -> (name on its first registration, the pharmacies it is registered at)
@@ -203,17 +202,6 @@ class _Index:
         if pos is None:  # key -> row position, built once per table
             pos = self._pos[name] = {k: i for i, k in enumerate(df.index.tolist())}
         return df.iloc[[pos[i] for i in ids if i in pos]]
-
-    def records(self, name: str, ids) -> dict[str, dict]:
-        """key -> row (column -> value) of lookup table ``name`` for the ``ids`` it has. Rows are
-        kept once read: the facilities and doctors of one area recur from ring to ring."""
-        seen = self._records.setdefault(name, {})
-        new = {i for i in ids if i is not None and i not in seen}
-        if new:
-            sub = self.take(name, new)
-            cols = {c: _py(sub[c]) for c in sub.columns}
-            seen.update({k: dict(zip(cols, row)) for k, row in zip(sub.index, zip(*cols.values()))})
-        return {i: seen[i] for i in sorted({i for i in ids if i is not None}) if i in seen}
 
     def card_holders(self, cards) -> dict:
         """card_id -> holder patient_id for the given cards."""
@@ -492,7 +480,9 @@ class RingView:
         for t, name in (("patient", "patients"), ("card", "cards"),
                         ("institution", "institutions"), ("pharmacy", "pharmacies"),
                         ("doctor", "doctors")):
-            out[t] = ix.records(name, want.get(t, ()))
+            sub = ix.take(name, want.get(t, ()))
+            cols = {c: _py(sub[c]) for c in sub.columns}
+            out[t] = {k: dict(zip(cols, row)) for k, row in zip(sub.index, zip(*cols.values()))}
         return out
 
     def _facts(self, t: str, i: str, records: dict) -> dict:
