@@ -807,6 +807,15 @@ def test_a_phoneless_card_joins_the_controller_that_goes_where_it_goes(tmp_path)
     with_dead = [r for r in rings if dead in r.patients]
     assert len(with_dead) == 1
     assert set(with_dead[0].patients) == {dead, "2900000000000101", "2900000000000201"}
+    # the dead holder's card is tied by places alone, and the ring says so; the card its user's
+    # phone presented is not
+    roles = {m.id: m.role for m in with_dead[0].members if m.type == "card"}
+    assert roles == {"C" + dead: "card used by another (tied to the group by shared places only)",
+                     "C2900000000000101": "card used by another"}
+    tied = [e for e in with_dead[0].evidence if e.rule == "tied_by_places"]
+    assert len(tied) == 1 and tied[0].count == 1 and "非负面清单" in tied[0].clause
+    others = [r for r in rings if dead not in r.patients]
+    assert not [e for r in others for e in r.evidence if e.rule == "tied_by_places"]
 
 
 def test_one_phone_presenting_two_unrelated_peoples_cards_again_and_again(tmp_path):

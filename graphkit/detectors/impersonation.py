@@ -396,8 +396,13 @@ def detect_impersonation(ctx: Context, settings: Settings) -> list[Ring]:
         # a phone seen presenting another household's card controls cards, however weak the rest
         if kinds <= WEAK_SIGNALS - PRESENTED:
             no_controller.add(int(g))
-    labels = _attach_by_footprint(ctx, sig, cards, labels, phones_of, weak, no_controller,
+    placed = _attach_by_footprint(ctx, sig, cards, labels, phones_of, weak, no_controller,
                                   s.attach_min_share)
+    # the cards that joined a controller by shared places alone: the weakest tie in a ring (the
+    # footprint picks the right controller for about half of them where a district's rings share
+    # their clinics), said so on the card and in the evidence
+    by_place = set(cards[placed != labels])
+    labels = placed
     sig = sig.assign(group=labels[idx[sig["card_id"]].to_numpy()])
     members = pd.Series(cards).groupby(labels).agg(list)
     rings = []
@@ -405,7 +410,7 @@ def detect_impersonation(ctx: Context, settings: Settings) -> list[Ring]:
         score, counts = _signal_score(part, s.present_min)
         if score < settings.min_score:
             continue  # below what is reported: skip building the ring
-        rings.append(_ring(ctx, part, members[lab], score, counts, settings))
+        rings.append(_ring(ctx, part, members[lab], score, counts, settings, by_place))
     return rings
 
 
@@ -506,7 +511,7 @@ def _signal_score(sig: pd.DataFrame, present_min: int) -> tuple[float, pd.Series
 
 
 def _ring(ctx: Context, sig: pd.DataFrame, cards: list[str], score: float,
-          counts: pd.Series, settings: Settings) -> Ring:
+          counts: pd.Series, settings: Settings, by_place: set[str] | frozenset[str] = frozenset()) -> Ring:
     claims = ctx.claims_by_id(sorted(set(sig["claim_id"])))
     ev = []
     for k in counts.index:
@@ -514,8 +519,15 @@ def _ring(ctx: Context, sig: pd.DataFrame, cards: list[str], score: float,
         example = sub["detail"].iloc[0]
         ev.append(evidence(k, f"{sub['card_id'].nunique()} 张卡、{sub['claim_id'].nunique()} 笔结算；"
                               f"例：{example}", int(sub["claim_id"].nunique())))
+    placed = [c for c in cards if c in by_place]
+    if placed:
+        ev.append(evidence("tied_by_places",
+                           f"{len(placed)} 张卡与本组没有扫码手机、设备或家庭关联，仅因在与本组相同的"
+                           f"定点机构结算而归入：归组依据较弱，使用人需人工核实", len(placed),
+                           clause="归组依据说明（非负面清单）"))
     holders = ctx.holder_of(cards)
-    members = [Member("card", c, "card used by another") for c in cards]
+    members = [Member("card", c, "card used by another (tied to the group by shared places only)"
+                      if c in by_place else "card used by another") for c in cards]
     members += [Member("patient", h, "card holder") for h in sorted(set(holders))]
     phones = claims["operator_phone"].dropna()
     holder_set = set(holders)
