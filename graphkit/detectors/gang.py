@@ -82,8 +82,8 @@ _SWIPE_COLUMNS = ("claim_id", "card_id", "burst", "day", "settle_time", "facilit
 
 
 def bursts(ctx: Context, settings: Settings) -> pd.DataFrame:
-    """Claims that fall in a burst, with a ``burst`` id: their ``_SWIPE_COLUMNS`` (what scoring
-    a group reads) and ``t``."""
+    """Claims that fall in a burst, with a ``burst`` id: their ``_SWIPE_COLUMNS`` only (a
+    group's rows are taken thousands of times), numbered from 0 in facility and time order."""
     key = ("bursts", settings.gang)
     if key not in ctx.cache:
         ctx.cache[key] = _bursts(ctx, settings)
@@ -93,10 +93,10 @@ def bursts(ctx: Context, settings: Settings) -> pd.DataFrame:
 def _bursts(ctx: Context, settings: Settings) -> pd.DataFrame:
     s = settings.gang
     c = ctx.claims
-    cols = [k for k in _SWIPE_COLUMNS if k in c.columns] + ["t"]
-    c = c.loc[c["claim_type"] != "inpatient", cols]
+    swipe = [k for k in _SWIPE_COLUMNS if k in c.columns or k == "burst"]
+    c = c.loc[c["claim_type"] != "inpatient", [k for k in swipe if k != "burst"] + ["t"]]
     if not len(c):
-        return c.assign(burst=pd.Series([], dtype="int64"))
+        return c.assign(burst=pd.Series([], dtype="int64"))[swipe].reset_index(drop=True)
     # facilities as integer codes in the order of their ids (sorting and comparing ints, not
     # strings)
     term, _ = pd.factorize(c["facility_id"], sort=True)
@@ -118,7 +118,8 @@ def _bursts(ctx: Context, settings: Settings) -> pd.DataFrame:
         new[1:] |= big[1:] & big[:-1] & (gap > dense)
         size = _run_sizes(new, cards)
     c = c.assign(burst=np.cumsum(new) - 1)
-    return c[(size >= s.burst_min_cards) & (size <= s.burst_max_cards)]
+    kept = (size >= s.burst_min_cards) & (size <= s.burst_max_cards)
+    return c.loc[kept, swipe].reset_index(drop=True)
 
 
 def _run_sizes(new: np.ndarray, cards: np.ndarray) -> np.ndarray:
@@ -187,8 +188,6 @@ def _detect_gangs(ctx: Context, settings: Settings) -> list[Ring]:
     ra, rz = remap[a], remap[z]
     labels = communities(ra, rz, w, len(used), seed=settings.seed, resolution=s.resolution)
     names = card_ids[used]
-    # the columns a group's swipes are read for: a group's rows are taken thousands of times
-    b = b[[c for c in _SWIPE_COLUMNS if c in b.columns]].reset_index(drop=True)
     b_rows = row_positions(b["card_id"])
     # a community whose swipe days each hold a small part of it is several groups (or a busy
     # counter's regulars) run together, as modularity does in a large graph: split it again on
