@@ -38,6 +38,7 @@ registered phone; its children do not present other people's cards).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 
 import numpy as np
 import pandas as pd
@@ -510,8 +511,8 @@ def _signal_score(sig: pd.DataFrame, present_min: int) -> tuple[float, pd.Series
     return score, counts
 
 
-def _ring(ctx: Context, sig: pd.DataFrame, cards: list[str], score: float,
-          counts: pd.Series, settings: Settings, by_place: set[str] | frozenset[str] = frozenset()) -> Ring:
+def _ring(ctx: Context, sig: pd.DataFrame, cards: list[str], score: float, counts: pd.Series,
+          settings: Settings, by_place: Collection[str] = frozenset()) -> Ring:
     claims = ctx.claims_by_id(sorted(set(sig["claim_id"])))
     ev = []
     for k in counts.index:

@@ -355,12 +355,12 @@ class Context:
 
     def claims_of_cards(self, cards) -> pd.DataFrame:
         """Rows of :attr:`claims` settled on any of ``cards`` (indexed, not scanned)."""
-        return self.claims.iloc[self.claim_rows_of_cards(cards)]
+        return _rows_of(self.claims, self._rows_by_card, cards)
 
     def claim_rows_of_cards(self, cards) -> np.ndarray:
         """Positions in :attr:`claims` of the rows settled on any of ``cards``, in order (to
         read one column of them without taking every column)."""
-        return _positions(self._rows_by_card, cards)
+        return _rows_under(self._rows_by_card, cards)
 
     @cached_property
     def _rows_by_phone(self) -> dict:
@@ -377,7 +377,7 @@ class Context:
 
 
 
-def _positions(index: dict, keys) -> np.ndarray:
+def _rows_under(index: dict, keys) -> np.ndarray:
     """The row positions under any of ``keys`` in ``index`` (key -> row positions), sorted."""
     parts = [index[k] for k in keys if k in index]
     return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
@@ -385,7 +385,7 @@ def _positions(index: dict, keys) -> np.ndarray:
 
 def _rows_of(frame: pd.DataFrame, index: dict, keys) -> pd.DataFrame:
     """Rows of ``frame`` under any of ``keys`` in ``index`` (key -> row positions), in order."""
-    return frame.iloc[_positions(index, keys)]
+    return frame.iloc[_rows_under(index, keys)]
 
 
 #: the end of the smallest named place in a Chinese address (省 市 县/区 乡/镇/街道 村/社区/小区)
