@@ -6,15 +6,9 @@ shows it is *lockstep*: the same set of cards passing through one terminal withi
 and again, while the holders have nothing in common (no shared household, phone or address).
 
 Method
-1. Bursts: consecutive outpatient/pharmacy settlements at one facility no more than
-   ``burst_gap_minutes`` apart (whichever terminal; an organiser may use several), holding
-   ``burst_min_cards`` to ``burst_max_cards`` distinct cards. Busy-hour crowds larger than the cap
-   are skipped. At a quiet facility the allowed gap grows with its usual gap between settlements
-   (``burst_gap_quiet_share`` of its median same-day gap, at most ``burst_gap_max_minutes``): an
-   organiser spreading the swipes over an afternoon is still one session where nobody else comes
-   for hours, while at a busy pharmacy only minutes apart counts. A run of more than
-   ``burst_max_cards`` cards (a pharmacy busy all day chains its whole day) is split where it is
-   slower than half the facility's usual gap: a session is denser than the usual pace.
+1. Bursts (:mod:`graphkit.detectors.bursts`): runs of outpatient/pharmacy settlements at one
+   facility close together in time, holding ``burst_min_cards`` to ``burst_max_cards`` cards;
+   the allowed gap grows at a quiet facility and shrinks inside a pharmacy busy all day.
 2. Projection: card x card, weighted by the bursts two cards share over the geometric mean of
    their own bursts (cosine; scipy sparse ``B.T @ B``); keep pairs sharing at least
    ``min_shared_days`` bursts. Raw co-visits are never
@@ -42,6 +36,7 @@ import pandas as pd
 from scipy import sparse
 
 from graphkit._frames import row_positions
+from graphkit.detectors.bursts import bursts
 from graphkit.detectors.signals import (
     Context,
     communities,
@@ -74,71 +69,6 @@ def monthly_share(days: np.ndarray, slack: int) -> float:
     dom = pd.to_datetime(np.asarray(days), unit="D").day.to_numpy()
     return max(float((np.abs((dom - k + 15) % 31 - 15) <= slack).mean())
                for k in range(1, 32))
-
-
-#: what scoring a group reads of its swipes (:func:`_score_group`, :func:`make_ring`)
-_SWIPE_COLUMNS = ("claim_id", "card_id", "burst", "day", "settle_time", "facility_id",
-                  "facility_type", "device_id", "operator_phone", "dx3", "fund_amount")
-
-
-def bursts(ctx: Context, settings: Settings) -> pd.DataFrame:
-    """Claims that fall in a burst, with a ``burst`` id: their ``_SWIPE_COLUMNS`` only (a
-    group's rows are taken thousands of times), numbered from 0 in facility and time order."""
-    key = ("bursts", settings.gang)
-    if key not in ctx.cache:
-        ctx.cache[key] = _bursts(ctx, settings)
-    return ctx.cache[key]
-
-
-def _bursts(ctx: Context, settings: Settings) -> pd.DataFrame:
-    s = settings.gang
-    c = ctx.claims
-    swipe = [k for k in _SWIPE_COLUMNS if k in c.columns or k == "burst"]
-    c = c.loc[c["claim_type"] != "inpatient", [k for k in swipe if k != "burst"] + ["t"]]
-    if not len(c):
-        return c.assign(burst=pd.Series([], dtype="int64"))[swipe].reset_index(drop=True)
-    # facilities as integer codes in the order of their ids (sorting and comparing ints, not
-    # strings)
-    term, _ = pd.factorize(c["facility_id"], sort=True)
-    order = np.lexsort((c["t"].to_numpy(), term))
-    c = c.iloc[order]
-    term = term[order]
-    t = c["t"].to_numpy()
-    gap = np.diff(t)
-    same_fac = term[1:] == term[:-1]
-    allowed, dense = _allowed_gaps(term, gap, same_fac & (np.diff(c["day"].to_numpy()) == 0), s)
-    new = np.ones(len(c), dtype=bool)
-    new[1:] = ~same_fac | (gap > allowed)
-    cards = pd.factorize(c["card_id"])[0]
-    size = _run_sizes(new, cards)
-    # a pharmacy busy all day chains a whole day into one run, far more cards than a session:
-    # inside it a session is a run denser than the facility's usual pace
-    big = size > s.burst_max_cards
-    if big.any():
-        new[1:] |= big[1:] & big[:-1] & (gap > dense)
-        size = _run_sizes(new, cards)
-    c = c.assign(burst=np.cumsum(new) - 1)
-    kept = (size >= s.burst_min_cards) & (size <= s.burst_max_cards)
-    return c.loc[kept, swipe].reset_index(drop=True)
-
-
-def _run_sizes(new: np.ndarray, cards: np.ndarray) -> np.ndarray:
-    """For each row, the number of distinct cards of the run it is in (a run starts at ``new``)."""
-    run = np.cumsum(new) - 1
-    distinct = pd.Series(cards).groupby(run).nunique().to_numpy()
-    return distinct[run]
-
-
-def _allowed_gaps(term: np.ndarray, gap: np.ndarray, same_day: np.ndarray,
-                  s) -> tuple[np.ndarray, np.ndarray]:
-    """Seconds allowed between consecutive swipes i, i+1 for one burst: half the facility's
-    median same-day gap, within [burst_gap_minutes, burst_gap_max_minutes]; and that half
-    unclipped (``dense``: a run that fast is faster than the facility's usual pace)."""
-    fac = term[1:]
-    median = pd.Series(gap[same_day], dtype="float64").groupby(fac[same_day]).median()
-    usual = median.reindex(fac).to_numpy() * s.burst_gap_quiet_share
-    lo, hi = s.burst_gap_minutes * 60, max(s.burst_gap_minutes, s.burst_gap_max_minutes) * 60
-    return np.clip(np.nan_to_num(usual, nan=lo), lo, hi), np.nan_to_num(usual, nan=lo)
 
 
 def detect_gangs(ctx: Context, settings: Settings) -> list[Ring]:
