@@ -46,7 +46,7 @@ def test_every_table_loads_with_zero_rejects(synth_dir):
         assert c["rejected"] == 0, (name, c["reasons"])
         assert c["accepted"] == summary["tables"][name]
     assert summary["tables"]["claims"] == N
-    assert ds.ignored == ["truth.csv"]
+    assert ds.ignored == ["lookalikes.csv", "scenarios.csv", "truth.csv"]
 
 
 def test_each_typology_planted_at_least_four_times(synth_dir):

@@ -14,6 +14,11 @@ hospital, newborns on a parent's card, refund-and-resettle, split packs, transfe
 buying during a stay), which are never in the truth. All rows are sorted by ID or time, so
 nothing about a row's position or ID tells fraud apart.
 
+Besides the tables and ``truth.csv`` the directory holds ``scenarios.csv`` (``ring_id, typology,
+scenario, params``: the variant each truth ring was carried out by and its parameters as compact
+JSON) and ``lookalikes.csv`` (``cohort_id, kind, patient_id``: every look-alike cohort's patients,
+kinds from ``LOOKALIKE_KINDS``). The loader lists both as ignored files.
+
 Examples
 --------
 >>> import tempfile, graphkit.synth as gs
@@ -24,6 +29,8 @@ Examples
 
 from __future__ import annotations
 
+import csv
+import json
 from pathlib import Path
 
 import numpy as np
@@ -231,6 +238,7 @@ def generate(out_dir, *, claims: int, seed: int, camouflage: float = 0.5, fmt: s
     prog.step("tables")
     counts = {}
     truth = _truth(w, rings)
+    looks["family_shared_phone"] = _family_phones(w, c, looks, rings)
     with writing(out, "the synthetic data"):
         for name, tab in tables.items():
             write_table(out, name, tab, fmt=fmt, encoding=encoding, headers=headers)
@@ -238,10 +246,12 @@ def generate(out_dir, *, claims: int, seed: int, camouflage: float = 0.5, fmt: s
         (out / "truth.csv").write_text("ring_id,typology,member_type,member_id\n"
                                        + "".join(",".join(r) + "\n" for r in truth),
                                        encoding="utf-8")
+        _write_csv(out / "scenarios.csv", ("ring_id", "typology", "scenario", "params"),
+                   _scenario_rows(rings))
+        _write_csv(out / "lookalikes.csv", ("cohort_id", "kind", "patient_id"),
+                   _lookalike_rows(w, looks))
     prog.step("written")
     prog.close()
-    fam = _family_phones(w, c, looks, rings)
-    looks["family_shared_phone"] = fam
     return {
         "out_dir": str(out),
         "seed": int(seed),
@@ -406,7 +416,7 @@ def _member_id(w, typ: str, x) -> str:
 def _truth(w, rings) -> list[tuple]:
     rows = []
     for i, r in enumerate(rings, start=1):
-        rid = f"T{i:04d}"
+        rid = _ring_id(i)
         seen = set()
         for typ, x, _role in r["members"]:
             mid = _member_id(w, typ, x)
@@ -415,6 +425,34 @@ def _truth(w, rings) -> list[tuple]:
             seen.add((typ, mid))
             rows.append((rid, r["typology"], typ, mid))
     return rows
+
+
+def _ring_id(i: int) -> str:
+    return f"T{i:04d}"
+
+
+def _scenario_rows(rings) -> list[tuple]:
+    """One row per truth ring: its variant name and the parameters it was drawn with (JSON)."""
+    return [(_ring_id(i), r["typology"], r["scenario"],
+             json.dumps(r["params"], sort_keys=True, separators=(",", ":"), ensure_ascii=False))
+            for i, r in enumerate(rings, start=1)]
+
+
+def _lookalike_rows(w, looks: dict) -> list[tuple]:
+    """One row per patient of every look-alike cohort, cohorts numbered in LOOKALIKE_KINDS order."""
+    rows, n = [], 0
+    for kind in LOOKALIKE_KINDS:
+        for group in looks.get(kind, []):
+            n += 1
+            rows += [(f"L{n:05d}", kind, str(w.pid[p])) for p in np.unique(group)]
+    return rows
+
+
+def _write_csv(path: Path, header: tuple, rows: list[tuple]) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        out = csv.writer(fh, lineterminator="\n")
+        out.writerow(header)
+        out.writerows(rows)
 
 
 def _family_phones(w, c, looks, rings) -> list:

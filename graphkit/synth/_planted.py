@@ -351,6 +351,8 @@ def plant_rings(w: World, rng, cl: Claims, n_claims: int, camo: float) -> list[d
             r = fn(w, rng, cl, camo, n_claims)
             if r is not None:
                 r["typology"] = typ
+                r.setdefault("scenario", f"{typ}:planted")
+                r.setdefault("params", {})
                 rings.append(r)
     return rings
 
