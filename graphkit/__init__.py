@@ -9,7 +9,7 @@ The public API a notebook uses::
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from graphkit._version import __version__
 
 __all__ = ["__version__", "load", "Dataset", "GraphkitError", "LoadError", "Ring"]
 

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from dataclasses import replace
-from typing import Callable
+from dataclasses import dataclass, replace
+from typing import Callable, Mapping
 
-from graphkit import __version__
+from graphkit._version import __version__
 from graphkit.detectors import DETECTORS, Context
-from graphkit.detectors.signals import Mailbox
+from graphkit.detectors.signals import reported_cards
 from graphkit.errors import SettingsError
 from graphkit.graph import EntityGraph
 from graphkit.load import Dataset
+from graphkit.reconcile import reconcile
 from graphkit.rings import Ring, RingsDocument, rank_rings
 from graphkit.settings import Settings
 
-__all__ = ["find_rings", "detect"]
+__all__ = ["find_rings", "detect", "PIPELINE", "Step"]
 
 
 def _disjoint(rings: list[Ring]) -> list[Ring]:
@@ -39,30 +38,131 @@ def _disjoint(rings: list[Ring]) -> list[Ring]:
 #: data sets at least this large run the detectors in two forked worker processes
 PARALLEL_MIN_CLAIMS = 100_000
 
-#: detectors that share derived frames (swipe bursts) run in the same worker
-_WORKER_PLAN = (("gang", "impersonation"), ("diversion", "fake_admission"))
+
+def _cards_of(*typologies: str) -> Callable[[Mapping[str, list[Ring]]], dict]:
+    """Inputs of a step that leaves out the cards of the other typologies' reported rings."""
+    def inputs(done: Mapping[str, list[Ring]]) -> dict:
+        return {"exclude_cards": frozenset(reported_cards(
+            [r for t in typologies for r in done[t]], min_score=0.0))}
+    return inputs
+
+
+@dataclass(frozen=True)
+class Step:
+    """One detector of the pipeline: its typology, which results it reads, and how they reach it.
+
+    ``run(ctx, settings, **inputs(done))`` where ``done`` holds the reported rings (score at
+    least ``min_score``) of every step in ``needs``. A step is a pure function of the data, the
+    settings and those inputs; no detector imports another.
+    """
+
+    name: str
+    needs: tuple[str, ...] = ()
+    inputs: Callable[[Mapping[str, list[Ring]]], dict] | None = None
+
+    def kwargs(self, done: Mapping[str, list[Ring]]) -> dict:
+        return self.inputs(done) if self.inputs is not None else {}
+
+
+#: the detectors as a declared graph of dependencies, in the order they are started. The cards of
+#: a reported gang are the gang's and a diversion chain's mule cards the chain's (contract section
+#: 2), so impersonation reads them; whatever else two typologies share is merged afterwards by
+#: :func:`graphkit.reconcile.reconcile`.
+PIPELINE: tuple[Step, ...] = (
+    Step("gang"),
+    Step("diversion"),
+    Step("fake_admission"),
+    Step("impersonation", needs=("gang", "diversion"), inputs=_cards_of("gang", "diversion")),
+)
+STEPS = {s.name: s for s in PIPELINE}
 
 _FORK_CONTEXT: Context | None = None
 
 
-def _run_in_worker(args: tuple[tuple[str, ...], Settings]) -> list[tuple[str, list[Ring]]]:
-    names, settings = args
-    ctx = _FORK_CONTEXT
-    return [(n, [r for r in DETECTORS[n](ctx, settings) if r.score >= settings.min_score])
-            for n in names]
+def _run_step(ctx: Context, name: str, settings: Settings, kwargs: dict) -> list[Ring]:
+    return [r for r in DETECTORS[name](ctx, settings, **kwargs) if r.score >= settings.min_score]
+
+
+def _run_in_worker(args: tuple[str, Settings, dict]) -> tuple[str, list[Ring]]:
+    name, settings, kwargs = args
+    return name, _run_step(_FORK_CONTEXT, name, settings, kwargs)
+
+
+def _plan(selected: tuple[str, ...]) -> list[str]:
+    """The steps to run for ``selected``: those and everything they need, in pipeline order."""
+    want: set[str] = set()
+    todo = list(selected)
+    while todo:
+        name = todo.pop()
+        if name not in want:
+            want.add(name)
+            todo.extend(STEPS[name].needs)
+    return [s.name for s in PIPELINE if s.name in want]
+
+
+def _run_pipeline(ctx: Context, settings: Settings, workers: int,
+                  progress: Callable[[str], None] | None) -> dict[str, list[Ring]]:
+    plan = _plan(tuple(settings.typologies))
+    done: dict[str, list[Ring]] = {}
+    if workers <= 1 or len(plan) < 2:
+        for name in plan:
+            done[name] = _run_step(ctx, name, settings, STEPS[name].kwargs(done))
+            if progress:
+                progress(name)
+        return done
+    global _FORK_CONTEXT
+    import multiprocessing as mp
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    # shared frames are built once, before forking, and inherited copy-on-write
+    ctx.claims, ctx.patients, ctx.items, ctx.facilities  # noqa: B018
+    _FORK_CONTEXT = ctx
+    try:
+        with ProcessPoolExecutor(max_workers=min(workers, len(plan)),
+                                 mp_context=mp.get_context("fork")) as pool:
+            pending, running = list(plan), {}
+            while pending or running:
+                for name in [n for n in pending if all(d in done for d in STEPS[n].needs)]:
+                    pending.remove(name)
+                    job = pool.submit(_run_in_worker, (name, settings, STEPS[name].kwargs(done)))
+                    running[job] = name
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for job in sorted(finished, key=running.get):
+                    del running[job]
+                    name, rings = job.result()
+                    done[name] = rings
+                    if progress:
+                        progress(name)
+    finally:
+        _FORK_CONTEXT = None
+    return done
+
+
+def _claims_summary(ctx: Context) -> Callable[[tuple[str, ...]], tuple[float, str | None, str | None]]:
+    """Fund amount and period of a set of claims (each counted once), as a merged ring has them."""
+    def summary(claim_ids: tuple[str, ...]):
+        rows = ctx.claims_by_id(claim_ids)
+        if not len(rows):
+            return 0.0, None, None
+        day = rows["settle_time"]
+        return (float(round(rows["fund_amount"].fillna(0).sum(), 2)),
+                day.min().strftime("%Y-%m-%d"), day.max().strftime("%Y-%m-%d"))
+    return summary
 
 
 def detect(dataset: Dataset, settings: Settings | None = None,
            progress: Callable[[str], None] | None = None, *,
            workers: int | None = None) -> list[Ring]:
-    """All rings scoring at least ``settings.min_score``, ranked, with ring ids.
+    """All rings scoring at least ``settings.min_score``, reconciled, ranked, with ring ids.
 
-    On large data (``PARALLEL_MIN_CLAIMS``) the detectors run in up to ``workers`` forked
-    processes (default: 2 where the platform can fork); the result does not depend on it.
+    The detectors run as :data:`PIPELINE` declares (a step starts once the steps it needs have
+    finished). On large data (``PARALLEL_MIN_CLAIMS``) they run in up to ``workers`` forked
+    processes (default: 2 where the platform can fork); results travel back as return values and
+    do not depend on it. Then each typology's rings are made disjoint, and rings of different
+    typologies describing the same people are merged (:func:`graphkit.reconcile.reconcile`).
     ``progress(name)`` is called as each detector finishes.
     Data with no accepted claim (every row rejected, or an empty claims table) has no rings.
     """
-    global _FORK_CONTEXT
     settings = settings or Settings()
     unknown = [t for t in settings.typologies if t not in DETECTORS]
     if unknown:
@@ -72,48 +172,13 @@ def detect(dataset: Dataset, settings: Settings | None = None,
     ctx = Context(EntityGraph(dataset), settings.people)
     if workers is None:
         workers = 2 if (len(dataset.claims) >= PARALLEL_MIN_CLAIMS and _can_fork()) else 1
-    results: dict[str, list[Ring]] = {}
-    plan = [tuple(n for n in group if n in settings.typologies) for group in _WORKER_PLAN]
-    plan = [g for g in plan if g]
-    if workers > 1 and len(plan) > 1:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-
-        # shared frames are built once, before forking, and inherited copy-on-write
-        ctx.claims, ctx.patients, ctx.items, ctx.facilities  # noqa: B018
-        fork = mp.get_context("fork")
-        # impersonation leaves out diversion's cards: the diversion worker hands them over
-        where = {n: i for i, g in enumerate(plan) for n in g}
-        mailbox_dir = None
-        if "diversion" in where and "impersonation" in where \
-                and where["impersonation"] != where["diversion"]:
-            mailbox_dir = tempfile.mkdtemp(prefix="graphkit-mailbox-")
-            ctx.cache["mailbox"] = Mailbox({"diversion_cards"}, mailbox_dir)
-        _FORK_CONTEXT = ctx
-        try:
-            with ProcessPoolExecutor(max_workers=min(workers, len(plan)),
-                                     mp_context=fork) as pool:
-                jobs = [pool.submit(_run_in_worker, (g, settings)) for g in plan]
-                for done in as_completed(jobs):  # progress as each worker finishes
-                    for name, rings in done.result():
-                        if progress:
-                            progress(name)
-                        results[name] = rings
-        finally:
-            _FORK_CONTEXT = None
-            ctx.cache.pop("mailbox", None)
-            if mailbox_dir is not None:
-                shutil.rmtree(mailbox_dir, ignore_errors=True)
-    else:
-        for name in settings.typologies:
-            results[name] = [r for r in DETECTORS[name](ctx, settings)
-                             if r.score >= settings.min_score]
-            if progress:
-                progress(name)
+    done = _run_pipeline(ctx, settings, workers, progress)
     found: list[Ring] = []
     for name in settings.typologies:
-        found.extend(_disjoint(results[name]))
-    return list(rank_rings(found))
+        found.extend(_disjoint(done[name]))
+    merged = reconcile(found, holder_of=lambda cards: dict(zip(cards, ctx.holder_of(cards))),
+                       fund_of=_claims_summary(ctx))
+    return list(rank_rings(merged))
 
 
 def _can_fork() -> bool:

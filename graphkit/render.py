@@ -994,11 +994,12 @@ def page_from_view(view: RingView, *, index_href: str | None = None) -> str:
     ring = view.ring
     zh, en = TYPOLOGIES.get(ring.typology, (ring.typology, ""))
     counts = view.member_counts()
-    badges = [f"<span>{_esc(zh)} · {_esc(ring.typology)}</span>",
-              f"<span>评分 {ring.score:.2f}</span>",
-              f"<span>医保基金 {_money(ring.fund_amount)} 元</span>",
-              f"<span>{_esc(ring.first_seen or '—')} 至 {_esc(ring.last_seen or '—')}</span>",
-              f"<span>结算 {len(ring.claims) or int(view.claims['in_ring'].sum()) if len(view.claims) else 0} 笔</span>"]
+    badges = [f"<span>{_esc(zh)} · {_esc(ring.typology)}</span>"]
+    badges += [f"<span>亦见 {_esc(TYPOLOGIES.get(t, (t,))[0])} · {_esc(t)}</span>" for t in ring.also]
+    badges += [f"<span>评分 {ring.score:.2f}</span>",
+               f"<span>医保基金 {_money(ring.fund_amount)} 元</span>",
+               f"<span>{_esc(ring.first_seen or '—')} 至 {_esc(ring.last_seen or '—')}</span>",
+               f"<span>结算 {len(ring.claims) or int(view.claims['in_ring'].sum()) if len(view.claims) else 0} 笔</span>"]
     badges += [f"<span>{_esc(TYPE_ZH.get(t, t))} {n}</span>" for t, n in counts.items()]
     badges.append('<span class="mask">个人信息已脱敏</span>' if view.masker.enabled
                   else '<span class="nomask">未脱敏（含个人信息）</span>')
@@ -1070,6 +1071,14 @@ def _index_html(doc, rows: list[str], masked: bool) -> str:
     )
 
 
+def _also(ring) -> str:
+    """The other typologies whose detectors described the ring's people (亦见)."""
+    if not ring.also:
+        return ""
+    names = "、".join(TYPOLOGIES.get(t, (t,))[0] for t in ring.also)
+    return f'<br><span class="muted">亦见 {_esc(names)}</span>'
+
+
 def _index_row(ring, masker: Masker) -> str:
     zh, en = TYPOLOGIES.get(ring.typology, (ring.typology, ""))
     counts = Counter(m.type for m in ring.members)
@@ -1084,7 +1093,7 @@ def _index_row(ring, masker: Masker) -> str:
     return (f'<tr data-typology="{_esc(ring.typology)}" data-score="{ring.score:.4f}">'
             f'<td><a href="{href}">{rid}</a></td>'
             f'<td data-sort="{_esc(ring.typology)}" title="{_esc(en)}">{_esc(zh)}<br>'
-            f'<span class="muted">{_esc(ring.typology)}</span></td>'
+            f'<span class="muted">{_esc(ring.typology)}</span>{_also(ring)}</td>'
             f'<td class="num" data-sort="{ring.score:.6f}">{ring.score:.2f}</td>'
             f'<td>{_esc(mem)}</td><td class="num">{len(ring.members)}</td>'
             f'<td class="num" data-sort="{float(ring.fund_amount):.2f}">'

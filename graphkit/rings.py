@@ -63,6 +63,8 @@ class Ring:
     evidence: tuple[Evidence, ...] = ()
     ring_id: str = ""
     extra: dict = field(default_factory=dict, compare=False)
+    #: other typologies whose detectors described the same people (:mod:`graphkit.reconcile`)
+    also: tuple[str, ...] = ()
 
     def member_ids(self, type_: str) -> list[str]:
         return [m.id for m in self.members if m.type == type_]
@@ -84,6 +86,8 @@ class Ring:
             "last_seen": self.last_seen,
             "evidence": [e.to_dict() for e in self.evidence],
         }
+        if self.also:
+            d["also"] = list(self.also)
         if self.extra:
             d["extra"] = self.extra
         return d
@@ -102,6 +106,7 @@ class Ring:
                                     int(e.get("count", 0) or 0)) for e in d.get("evidence", [])),
             ring_id=d.get("ring_id", ""),
             extra=d.get("extra", {}) or {},
+            also=tuple(str(t) for t in d.get("also", []) or []),
         )
 
 

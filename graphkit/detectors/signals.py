@@ -6,12 +6,8 @@ read a :class:`Context` and never change it.
 
 from __future__ import annotations
 
-import os
-import pickle
-import time
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -25,7 +21,7 @@ from graphkit.graph import EntityGraph
 from graphkit.rings import Evidence, Member, Ring
 from graphkit.settings import PeopleSettings
 
-__all__ = ["Context", "Mailbox", "reported_cards", "CLAUSES", "place_of", "evidence", "squash",
+__all__ = ["Context", "reported_cards", "CLAUSES", "place_of", "evidence", "squash",
            "make_ring", "components_of_pairs", "communities"]
 
 #: rule -> 负面清单(2025) clause (seeds/003, 使用医疗保障基金行为负面清单(2025年))
@@ -128,45 +124,15 @@ def communities(a: np.ndarray, b: np.ndarray, w: np.ndarray, n: int, *, seed: in
         return np.zeros(0, dtype=np.int64)
     g = ig.Graph(n=n, edges=list(zip(a.tolist(), b.tolist())), directed=False)
     g.es["weight"] = w.astype(float).tolist()
-    random.seed(seed)
-    ig.set_random_number_generator(random)
-    part = g.community_leiden(objective_function=objective, weights="weight",
-                              resolution=resolution, n_iterations=-1)
+    # a generator of its own: reseeding the process-wide ``random`` would change what the
+    # caller's own random numbers are; igraph's generator is set back afterwards
+    ig.set_random_number_generator(random.Random(seed))
+    try:
+        part = g.community_leiden(objective_function=objective, weights="weight",
+                                  resolution=resolution, n_iterations=-1)
+    finally:
+        ig.set_random_number_generator(random)
     return np.asarray(part.membership, dtype=np.int64)
-
-
-class Mailbox:
-    """Derived results one forked detector worker hands to another, through files.
-
-    Impersonation leaves out the cards of reported diversion rings, which the other worker
-    computes; rather than compute them twice, that worker posts them here. A value is written
-    to a file in ``directory`` and renamed into place, so a reader never sees half of it and a
-    writer never waits for a reader (a pipe-backed queue can lose a value when its writer exits
-    first, or block the writer when no one reads). Only the keys given are ever waited for:
-    ``take`` of any other key returns None at once.
-    """
-
-    def __init__(self, keys, directory):
-        self._keys = set(keys)
-        self._dir = Path(directory)
-
-    def post(self, key: str, value) -> None:
-        if key not in self._keys:
-            return
-        tmp = self._dir / f"{key}.{os.getpid()}.tmp"
-        tmp.write_bytes(pickle.dumps(("posted", value)))
-        os.replace(tmp, self._dir / f"{key}.pickle")
-
-    def take(self, key: str, timeout: float = 600.0):
-        if key not in self._keys:
-            return None
-        path = self._dir / f"{key}.pickle"
-        deadline = time.monotonic() + timeout
-        while not path.exists():
-            if time.monotonic() > deadline:
-                return None
-            time.sleep(0.05)
-        return pickle.loads(path.read_bytes())[1]
 
 
 @dataclass
