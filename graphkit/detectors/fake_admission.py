@@ -87,7 +87,7 @@ def _build_stays(ctx: Context) -> pd.DataFrame:
     st["place"] = st["patient"].map(ctx.patients["place"])
     # only what the detector reads: each candidate group slices its institution's stays
     cols = ["claim_id", "patient", "card_id", "facility_id", "doctor_id", "dx3", "admit", "los",
-            "place", "fund_amount", "settle_time"]
+            "place", "fund_amount", "settle_time", "operator_phone"]
     return single_chunk(st[cols].reset_index(drop=True))
 
 
@@ -333,6 +333,29 @@ def _recurring(gs: pd.DataFrame, waves) -> list:
                                 for j in dx.index if j != k)]
 
 
+def _organiser(ctx: Context, wave_stays: pd.DataFrame, patients: list[str],
+               people: pd.DataFrame) -> tuple[str | None, float]:
+    """The phone that presented the group's 电子凭证 for its stays when it is none of theirs.
+
+    An organiser who collected the recruits' cards books their stays himself (负面清单 四(3)):
+    one phone presents the stays of people from other households. Returns that phone and the
+    share of the group whose stays it presented, or ``(None, 0.0)`` when no phone presented two
+    or more of them from outside their households (a relative booking a parent's stay is no
+    organiser)."""
+    shown = wave_stays[["operator_phone", "patient"]].dropna().drop_duplicates()
+    if not len(shown):
+        return None, 0.0
+    counts = shown.groupby("operator_phone").size()
+    top = min(counts.index, key=lambda ph: (-int(counts[ph]), ph))
+    owners_households = set(ctx.patients["household"].reindex(ctx.phone_owners(top)).dropna())
+    household = people["household"]
+    strangers = [p for p in shown.loc[shown["operator_phone"] == top, "patient"]
+                 if household.get(p) not in owners_households]
+    if len(strangers) < 2:
+        return None, 0.0
+    return top, len(strangers) / max(1, len(patients))
+
+
 def _score(ctx: Context, facility: str, patients: list[str], settings: Settings) -> Ring | None:
     s = settings.fake_admission
     w = s.admit_window_days
@@ -374,10 +397,14 @@ def _score(ctx: Context, facility: str, patients: list[str], settings: Settings)
     treatment = top_dx[:1] == "C" or top_dx in SCHEDULED_CARE
     admissions_per_patient = gs.drop_duplicates(["patient", "admit"]).groupby("patient").size()
 
+    organiser_phone, organiser_share = _organiser(ctx, gw, patients, pats)
+
     # repeated group admission is the core; what makes it recruitment rather than chance at a
-    # busy hospital is one home place first, then a private / 一级 / 未定级 institution, stays of
-    # one length and one diagnosis
-    support = (0.45 * top_region_share + 0.2 * float(private)
+    # busy hospital is who recruited them — one home place (a village recruited together) or
+    # one organiser who booked the stays with their collected 电子凭证 — then a private / 一级 /
+    # 未定级 institution, stays of one length and one diagnosis
+    recruited = max(top_region_share, organiser_share)
+    support = (0.45 * recruited + 0.2 * float(private)
                + 0.2 * min(1.0, max(0.0, 1 - los_cv)) + 0.15 * top_dx_share)
     score = squash(n_waves, 1.0) * (0.3 + 0.7 * support)
     # (a long stay settled monthly is one admission, see _build_stays: a long stay is no
@@ -396,6 +423,10 @@ def _score(ctx: Context, facility: str, patients: list[str], settings: Settings)
         ev.append(evidence("recruited_from_one_place",
                            f"{top_region_share:.0%} 的成员来自同一地点（{region.value_counts().index[0]}），"
                            f"分属 {n_households} 个家庭", int(round(top_region_share * len(patients)))))
+    if organiser_phone is not None:
+        ev.append(evidence("booked_by_one_organiser",
+                           f"{organiser_share:.0%} 的成员的住院结算由同一手机号出示电子凭证，"
+                           f"该手机号不属于他们的家庭", int(round(organiser_share * len(patients)))))
     frequent = admissions_per_patient[admissions_per_patient >= 3]
     if len(frequent):
         ev.append(evidence("frequent_admission",
@@ -408,11 +439,16 @@ def _score(ctx: Context, facility: str, patients: list[str], settings: Settings)
     members = [Member("patient", p, "admitted") for p in sorted(patients)]
     members += [Member("card", c, "card used") for c in cards]
     members.append(Member("institution", facility, "admitting institution"))
+    if organiser_phone is not None:
+        members.append(Member("phone", organiser_phone, "organiser phone"))
+        members += [Member("patient", p, "organiser") for p in
+                    ctx.likely_users(organiser_phone, gw["settle_time"].min(), exclude=patients)]
     doctors = gw["doctor_id"].dropna().value_counts()
     for d in sorted(doctors[doctors >= 2].index):
         members.append(Member("doctor", d, "admitting doctor"))
     extra = {"features": {"waves": n_waves, "patients": len(patients), "los_cv": round(los_cv, 3),
                           "top_dx": top_dx, "top_dx_share": round(top_dx_share, 3),
                           "top_region_share": round(top_region_share, 3), "private": bool(private),
-                          "households": n_households}}
+                          "households": n_households,
+                          "organiser_share": round(organiser_share, 3)}}
     return make_ring("fake_admission", score, members, gw, ev, extra)

@@ -45,6 +45,7 @@ CLAUSES = {
     "repeated_co_admission": "负面清单(2025) 四(3) 协助医院组织参保人员办理虚假住院、挂床住院",
     "similar_stays": "负面清单(2025) 一(6) 分解住院、挂床住院",
     "recruited_from_one_place": "负面清单(2025) 一(1) 诱导、协助他人虚假就医",
+    "booked_by_one_organiser": "负面清单(2025) 四(3) 协助医院组织参保人员办理虚假住院、挂床住院",
     "frequent_admission": "负面清单(2025) 一(13) 频繁住院或无指征住院",
 }
 
