@@ -124,7 +124,7 @@ class Claims:
         if m is not None:
             k = n if isinstance(m, slice) else int(m.sum())
             c01, c03 = w.card01[pat[m]], w.card03[pat[m]]
-            use01 = (c01 >= 0) & ((c03 < 0) | (rng.random(k) < 0.45))
+            use01 = (c01 >= 0) & ((c03 < 0) | (rng.random(k) < w.params.get("e_voucher_use", 0.45)))
             part["card"][m] = np.where(use01, c01, c03)
         m = auto.get("ophone")
         if m is not None:
@@ -230,7 +230,7 @@ def background(w: World, rng, cl: Claims, n: int, weight: np.ndarray) -> None:
     chronic = w.chronic[pat]
     has_ch = chronic.any(axis=1)
     p_in = np.clip(0.012 + 0.03 * (age >= 60) + 0.02 * (age <= 2) + 0.008 * has_ch, 0, 1)
-    p_ph = np.where(has_ch, 0.52, 0.38)
+    p_ph = np.where(has_ch, 0.52, 0.38) * w.params.get("walk_in", 1.0)
     u = rng.random(n)
     ctype = np.where(u < p_in, INP, np.where(u < p_in + p_ph, PHA, OUT))
     day = rng.integers(0, DAYS, n)
@@ -242,9 +242,10 @@ def background(w: World, rng, cl: Claims, n: int, weight: np.ndarray) -> None:
     fac[o] = np.select([v[o] < 0.35, v[o] < 0.72], [w.hab_centre[pat[o]], w.hab_clinic[pat[o]]],
                        w.hab_hosp[pat[o]])
     p = ctype == PHA
-    fac[p] = np.select([v[p] < 0.65, v[p] < 0.92], [w.hab_pharm[pat[p]], w.hab_pharm2[pat[p]]],
+    stray = 1.0 - w.params.get("stray_pharmacy", 0.08)
+    fac[p] = np.select([v[p] < 0.65, v[p] < stray], [w.hab_pharm[pat[p]], w.hab_pharm2[pat[p]]],
                        w.hab_pharm2[pat[p]])
-    other = p & (v >= 0.92)
+    other = p & (v >= stray)
     if other.any():
         phs = w.facilities_of([PHARMACY])
         fac[other] = pick_in_region(rng, w.region[pat[other]], phs, w.fac_region[phs])

@@ -106,6 +106,9 @@ class World:
     hab_centre: np.ndarray = None
     # bookkeeping: patients already used by a planted structure
     used: np.ndarray = None
+    # the world's own draw (facility density, walk-in volume, share of 电子凭证): see world_params
+    params: dict = field(default_factory=dict)
+    dev_extra: dict = field(default_factory=dict)   # facility -> terminals added after _staff
 
     # ----------------------------------------------------------------------------------------
     def is_institution(self, fac):
@@ -152,9 +155,26 @@ def _id_numbers(rng, region_codes: np.ndarray, birth_dates: np.ndarray, sex: np.
     return np.array([b + c for b, c in zip(out.tolist(), check.tolist())], dtype=object)
 
 
+def world_params(rng) -> dict:
+    """How this world differs from others drawn with other seeds.
+
+    ``patients_per_pharmacy`` and ``patients_per_clinic`` set how many places there are to go
+    (fewer pharmacies: more walk-in customers at each, so colluding ones are busier);
+    ``walk_in`` scales the share of pharmacy purchases in everyday use and ``stray_pharmacy``
+    is the share of purchases at a pharmacy that is not one's own; ``e_voucher`` scales how many
+    people have activated a 医保电子凭证 and ``e_voucher_use`` how often they present it.
+    """
+    return {"patients_per_pharmacy": int(rng.integers(500, 2200)),
+            "patients_per_clinic": int(rng.integers(800, 2600)),
+            "walk_in": round(float(rng.uniform(0.7, 1.35)), 3),
+            "stray_pharmacy": round(float(rng.uniform(0.03, 0.15)), 3),
+            "e_voucher": round(float(rng.uniform(0.45, 1.3)), 3),
+            "e_voucher_use": round(float(rng.uniform(0.2, 0.7)), 3)}
+
+
 def build_world(rng: np.random.Generator, n_claims: int) -> World:
     P_target = max(700, n_claims // 8)
-    w = World(rng=rng, n_patients=0)
+    w = World(rng=rng, n_patients=0, params=world_params(rng))
     # ---- regions: alternate urban districts and rural counties
     urban = [r for r in cat.REGIONS if not r[2]]
     rural = [r for r in cat.REGIONS if r[2]]
@@ -314,6 +334,14 @@ def _households(w: World, rng, P_target: int, n_places: int) -> None:
     w.id_number = _id_numbers(rng, rc, np.char.replace(bd.astype(str), "-", ""), sex)
 
 
+def new_device(w: World, fac: int) -> int:
+    """A terminal added to facility ``fac`` that background claims never use (an organiser's own)."""
+    k = int(w.fac_dev_n[fac]) + w.dev_extra.get(fac, 0) + 1
+    w.dev_extra[fac] = w.dev_extra.get(fac, 0) + 1
+    w.dev_ids = np.append(w.dev_ids, f"T{w.fac_ids[fac][1:]}{k:02d}")
+    return len(w.dev_ids) - 1
+
+
 def new_phone(w: World) -> int:
     """Take an unused phone number from the pool (for non-patients, e.g. organisers)."""
     i = w._next_phone
@@ -327,7 +355,7 @@ def _cards(w: World, rng) -> None:
     P = w.n_patients
     age = w.age
     p03 = np.where(age < 16, 0.55, 0.9)
-    p01 = np.select([age < 16, age <= 70], [0.55, 0.7], 0.35)
+    p01 = np.clip(np.select([age < 16, age <= 70], [0.55, 0.7], 0.35) * w.params["e_voucher"], 0.05, 0.95)
     has03 = rng.random(P) < p03
     has01 = rng.random(P) < p01
     none = ~has03 & ~has01
@@ -395,7 +423,7 @@ def _facilities(w: World, rng) -> None:
         w.place_village_fac[p] = len(kinds)
         add(VILLAGE, int(w.place_region[p]), int(w.place_town[p]), int(p),
             name=w.place_text[p].split("成都市")[-1] + "卫生室")
-    n_cl = max(n_reg, P // 1500)
+    n_cl = max(n_reg, P // w.params["patients_per_clinic"])
     surname = rng.integers(0, len(cat.SURNAMES), n_cl)
     for i in range(n_cl):
         r = i % n_reg
@@ -405,7 +433,7 @@ def _facilities(w: World, rng) -> None:
     for i in range(n_pr):
         r = i % n_reg if i >= n_reg else int(np.argsort(~w.region_rural)[i % n_reg])
         add(PRIVATE, r, name=f"成都{w.region_name[r][:-1]}{_PRIVATE_NAMES[i % len(_PRIVATE_NAMES)]}")
-    n_ph = max(6, P // 1500)
+    n_ph = max(6, P // w.params["patients_per_pharmacy"])
     for i in range(n_ph):
         r = i % n_reg
         add(PHARMACY, r, name=f"{_PHARM_BRANDS[i % 10]}{_PHARM_NAMES[(i // 10) % 5]}"
