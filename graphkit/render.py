@@ -983,8 +983,54 @@ def _members_html(view: RingView) -> str:
             + "".join(rows) + "</tbody></table>")
 
 
+#: every page graphkit writes names itself, so that a later run removes only its own pages
+GENERATOR = "graphkit"
+
+#: a share of rejected claim rows above which the run warns (terminal and index page)
+REJECTED_WARN_SHARE = 0.05
+
+
+def claims_analysed(dataset) -> tuple[int, int]:
+    """(claim rows accepted, claim rows rejected) of a loaded dataset."""
+    c = (getattr(dataset, "counts", None) or {}).get("claims", {})
+    accepted = int(c.get("accepted", len(dataset.claims)))
+    return accepted, int(c.get("rejected", 0))
+
+
+def _analysed_note(dataset) -> str:
+    accepted, rejected = claims_analysed(dataset)
+    read = accepted + rejected
+    note = f"分析结算 {accepted:,} 笔，拒收 {rejected:,} 笔"
+    if read and rejected / read > REJECTED_WARN_SHARE:
+        return (f'<p class="warn" role="alert">注意：{rejected / read:.0%} 的结算记录未能载入'
+                f'（{rejected:,} / {read:,} 笔），线索可能不完整；原因见 rejects.csv。</p>'
+                f'<p class="muted">{note}。</p>')
+    return f'<p class="muted">{note}。</p>'
+
+
+def _remove_stale_pages(folder: Path, keep: set[Path]) -> None:
+    """Remove the ring pages an earlier run wrote into ``folder`` that this run did not: the index
+    and the pages then always agree. Only graphkit's own pages go (they name graphkit as their
+    generator, or, written by an older version, are ``R<number>.html`` pages of its layout);
+    anything else a user put there stays."""
+    for path in sorted(folder.glob("*.html")):
+        if path in keep:
+            continue
+        try:
+            with path.open("rb") as fh:
+                head = fh.read(400).decode("utf-8", "replace")
+        except OSError:
+            continue
+        ours = f'<meta name="generator" content="{GENERATOR}">' in head or (
+            re.fullmatch(r"R\d+\.html", path.name) is not None
+            and head.startswith('<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'))
+        if ours:
+            path.unlink()
+
+
 def _head(title: str) -> str:
     return ('<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
+            f'<meta name="generator" content="{GENERATOR}">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f'<title>{_esc(title)}</title><style>{_template("page.css")}</style></head>')
 
@@ -1043,7 +1089,7 @@ def ring_page_html(ring, dataset, *, mask: bool = True, max_nodes: int = 2000,
     return page_from_view(view, index_href=index_href)
 
 
-def _index_html(doc, rows: list[str], masked: bool) -> str:
+def _index_html(doc, rows: list[str], masked: bool, analysed: str = "") -> str:
     typ_opts = "".join(f'<option value="{_esc(t)}">{_esc(zh)} ({_esc(t)})</option>'
                        for t, (zh, _en) in TYPOLOGIES.items()
                        if any(r.typology == t for r in doc.rings))
@@ -1053,6 +1099,7 @@ def _index_html(doc, rows: list[str], masked: bool) -> str:
         + "<body><main><h1>医保基金欺诈线索 <span class=\"muted\">graphkit rings</span></h1>"
         + f'<p class="muted">共 {len(doc.rings)} 条线索；输入数据指纹 <span class="mono">'
         + f'{_esc(fp[:16])}</span>；{"个人信息已脱敏" if masked else "未脱敏"}。</p>'
+        + analysed
         + '<div class="filters"><label>搜索 <input id="gk-filter" type="search" '
           'placeholder="编号、条款、证据…"></label>'
         + f'<label>类型 <select id="gk-typology"><option value="">全部</option>{typ_opts}'
@@ -1179,8 +1226,10 @@ def render_all(doc, dataset, out_dir, *, mask: bool = True, max_nodes: int = 200
                         progress(written, n)
         finally:
             _FORK_PAGES = None
+        _remove_stale_pages(out / "rings", {p for p, _ in done})
         idx = out / "index.html"
-        idx.write_text(_index_html(doc, [row for _, row in done], mask), encoding="utf-8")
+        idx.write_text(_index_html(doc, [row for _, row in done], mask, _analysed_note(dataset)),
+                       encoding="utf-8")
     return [idx] + [p for p, _ in done]
 
 

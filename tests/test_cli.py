@@ -94,9 +94,9 @@ def test_rings_writes_the_contract_files_and_is_byte_identical(tmp_path):
     assert header == "ring_id,typology,score,member_type,member_id,role"
 
 
-def test_rings_on_data_whose_every_claim_is_rejected_reports_no_ring(tmp_path):
-    """A patients table with its header only: every claim names an unknown patient. The rows
-    go to rejects.csv and rings.json holds no ring (before: a pandas TypeError traceback)."""
+def test_rings_on_data_whose_every_claim_is_rejected_fails_and_keeps_the_rows(tmp_path):
+    """A patients table with its header only: every claim names an unknown patient. Nothing was
+    analysed, so the run fails (exit 1) naming the top reason; the rows go to rejects.csv."""
     import shutil
 
     data = tmp_path / "data"
@@ -105,9 +105,11 @@ def test_rings_on_data_whose_every_claim_is_rejected_reports_no_ring(tmp_path):
     (data / "patients.csv").write_text(header + "\n", encoding="utf-8")
     out = tmp_path / "out"
     res = CliRunner().invoke(main, ["rings", str(data), "-o", str(out), "--no-pages"])
-    assert res.exit_code == 0, res.output
-    assert json.loads((out / "rings.json").read_text(encoding="utf-8"))["rings"] == []
+    assert res.exit_code == 1, res.output
+    assert "no claim was accepted (20,000 claim rows rejected: unknown patient_id" in res.output
+    assert not (out / "rings.json").exists()
     assert len(_rejected_claims(out / "rejects.csv")) == 20000
+
 
 def _demo_with_a_bad_claim(tmp_path) -> Path:
     """A copy of the demo whose third claims line has one field too many."""

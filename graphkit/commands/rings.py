@@ -83,6 +83,7 @@ def rings_cmd(data_dir: Path, out_dir: Path, settings_file: Path | None, min_sco
                     f"loading {data_dir}: {table} ({time.perf_counter() - t0:.0f}s) ..."))
         err.print(f"[green]loaded[/] {len(ds.claims):,} claims, {len(ds.claim_items):,} items, "
                   f"{ds.n_rejected:,} rejected rows ({time.perf_counter() - t0:.1f}s)")
+        _check_claims_analysed(ds, out_dir, err)
         with err.status("detecting ...") as status:
             def stage(name: str) -> None:
                 status.update(f"detecting ... ({name} done)")
@@ -105,6 +106,29 @@ def rings_cmd(data_dir: Path, out_dir: Path, settings_file: Path | None, min_sco
                     f"writing pages: {done:,} of {n:,} ({time.perf_counter() - t0:.0f}s) ..."))
     if not quiet:
         _summary(doc, pj, pc, len(pages), time.perf_counter() - t0)
+
+
+def _check_claims_analysed(ds, out_dir: Path, err) -> None:
+    """A run that analysed nothing must not look like a success: with no claim accepted, write
+    the rejects and stop (exit 1) with the top reasons; with many rejected, warn."""
+    from graphkit.commands._common import GraphkitCommandError
+    from graphkit.render import REJECTED_WARN_SHARE, claims_analysed
+
+    accepted, rejected = claims_analysed(ds)
+    rej = ds.rejects
+    reasons = rej.loc[rej["table"] == "claims", "reason"].value_counts() if len(rej) else None
+    top = ("; ".join(f"{r}: {n:,}" for r, n in reasons.head(3).items())
+           if reasons is not None and len(reasons) else "")
+    if accepted == 0:
+        keep_rejects(ds, out_dir / "rejects.csv", err.print)
+        raise GraphkitCommandError(
+            f"no claim was accepted ({rejected:,} claim rows rejected"
+            + (f": {top}" if top else "") + "): nothing was analysed"
+            + (f"; the rows and reasons are in {out_dir / 'rejects.csv'}" if ds.n_rejected else ""))
+    if rejected and rejected / (accepted + rejected) > REJECTED_WARN_SHARE:
+        err.print(f"[bold yellow]warning:[/] {rejected / (accepted + rejected):.0%} of the claim rows "
+                  f"were rejected ({rejected:,} of {accepted + rejected:,}: {top}); the rings may be "
+                  "incomplete")
 
 
 def _fetch(data_dir: Path, uri: str, user: str | None, password: str | None, err):
