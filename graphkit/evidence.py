@@ -717,6 +717,14 @@ def write_package(doc, ring_id: str, out_dir: str | Path, dataset=None, *, unmas
     except RingsFileError as exc:
         raise PackageError(str(exc)) from None
     ds = _resolve_dataset(doc, dataset, rings_path)
+    loaded = _text(getattr(ds, "fingerprint", ""))
+    if doc.fingerprint and loaded != doc.fingerprint:
+        # a package of other data than the rings were found in contradicts itself (its claims,
+        # amounts and members would not be the ring's): refuse it
+        raise PackageError(
+            f"the data {_text(getattr(ds, 'data_dir', '')) or '(given)'} are not the input the rings "
+            f"were found in (fingerprint {loaded[:12] or '—'}…, the rings file's "
+            f"{doc.fingerprint[:12]}…); pass --data with the data directory of that run")
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise PackageError(f"{out} exists and is not a directory")

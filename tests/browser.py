@@ -14,6 +14,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from graphkit.load import input_fingerprint
 from graphkit.rings import Evidence, Member, Ring, RingsDocument
 
 CHROMIUM = "/usr/bin/chromium"
@@ -137,7 +138,7 @@ def write_sample(data_dir: Path) -> tuple[Path, RingsDocument]:
                                 f"2 people's cards", 2),),
              ring_id="R0003"),
     )
-    doc = RingsDocument(rings=rings, data_dir=str(d), fingerprint="0" * 64,
+    doc = RingsDocument(rings=rings, data_dir=str(d), fingerprint=input_fingerprint(d),
                         params={"min_score": 0.5, "seed": 7})
     return d, doc
 
@@ -165,7 +166,7 @@ def write_big(data_dir: Path, n_cards: int = 240, n_pharmacies: int = 20) -> tup
                                       for j in range(n_pharmacies)]),
                 claims=tuple(c[0] for c in claims), fund_amount=50.0 * len(claims),
                 first_seen="2024-01-01", last_seen="2024-03-28", ring_id="R0001")
-    return d, RingsDocument(rings=(ring,), data_dir=str(d), fingerprint="1" * 64)
+    return d, RingsDocument(rings=(ring,), data_dir=str(d), fingerprint=input_fingerprint(d))
 
 
 def browser_missing() -> str | None:
@@ -224,4 +225,4 @@ def write_many_codes(data_dir: Path, n_codes: int = 40) -> tuple[Path, RingsDocu
                                    Member("patient", "P3"),
                                    *[Member("trace_code", c) for c in codes]),
                 claims=("S1", "S2", "S3"), fund_amount=1930.0, ring_id="R0001")
-    return d, RingsDocument(rings=(ring,), data_dir=str(d), fingerprint="2" * 64)
+    return d, RingsDocument(rings=(ring,), data_dir=str(d), fingerprint=input_fingerprint(d))

@@ -283,3 +283,20 @@ def test_package_is_reproducible_with_source_date_epoch(sample, tmp_path, monkey
     assert a.with_name("R0002.zip").read_bytes() == b.with_name("R0002.zip").read_bytes()
     assert re.search(r'"created": "2023-11-14T22:13:20Z"',
                      (a / "manifest.json").read_text(encoding="utf-8"))
+
+
+def test_a_package_of_other_data_than_the_rings_were_found_in_is_refused(tmp_path):
+    """--data naming another data set than the rings file's input would write a package that
+    contradicts itself (its claims and amounts are not the ring's): exit 1, one line."""
+    from pathlib import Path
+
+    samples = Path(__file__).resolve().parents[1] / "data_samples"
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["rings", str(samples / "demo"), "-o", str(out), "--no-pages", "-q"])
+    assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(main, ["package", str(out / "rings.json"), "R0001", "-o",
+                                    str(tmp_path / "pkg"), "--data", str(samples / "nhsa_gbk")])
+    assert res.exit_code == 1
+    assert "are not the input the rings were found in" in res.output
+    assert "Traceback" not in res.output and len(res.output.strip().splitlines()) == 1
+    assert not (tmp_path / "pkg").exists()
