@@ -156,3 +156,138 @@ def test_cli_synth_too_few_claims_exits_2(tmp_path):
     res = CliRunner().invoke(main, ["synth", str(tmp_path / "o"), "--claims", "5", "--seed", "1"])
     assert res.exit_code == 2
     assert "--claims" in res.output
+
+
+# --------------------------------------------------------------------------------------------
+# A space of scenarios: variants, member rules, scenarios.csv / lookalikes.csv
+# --------------------------------------------------------------------------------------------
+
+SCENARIO_SEEDS = (21, 22, 23)
+
+
+@pytest.fixture(scope="module")
+def scenario_dirs(tmp_path_factory):
+    out = []
+    for seed in SCENARIO_SEEDS:
+        d = tmp_path_factory.mktemp(f"scen{seed}")
+        generate(d, claims=30000, seed=seed, camouflage=0.5)
+        out.append(d)
+    return out
+
+
+def _tables(d):
+    truth = pd.read_csv(d / "truth.csv", dtype=str)
+    scen = pd.read_csv(d / "scenarios.csv", dtype=str)
+    claims = pd.read_csv(d / "claims.csv", dtype=str)
+    cards = pd.read_csv(d / "cards.csv", dtype=str)
+    return truth, scen, claims, cards
+
+
+def test_scenario_variants_all_occur_over_a_few_seeds(scenario_dirs):
+    parts = set()
+    for d in scenario_dirs:
+        for name in pd.read_csv(d / "scenarios.csv", dtype=str).scenario:
+            typology, variant = name.split(":")
+            parts |= {f"{typology}:{p}" for p in variant.split("/")}
+            parts |= {f"{typology}:{x}" for p in variant.split("/") for x in p.split("+")}
+    expected = {"gang:subsets", "gang:most", "gang:no_phone", "gang:phone_all", "gang:phone_some",
+                "gang:dedicated_terminal", "gang:facility_terminals",
+                "diversion:walk_in", "diversion:straw", "diversion:chain", "diversion:one_reseller",
+                "impersonation:phone", "impersonation:terminal", "impersonation:doctor_session",
+                "impersonation:unlinked", "impersonation:deceased", "impersonation:impossible_dx",
+                "impersonation:two_places", "fake_admission:village_waves",
+                "fake_admission:organiser_cards", "fake_admission:phone_all", "fake_admission:no_phone"}
+    assert expected <= parts, sorted(expected - parts)
+
+
+def test_scenarios_and_lookalikes_files_agree_with_truth(scenario_dirs):
+    import json
+    for d in scenario_dirs:
+        truth, scen, _, _ = _tables(d)
+        rings = truth.drop_duplicates("ring_id").set_index("ring_id").typology
+        assert list(scen.ring_id) == sorted(rings.index)
+        assert (scen.set_index("ring_id").typology == rings.reindex(scen.ring_id)).all()
+        assert (scen.scenario.str.split(":").str[0] == scen.typology).all()
+        assert all(isinstance(json.loads(p), dict) for p in scen.params)
+        looks = pd.read_csv(d / "lookalikes.csv", dtype=str)
+        assert set(looks.kind) <= set(LOOKALIKE_KINDS)
+        patients = set(pd.read_csv(d / "patients.csv", dtype=str).patient_id)
+        assert set(looks.patient_id) <= patients
+        in_truth = set(truth.loc[truth.member_type == "patient", "member_id"])
+        planted = looks[looks.kind != "family_shared_phone"]
+        assert not in_truth & set(planted.patient_id)
+        assert graphkit.load(d).ignored == ["lookalikes.csv", "scenarios.csv", "truth.csv"]
+
+
+def _resettled(d, claims):
+    """Claims that settle a trace code first settled in another claim of another patient."""
+    items = pd.read_csv(d / "claim_items.csv", dtype=str, usecols=["claim_id", "trace_code"])
+    items = items.dropna().merge(claims[["claim_id", "patient_id", "facility_id", "settle_time"]])
+    items = items.sort_values(["settle_time", "claim_id"])
+    first = items.drop_duplicates("trace_code").set_index("trace_code").patient_id
+    again = items[items.duplicated("trace_code")]
+    again = again.assign(first_patient=first.reindex(again.trace_code).to_numpy())
+    return again[again.patient_id != again.first_patient]
+
+
+def test_diversion_truth_holds_no_walk_in_buyer(scenario_dirs):
+    walk_in_seen = 0
+    for d in scenario_dirs:
+        truth, scen, claims, _ = _tables(d)
+        again = _resettled(d, claims)
+        for rid in scen.loc[scen.typology == "diversion", "ring_id"]:
+            t = truth[truth.ring_id == rid]
+            resellers = set(t.loc[t.member_type == "pharmacy", "member_id"])
+            members = set(t.loc[t.member_type == "patient", "member_id"])
+            resold = again[again.facility_id.isin(resellers) & again.first_patient.isin(members)]
+            days = resold.assign(day=resold.settle_time.str[:10]).groupby("patient_id").day.nunique()
+            buyers = set(days.index) - members
+            walk_in_seen += len(buyers)
+            # a re-settled pack's buyer is in truth only as a straw card: packs on 3+ days
+            assert (days.reindex(sorted(members & set(days.index))) >= 3).all(), rid
+            straw = set(t.loc[t.member_type == "card", "member_id"])
+            assert len(straw) == len(members & set(days.index)), rid
+    assert walk_in_seen > 0
+
+
+def test_unlinked_lent_cards_are_separate_rings(scenario_dirs):
+    n_unlinked = 0
+    for d in scenario_dirs:
+        truth, scen, claims, cards = _tables(d)
+        for rid in scen.loc[scen.scenario.str.startswith("impersonation:unlinked"), "ring_id"]:
+            n_unlinked += 1
+            t = truth[truth.ring_id == rid]
+            assert (t.member_type == "card").sum() == 1 and (t.member_type == "patient").sum() == 1
+            card = t.loc[t.member_type == "card", "member_id"].iloc[0]
+            holder = t.loc[t.member_type == "patient", "member_id"].iloc[0]
+            assert cards.set_index("card_id").patient_id[card] == holder
+            assert "phone" not in set(t.member_type)
+        linked = scen[scen.scenario.str.match(r"impersonation:(phone|terminal|doctor_session)/")]
+        for rid in linked.ring_id:
+            t = truth[truth.ring_id == rid]
+            assert (t.member_type == "patient").sum() >= 2, rid   # the user and a holder
+    assert n_unlinked > 0
+
+
+def test_gang_organiser_in_truth_only_through_his_phone(scenario_dirs):
+    for d in scenario_dirs:
+        truth, scen, claims, cards = _tables(d)
+        holder_of = cards.set_index("card_id").patient_id
+        for rid, name in scen.loc[scen.typology == "gang", ["ring_id", "scenario"]].itertuples(index=False):
+            t = truth[truth.ring_id == rid]
+            ring_cards = t.loc[t.member_type == "card", "member_id"]
+            holders = set(holder_of[ring_cards])
+            patients = set(t.loc[t.member_type == "patient", "member_id"])
+            swiped = claims[claims.card_id.isin(set(ring_cards))]
+            phones = set(t.loc[t.member_type == "phone", "member_id"])
+            if "/no_phone/" in name:
+                assert patients == holders and not phones, rid
+                assert swiped.operator_phone.isna().all() or not set(swiped.operator_phone.dropna()) & phones
+            else:
+                assert len(phones) == 1 and phones <= set(swiped.operator_phone.dropna()), rid
+                assert len(patients - holders) <= 1, rid
+            # every collected card is swiped at a colluding facility in two sessions or more
+            facs = set(t.loc[t.member_type.isin(["pharmacy", "institution"]), "member_id"])
+            at = swiped[swiped.facility_id.isin(facs)]
+            per_card = at.assign(day=at.settle_time.str[:10]).groupby("card_id").day.nunique()
+            assert (per_card.reindex(sorted(set(ring_cards))).fillna(0) >= 2).all(), rid

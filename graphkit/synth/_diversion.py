@@ -169,8 +169,7 @@ def _settle_on_straw(w, rng, cl, prm, packs, rows, fac, cards, drug, dx) -> list
     if not len(rows):
         return []
     sizes = _claim_sizes(rng, len(rows), 4)
-    first = np.r_[0, np.cumsum(sizes)[:-1]]
-    day = _resale_days(rng, prm, packs, rows[first])
+    day = _resale_days(rng, prm, packs, rows[np.cumsum(sizes) - 1])   # after its last pack came in
     card = cards[(np.arange(len(sizes)) + int(rng.integers(0, len(cards)))) % len(cards)]
     holder = w.card_owner[card]
     day = np.clip(day, np.maximum(w.birth[holder], 0), np.where(w.death[holder] >= 0, w.death[holder] - 1, DAYS - 1))
@@ -185,8 +184,7 @@ def _settle_on_walk_ins(w, rng, cl, prm, packs, rows, fac, drug, dx) -> None:
     if not len(rows):
         return
     sizes = _claim_sizes(rng, len(rows), 2)
-    first = np.r_[0, np.cumsum(sizes)[:-1]]
-    day = _resale_days(rng, prm, packs, rows[first])
+    day = _resale_days(rng, prm, packs, rows[np.cumsum(sizes) - 1])   # after its last pack came in
     local = np.flatnonzero((w.region == w.fac_region[fac]) & ~w.used & (w.age >= 18) & (w.death < 0))
     if not len(local):
         return

@@ -121,9 +121,9 @@ def _sessions(rng, prm: dict, n_cards: int) -> list[np.ndarray]:
         out.append(np.sort(rng.choice(n_cards, k, replace=False)))
     seen = np.bincount(np.concatenate(out), minlength=n_cards)
     for card in np.flatnonzero(seen < 2):
-        for s in rng.choice(len(out), 2 - int(seen[card]), replace=False):
-            if card not in out[s]:
-                out[s] = np.sort(np.r_[out[s], card])
+        without = [i for i, pos in enumerate(out) if card not in pos]
+        for i in rng.choice(without, min(len(without), 2 - int(seen[card])), replace=False):
+            out[i] = np.sort(np.r_[out[i], card])
     return out
 
 
