@@ -10,6 +10,7 @@ from graphkit.detectors import DETECTORS, Context
 from graphkit.detectors.signals import reported_cards
 from graphkit.errors import SettingsError
 from graphkit.graph import EntityGraph
+from graphkit.cases import assign_cases
 from graphkit.load import Dataset
 from graphkit.reconcile import reconcile
 from graphkit.rings import Ring, RingsDocument, rank_rings
@@ -189,9 +190,11 @@ def _can_fork() -> bool:
 
 def find_rings(dataset: Dataset, settings: Settings | None = None,
                progress: Callable[[str], None] | None = None, *,
-               backend: str = "embedded") -> RingsDocument:
+               backend: str = "embedded", previous: RingsDocument | None = None) -> RingsDocument:
     """Detect rings and wrap them with the input fingerprint and every parameter.
 
+    ``previous``, an earlier run's rings document, lets each ring keep the case id of the earlier
+    case it continues (:func:`graphkit.cases.assign_cases`); without it every ring is ``new``.
     ``backend`` is recorded as ``params["backend"]``: ``"neo4j"`` when ``dataset`` was read back
     from a graph database (:meth:`graphkit.neo4j_backend.Neo4jStore.fetch_dataset`).
 
@@ -203,9 +206,12 @@ def find_rings(dataset: Dataset, settings: Settings | None = None,
     'graphkit.rings/1'
     """
     settings = settings or Settings()
-    rings = detect(dataset, settings, progress)
+    rings, gone = assign_cases(detect(dataset, settings, progress), previous)
     params = settings.to_dict()
     params["graphkit_version"] = __version__
     params["backend"] = backend
-    return RingsDocument(rings=tuple(rings), data_dir=str(dataset.data_dir),
-                         fingerprint=dataset.fingerprint, params=params)
+    if previous is not None:
+        params["previous"] = {"fingerprint": previous.fingerprint, "rings": len(previous.rings)}
+    return RingsDocument(rings=rings, data_dir=str(dataset.data_dir),
+                         fingerprint=dataset.fingerprint, params=params,
+                         extra={"cases_gone": gone})

@@ -65,6 +65,11 @@ class Ring:
     extra: dict = field(default_factory=dict, compare=False)
     #: other typologies whose detectors described the same people (:mod:`graphkit.reconcile`)
     also: tuple[str, ...] = ()
+    #: the case this ring continues across runs, and how it changed (:mod:`graphkit.cases`)
+    case_id: str = ""
+    case_status: str = ""
+    #: members (``"type:id"``) that were members of a ring in an earlier run (屡次出现)
+    repeat: tuple[str, ...] = ()
 
     def member_ids(self, type_: str) -> list[str]:
         return [m.id for m in self.members if m.type == type_]
@@ -88,6 +93,11 @@ class Ring:
         }
         if self.also:
             d["also"] = list(self.also)
+        if self.case_id:
+            d["case_id"] = self.case_id
+            d["case_status"] = self.case_status
+        if self.repeat:
+            d["repeat"] = list(self.repeat)
         if self.extra:
             d["extra"] = self.extra
         return d
@@ -107,6 +117,9 @@ class Ring:
             ring_id=d.get("ring_id", ""),
             extra=d.get("extra", {}) or {},
             also=tuple(str(t) for t in d.get("also", []) or []),
+            case_id=str(d.get("case_id", "") or ""),
+            case_status=str(d.get("case_status", "") or ""),
+            repeat=tuple(str(k) for k in d.get("repeat", []) or []),
         )
 
 

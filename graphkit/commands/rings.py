@@ -23,6 +23,10 @@ TYPOLOGY_CHOICES = ("gang", "impersonation", "diversion", "fake_admission")
               help="Report rings scoring at least this [default: 0.5, or the settings file's].")
 @click.option("--typology", "typologies", multiple=True, type=click.Choice(TYPOLOGY_CHOICES),
               help="Only these typologies (repeatable) [default: all four].")
+@click.option("--previous", "previous_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="An earlier run's rings.json: rings that continue one of its cases keep that "
+                   "case_id, each ring is marked new / grown / shrunk / unchanged, cases not found "
+                   "again are listed as cases_gone, and members seen before as repeat.")
 @click.option("--no-pages", is_flag=True, help="Skip index.html and the per-ring pages.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr/stdout.")
 @click.option("--backend", type=click.Choice(("embedded", "neo4j")), default="embedded",
@@ -37,7 +41,7 @@ TYPOLOGY_CHOICES = ("gang", "impersonation", "diversion", "fake_admission")
 @click.option("--password", envvar="NEO4J_PASSWORD", default=None,
               help="With --backend neo4j: password [env NEO4J_PASSWORD].")
 def rings_cmd(data_dir: Path, out_dir: Path, settings_file: Path | None, min_score: float | None,
-              typologies: tuple[str, ...], no_pages: bool, quiet: bool, backend: str, uri: str,
+              typologies: tuple[str, ...], previous_file: Path | None, no_pages: bool, quiet: bool, backend: str, uri: str,
               user: str | None, password: str | None) -> None:
     """Find suspect rings in DATA_DIR and write OUT_DIR/rings.json and rings.csv.
 
@@ -57,12 +61,13 @@ def rings_cmd(data_dir: Path, out_dir: Path, settings_file: Path | None, min_sco
     Example:
       graphkit rings data_samples/demo -o out/demo
       graphkit rings data_samples/demo -o out/gangs --typology gang --min-score 0.7
+      graphkit rings data_samples/demo -o out/march --previous out/february/rings.json
       graphkit neo4j load data_samples/demo --uri bolt://localhost:7687
       graphkit rings data_samples/demo -o out/neo4j --backend neo4j --uri bolt://localhost:7687
     """
     from graphkit.detect import find_rings
     from graphkit.load import load
-    from graphkit.rings import write_rings
+    from graphkit.rings import read_rings, write_rings
     from graphkit.settings import load_settings
 
     from rich.console import Console
@@ -73,6 +78,7 @@ def rings_cmd(data_dir: Path, out_dir: Path, settings_file: Path | None, min_sco
         settings = load_settings(settings_file)
         settings = settings.with_overrides(min_score=min_score,
                                            typologies=tuple(typologies) or None)
+        previous = read_rings(previous_file) if previous_file is not None else None
         with writing(out_dir, "the rings files"):  # fail before the work, not after it
             out_dir.mkdir(parents=True, exist_ok=True)
         if backend == "neo4j":
@@ -88,14 +94,13 @@ def rings_cmd(data_dir: Path, out_dir: Path, settings_file: Path | None, min_sco
             def stage(name: str) -> None:
                 status.update(f"detecting ... ({name} done)")
                 err.print(f"  detector [bold]{name}[/] done ({time.perf_counter() - t0:.1f}s)")
-            doc = find_rings(ds, settings, progress=stage, backend=backend)
+            doc = find_rings(ds, settings, progress=stage, backend=backend, previous=previous)
         pj, pc = write_rings(doc, out_dir)
         # nothing is lost: the rows that did not load are beside the rings, with their reasons
         keep_rejects(ds, out_dir / "rejects.csv", err.print)
         pages = []
         if not no_pages:
             from graphkit.render import render_all
-            from graphkit.rings import read_rings
 
             # the pages show the rings as written (scores to 4 places): `graphkit render` of
             # rings.json writes the same files
@@ -167,5 +172,15 @@ def _summary(doc, pj: Path, pc: Path, n_pages: int, seconds: float) -> None:
         t.add_row(typ, zh, str(len(rs)), str(len(pats)), f"{fund:,.2f}")
     t.add_row("all", "合计", str(total_r), str(total_p), f"{total_f:,.2f}")
     con.print(t)
+    from collections import Counter
+
+    from graphkit.cases import CASE_STATUS_ZH
+
+    status = Counter(r.case_status for r in doc.rings)
+    gone = doc.extra.get("cases_gone") or []
+    if set(status) - {"new"} or gone:
+        con.print("cases: " + ", ".join(f"{status[k]} {k} ({CASE_STATUS_ZH[k]})"
+                                        for k in ("new", "grown", "shrunk", "unchanged") if status[k])
+                  + f", {len(gone)} gone ({CASE_STATUS_ZH['gone']})")
     con.print(f"wrote {pj}, {pc}" + (f" and {n_pages} pages" if n_pages else "")
               + f" in {seconds:.1f}s")

@@ -1,0 +1,84 @@
+"""Case continuity across runs (graphkit.cases and ``graphkit rings --previous``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from graphkit.cases import assign_cases, derived_case_id
+from graphkit.cli import main
+from graphkit.rings import Member, Ring, RingsDocument
+
+DEMO = Path(__file__).resolve().parents[1] / "data_samples" / "demo"
+
+
+def _ring(typology, people, *places, score=0.8):
+    return Ring(typology, score, tuple(Member("patient", p) for p in people)
+                + tuple(Member("pharmacy", f) for f in places))
+
+
+def test_without_an_earlier_run_every_ring_is_new_with_an_id_from_its_members_not_its_rank():
+    a, b = _ring("gang", "ABC", "P1"), _ring("diversion", "DEF")
+    (ra, rb), gone = assign_cases([a, b])
+    assert (ra.case_status, rb.case_status, gone) == ("new", "new", [])
+    (rb2, ra2), _ = assign_cases([b, a])
+    assert (ra.case_id, rb.case_id) == (ra2.case_id, rb2.case_id) == (derived_case_id(a), derived_case_id(b))
+    assert ra.case_id != rb.case_id and not ra.repeat
+
+
+def test_a_ring_overlapping_an_earlier_case_keeps_its_id_and_says_how_it_changed():
+    (old_a, old_b, old_c), _ = assign_cases([_ring("gang", "ABCD", "P1"), _ring("gang", "EFGH"),
+                                            _ring("fake_admission", "WXYZ")])
+    previous = RingsDocument(rings=(old_a, old_b, old_c))
+    now = [_ring("gang", "ABCDE", "P1"),  # grown (A–D and one more)
+           _ring("gang", "EFG"),  # shrunk
+           _ring("impersonation", "QRS")]  # new
+    (grown, shrunk, new), gone = assign_cases(now, previous)
+    assert (grown.case_id, grown.case_status) == (old_a.case_id, "grown")
+    assert (shrunk.case_id, shrunk.case_status) == (old_b.case_id, "shrunk")
+    assert new.case_status == "new" and new.case_id not in {old_a.case_id, old_b.case_id}
+    assert [g["case_id"] for g in gone] == [old_c.case_id]
+    # E was in the other earlier ring: a repeat too
+    assert grown.repeat == ("patient:A", "patient:B", "patient:C", "patient:D", "patient:E",
+                            "pharmacy:P1")
+    (same,), _ = assign_cases([_ring("gang", "ABCD", "P1")], previous)
+    assert (same.case_id, same.case_status) == (old_a.case_id, "unchanged")
+
+
+def test_matching_is_one_to_one_best_overlap_first():
+    (old,), _ = assign_cases([_ring("gang", "ABCD")])
+    (far, near), _ = assign_cases([_ring("gang", "ABCXY"), _ring("gang", "ABCD")],
+                                  RingsDocument(rings=(old,)))
+    assert (near.case_id, near.case_status) == (old.case_id, "unchanged")
+    assert far.case_status == "new"
+
+
+def test_a_member_seen_in_any_earlier_run_of_the_chain_stays_a_repeat():
+    (first,), _ = assign_cases([_ring("gang", "ABC", "P1")])
+    (second,), _ = assign_cases([_ring("diversion", "XYZ", "P1")], RingsDocument(rings=(first,)))
+    (third,), _ = assign_cases([_ring("diversion", "XYZ", "P1", "P2")], RingsDocument(rings=(second,)))
+    assert second.repeat == ("pharmacy:P1",)
+    assert third.repeat == ("patient:X", "patient:Y", "patient:Z", "pharmacy:P1")
+
+
+def test_rings_previous_on_the_cli_keeps_case_ids_and_lists_what_is_gone(tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    res = CliRunner().invoke(main, ["rings", str(DEMO), "-o", str(first), "--no-pages", "-q"])
+    assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(main, ["rings", str(DEMO), "-o", str(second), "--no-pages",
+                                    "--typology", "gang", "--previous", str(first / "rings.json")])
+    assert res.exit_code == 0, res.output
+    a = json.loads((first / "rings.json").read_text(encoding="utf-8"))
+    b = json.loads((second / "rings.json").read_text(encoding="utf-8"))
+    assert {r["case_status"] for r in a["rings"]} == {"new"} and a["cases_gone"] == []
+    gangs = {r["case_id"] for r in a["rings"] if r["typology"] == "gang"}
+    assert {r["case_id"] for r in b["rings"]} == gangs
+    assert {r["case_status"] for r in b["rings"]} == {"unchanged"}
+    assert {g["case_id"] for g in b["cases_gone"]} == {r["case_id"] for r in a["rings"]} - gangs
+    assert "unchanged (未变)" in res.output
+    again = tmp_path / "again"
+    CliRunner().invoke(main, ["rings", str(DEMO), "-o", str(again), "--no-pages", "-q", "--typology",
+                              "gang", "--previous", str(first / "rings.json")])
+    assert (again / "rings.json").read_bytes() == (second / "rings.json").read_bytes()
