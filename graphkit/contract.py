@@ -247,6 +247,30 @@ TYPOLOGIES = {
     "fake_admission": ("虚假住院 / 诱导住院 / 挂床住院", "groups admitted together, repeatedly"),
 }
 
+
+
+def typology_name(name: str) -> str:
+    """The typology a user means: its English name, or any of its 中文 names (职业骗保团伙,
+    冒名就医, 回流药, 倒卖医保药品, 虚假住院, 诱导住院, 挂床住院, or the whole label).
+
+    Raises :class:`~graphkit.errors.SettingsError` listing the valid names for anything else
+    (``"gangs"`` is no typology: a silent empty answer would read as "none found").
+
+    Examples
+    --------
+    >>> typology_name("回流药"), typology_name(" Gang ")
+    ('diversion', 'gang')
+    """
+    from graphkit.errors import SettingsError
+
+    key = str(name).strip()
+    for typ, (zh, _en) in TYPOLOGIES.items():
+        if key.lower() == typ or key == zh or key in [z.strip() for z in zh.split("/")]:
+            return typ
+    valid = ", ".join(f"{t} ({zh})" for t, (zh, _) in TYPOLOGIES.items())
+    raise SettingsError(f"unknown typology {name!r}; valid: {valid}")
+
+
 CLAIM_TYPE_ALIASES = {
     "outpatient": "outpatient", "门诊": "outpatient", "普通门诊": "outpatient",
     "门诊挂号": "outpatient", "门诊慢特病": "outpatient", "急诊": "outpatient",

@@ -143,6 +143,72 @@ class RingsDocument:
         d.update(self.extra)
         return d
 
+    def __repr__(self) -> str:
+        by = {}
+        for r in self.rings:
+            by[r.typology] = by.get(r.typology, 0) + 1
+        parts = ", ".join(f"{t} {n}" for t, n in sorted(by.items())) or "no ring"
+        fund = sum(float(r.fund_amount) for r in self.rings)
+        return (f"<RingsDocument {len(self.rings)} rings ({parts}); fund {fund:,.2f} 元; "
+                f"input {self.fingerprint[:12] or '—'}>")
+
+    def __len__(self) -> int:
+        return len(self.rings)
+
+    def __iter__(self):
+        return iter(self.rings)
+
+    def __getitem__(self, key: int | str) -> Ring:
+        """``doc["R0009"]`` (by ring id) or ``doc[0]`` (by rank)."""
+        if isinstance(key, str):
+            return self.ring(key)
+        return self.rings[key]
+
+    def of_typology(self, typology: str) -> tuple[Ring, ...]:
+        """The rings of one typology, named in English or 中文 (an unknown name is an error
+        listing the valid ones)."""
+        from graphkit.contract import typology_name
+
+        typ = typology_name(typology)
+        return tuple(r for r in self.rings if r.typology == typ or typ in r.also)
+
+    def to_frame(self):
+        """One row per ring: ids, typology (English and 中文), score, case, member counts, claims,
+        fund amount, period and the first evidence clause (a pandas DataFrame)."""
+        import pandas as pd
+
+        rows = []
+        for r in self.rings:
+            counts: dict[str, int] = {}
+            for m in r.members:
+                counts[m.type] = counts.get(m.type, 0) + 1
+            ev = r.evidence[0] if r.evidence else None
+            rows.append({"ring_id": r.ring_id, "typology": r.typology,
+                         "typology_zh": TYPOLOGIES.get(r.typology, ("",))[0],
+                         "also": ",".join(r.also), "score": round(float(r.score), 4),
+                         "case_id": r.case_id, "case_status": r.case_status,
+                         "patients": counts.get("patient", 0), "cards": counts.get("card", 0),
+                         "members": len(r.members), "claims": len(r.claims),
+                         "fund_amount": round(float(r.fund_amount), 2),
+                         "first_seen": r.first_seen, "last_seen": r.last_seen,
+                         "clause": ev.clause if ev else ""})
+        cols = ["ring_id", "typology", "typology_zh", "also", "score", "case_id", "case_status",
+                "patients", "cards", "members", "claims", "fund_amount", "first_seen", "last_seen",
+                "clause"]
+        return pd.DataFrame(rows, columns=cols)
+
+    def members_frame(self):
+        """One row per member: ring_id, typology, score, member_type, member_id, role (rings.csv's
+        columns) and whether the member was seen in an earlier run (``repeat``)."""
+        import pandas as pd
+
+        rows = [{"ring_id": r.ring_id, "typology": r.typology, "score": round(float(r.score), 4),
+                 "member_type": m.type, "member_id": m.id, "role": m.role,
+                 "repeat": f"{m.type}:{m.id}" in set(r.repeat)}
+                for r in self.rings for m in r.members]
+        return pd.DataFrame(rows, columns=["ring_id", "typology", "score", "member_type",
+                                           "member_id", "role", "repeat"])
+
     def ring(self, ring_id: str) -> Ring:
         for r in self.rings:
             if r.ring_id == ring_id:
