@@ -10,6 +10,7 @@ cached synth directory as ``bench/quality.py`` (same truth), changes one thing, 
   building, unit or house number), as many 户籍 extracts give it;
 - ``no addresses``: the patients' address column left out;
 - ``no phone or terminal``: the claims' operator_phone and device_id columns left out;
+- ``no terminal``: the claims' device_id column left out;
 - ``GBK, 平台 field codes``: the same synth draw written as GBK CSV with the national 医保信息平台
   field codes as headers (the contract's loader must give the same rings);
 - ``stand-in phones and addresses``: 15% of addresses 「不详」 and 10% of phones 00000000000, as
@@ -26,6 +27,8 @@ cached synth directory as ``bench/quality.py`` (same truth), changes one thing, 
   a planted fake_admission member gets a diagnosis drawn at random from twelve, so a recruited
   group shares no complaint: a what-if built from the truth, for the diagnosis term of
   ``fake_admission.pair_weights``.
+
+The same transforms make the data-quality variants of ``bench/quality.py --worlds``.
 
 Usage::
 
@@ -105,6 +108,7 @@ def _no_address(p: pd.DataFrame) -> pd.DataFrame:
 
 no_addresses = _edit("patients", _no_address)
 no_operator = _edit("claims", lambda c: c.drop(columns=["operator_phone", "device_id"]))
+no_device = _edit("claims", lambda c: c.drop(columns=["device_id"]))
 no_diagnoses = _edit("claims", lambda c: c.drop(columns=["diagnosis_code"]))
 stand_ins = _edit("patients", _stand_ins)
 district_addresses = _edit("patients", _districts)
@@ -177,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     work = OUT / "stress" / src.name
     variants = [("as generated", None), ("coarse addresses", coarse_addresses),
                 ("no addresses", no_addresses), ("no phone or terminal", no_operator),
+                ("no terminal", no_device),
                 ("GBK, 平台 field codes", gbk_field_codes(a.claims, a.camouflage, a.seed)),
                 ("stand-in phones and addresses", stand_ins),
                 ("district-only addresses", district_addresses),
