@@ -196,8 +196,9 @@ def test_scenario_variants_all_occur_over_a_few_seeds(scenario_dirs):
                 "impersonation:phone", "impersonation:terminal", "impersonation:doctor_session",
                 "impersonation:unlinked", "impersonation:deceased", "impersonation:impossible_dx",
                 "impersonation:two_places", "fake_admission:village_waves",
-                "fake_admission:organiser_cards", "fake_admission:phone_all", "fake_admission:no_phone"}
+                "fake_admission:organiser_cards", "fake_admission:no_phone"}
     assert expected <= parts, sorted(expected - parts)
+    assert {"fake_admission:phone_all", "fake_admission:phone_some"} & parts
 
 
 def test_scenarios_and_lookalikes_files_agree_with_truth(scenario_dirs):
@@ -291,3 +292,34 @@ def test_gang_organiser_in_truth_only_through_his_phone(scenario_dirs):
             at = swiped[swiped.facility_id.isin(facs)]
             per_card = at.assign(day=at.settle_time.str[:10]).groupby("card_id").day.nunique()
             assert (per_card.reindex(sorted(set(ring_cards))).fillna(0) >= 2).all(), rid
+
+
+def test_organiser_booking_collected_cards_is_fake_admission_with_his_phone(scenario_dirs):
+    seen = 0
+    for d in scenario_dirs:
+        truth, scen, claims, _ = _tables(d)
+        booked = scen[scen.scenario.str.match(r"fake_admission:organiser_cards/phone_")]
+        for rid in booked.ring_id:
+            seen += 1
+            t = truth[truth.ring_id == rid]
+            assert set(t.typology) == {"fake_admission"}
+            phone = set(t.loc[t.member_type == "phone", "member_id"])
+            stays = claims[claims.card_id.isin(set(t.loc[t.member_type == "card", "member_id"]))
+                           & claims.facility_id.isin(set(t.loc[t.member_type == "institution", "member_id"]))
+                           & (claims.claim_type == "inpatient")]
+            assert len(phone) == 1 and phone <= set(stays.operator_phone.dropna()), rid
+    assert seen > 0
+
+
+def test_phone_impersonation_presents_cards_of_other_households(scenario_dirs):
+    for d in scenario_dirs:
+        truth, scen, claims, cards = _tables(d)
+        patients = pd.read_csv(d / "patients.csv", dtype=str).set_index("patient_id")
+        for rid in scen.loc[scen.scenario.str.startswith("impersonation:phone/"), "ring_id"]:
+            t = truth[truth.ring_id == rid]
+            phone = t.loc[t.member_type == "phone", "member_id"].iloc[0]
+            shown = claims[claims.operator_phone == phone]
+            lent = set(t.loc[t.member_type == "card", "member_id"])
+            assert lent <= set(shown.card_id), rid
+            holders = cards.set_index("card_id").patient_id[sorted(lent)]
+            assert (patients.address[holders] != patients.address[patients.phone == phone].iloc[0]).any(), rid

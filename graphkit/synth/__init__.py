@@ -198,6 +198,7 @@ def generate(out_dir, *, claims: int, seed: int, camouflage: float = 0.5, fmt: s
     Returns
     -------
     dict
+        ``world`` (what this world drew: facility density, walk-in volume, 电子凭证 share),
         ``tables`` (rows per table), ``rings`` (per typology), ``ring_members`` (patients per
         typology), ``lookalikes`` (instances per kind), ``lookalike_patients`` (kind -> list of
         lists of patient_ids), ``fraud_claims``, ``seed``, ``camouflage``.
@@ -256,6 +257,7 @@ def generate(out_dir, *, claims: int, seed: int, camouflage: float = 0.5, fmt: s
         "out_dir": str(out),
         "seed": int(seed),
         "camouflage": camo,
+        "world": dict(w.params),
         "tables": counts,
         "rings": {t: sum(r["typology"] == t for r in rings) for t in
                   ("gang", "impersonation", "diversion", "fake_admission")},

@@ -58,12 +58,10 @@ def plant_diversion(w: World, rng, cl: Claims, camo: float, n_claims: int) -> li
     insts = np.unique([near(w, rng, [SECONDARY, COMMUNITY, CLINIC, TERTIARY], region)
                        for _ in range(prm["institutions"])])
     docs = np.unique(doctor_of(w, rng, np.repeat(insts, rng.integers(1, 3, len(insts)))))
+    resellers = _resellers(w, rng, prm, region, drug)
     phs = w.facilities_of([PHARMACY], region)
-    if len(phs) < prm["resellers"] + 1:
-        phs = w.facilities_of([PHARMACY])
-    phs = phs[rng.permutation(len(phs))]
-    resellers = np.sort(phs[:prm["resellers"]])
-    fill_ph = phs[prm["resellers"]:prm["resellers"] + 3]
+    phs = phs[~np.isin(phs, resellers)]
+    fill_ph = phs[rng.permutation(len(phs))[:3]]
     packs = _obtain(w, rng, cl, prm, mules, docs, fill_ph, drug, DX[indication])
     dispensing = np.unique(packs["fac"])
     straw = _resell(w, rng, cl, prm, packs, resellers, _straw_cards(w, rng, prm, resellers),
@@ -81,6 +79,32 @@ def plant_diversion(w: World, rng, cl: Claims, camo: float, n_claims: int) -> li
     scenario = f"diversion:{prm['outlet']}/{'chain' if len(resellers) > 1 else 'one_reseller'}"
     return [{"typology": "diversion", "scenario": scenario, "params": prm, "members": mem,
              "patients": pats}]
+
+
+def _resellers(w: World, rng, prm: dict, region: int, drug: int) -> np.ndarray:
+    """1–3 pharmacies of the district that re-settle for no other ring, else none of this drug.
+
+    Two rings re-settling the same drug at one pharmacy would be one network in the claims.
+    """
+    out: list[int] = []
+    for where in (region, None):
+        cand = [int(f) for f in w.facilities_of([PHARMACY], where)]
+        for pool in ([f for f in cand if f not in w.resold_drugs and f not in w.gang_windows],
+                     [f for f in cand if f not in w.resold_drugs],
+                     [f for f in cand if drug not in w.resold_drugs.get(f, ())]):
+            pool = [f for f in pool if f not in out]
+            pick = rng.permutation(len(pool))[:prm["resellers"] - len(out)]
+            out += [pool[i] for i in pick]
+            if len(out) == prm["resellers"]:
+                break
+        if len(out) == prm["resellers"]:
+            break
+    if not out:
+        out = [near(w, rng, [PHARMACY], region)]
+    for f in out:
+        w.resold_drugs.setdefault(f, set()).add(drug)
+    prm["resellers"] = len(out)
+    return np.sort(np.array(out, dtype=np.int64))
 
 
 def _obtain(w, rng, cl, prm, mules, docs, fill_ph, drug: int, dx: int) -> dict:

@@ -18,7 +18,7 @@ import numpy as np
 
 from graphkit.synth import _catalog as cat
 from graphkit.synth._claims import DX, INP, OUT, Claims, times
-from graphkit.synth._draw import busy_region, card_of, doctor_of, near, take
+from graphkit.synth._draw import busy_region, card_of, doctor_of, take
 from graphkit.synth._world import COMMUNITY, DAYS, PRIVATE, World, new_phone
 
 
@@ -52,10 +52,11 @@ def plant_fake_admission(w: World, rng, cl: Claims, camo: float, n_claims: int) 
         return []
     cards, phone_card = _cards_presented(w, rng, prm, recruits)
     organiser, phone = _organiser(w, rng, prm, region, phone_card.any())
-    hosp = near(w, rng, [PRIVATE] if prm["institution"] == "private" else [COMMUNITY], region)
+    hosp = _institution(w, rng, prm, region)
     docs = np.unique(doctor_of(w, rng, np.full(prm["doctors"], hosp)))
     own = prm["presentation"] == "own_cards"   # a recruit's own 电子凭证 is on his own phone
     _waves(w, rng, cl, prm, recruits, cards, np.where(phone_card, phone, -2 if own else -1), hosp, docs)
+    prm["institution"] = "private" if w.fac_kind[hosp] == PRIVATE else "township"
     mem = [("patient", int(p), "admitted") for p in recruits]
     if prm["how"] == "organiser_cards":
         mem += [("card", int(c), "collected card") for c in cards]
@@ -112,13 +113,43 @@ def _organiser(w: World, rng, prm: dict, region: int, uses_phone: bool) -> tuple
     return -1, new_phone(w)
 
 
+def _institution(w: World, rng, prm: dict, region: int) -> int:
+    """The admitting institution: of the drawn kind, in the district, the one with the fewest
+    planted waves so far."""
+    kinds = [PRIVATE] if prm["institution"] == "private" else [COMMUNITY]
+    for where, of in ((region, kinds), (None, kinds), (region, [PRIVATE, COMMUNITY]), (None, [PRIVATE, COMMUNITY])):
+        cand = w.facilities_of(of, where)
+        if not len(cand):
+            continue
+        load = np.array([len(w.wave_days.get(int(f), ())) for f in cand])
+        if load.min() <= 12 - prm["waves"] or where is None and len(of) == 2:
+            least = cand[load == load.min()]
+            return int(least[rng.integers(0, len(least))])
+    raise AssertionError("the world has institutions of every kind")
+
+
+def _wave_days(w: World, rng, prm: dict, hosp: int) -> np.ndarray:
+    """Admission days of the waves, three weeks or more from another ring's waves at the same
+    institution (waves of two rings on the same days would be one group in the claims)."""
+    starts = np.arange(5, DAYS - 25)
+    busy = np.array(w.wave_days.get(hosp, []), dtype=np.int64)
+    if len(busy):
+        starts = starts[np.abs(starts[:, None] - busy[None, :]).min(axis=1) > 21]
+    picked: list[int] = []
+    for d in rng.permutation(starts):
+        if all(abs(int(d) - q) > 25 for q in picked):
+            picked.append(int(d))
+        if len(picked) == prm["waves"]:
+            break
+    w.wave_days.setdefault(hosp, []).extend(picked)
+    return np.sort(np.array(picked, dtype=np.int64))
+
+
 def _waves(w, rng, cl, prm, recruits, cards, ophone, hosp, docs) -> None:
     """Waves of stays: most recruits admitted within days of each other, similar diagnoses and
     lengths; some seen at their village clinic during the stay (挂床)."""
     dxs = np.array([DX[c] for c in rng.choice(cat.SOFT_INPATIENT, prm["diagnoses"], replace=False)])
-    starts = np.arange(5, DAYS - 25, 30)
-    wave_days = np.sort(rng.choice(starts, min(prm["waves"], len(starts)), replace=False))
-    wave_days = wave_days + int(rng.integers(0, 20))
+    wave_days = _wave_days(w, rng, prm, hosp)
     svc = cat.SV["中医针刺"] if rng.random() < 0.5 else cat.SV["偏瘫肢体综合训练"]
     for d0 in wave_days:
         sel = np.flatnonzero(rng.random(len(recruits)) < prm["turnout"])

@@ -58,11 +58,11 @@ def plant_gang(w: World, rng, cl: Claims, camo: float, n_claims: int) -> list[di
     if phone < 0:
         prm["presentation"] = "no_phone"   # no card went on a phone after all
         prm.pop("phone_owner")
-    facs = sorted({near(w, rng, [CLINIC] if rng.random() < prm["clinic_share"] else [PHARMACY], region)
-                   for _ in range(prm["facilities"])})
-    terminal = {f: new_device(w, f) for f in facs} if prm["terminal"] == "dedicated_terminal" else {}
     sessions = _sessions(rng, prm, len(cards))
-    _swipe(w, rng, cl, camo, prm, sessions, facs, terminal, cards, phone_card, phone)
+    days = spread_days(rng, len(sessions), max(prm["span_days"], len(sessions)))
+    facs = _colluding_facilities(w, rng, prm, region, int(days[0]), int(days[-1]))
+    terminal = {f: new_device(w, f) for f in facs} if prm["terminal"] == "dedicated_terminal" else {}
+    _swipe(w, rng, cl, camo, prm, days, sessions, facs, terminal, cards, phone_card, phone)
     _real_activity_at(w, rng, cl, holders, facs)
     mem = [("patient", int(p), "card holder") for p in holders]
     mem += [("card", int(c), "collected card") for c in cards]
@@ -112,6 +112,35 @@ def _organiser(w: World, rng, prm: dict, region: int, uses_phone: bool) -> tuple
     return -1, new_phone(w)
 
 
+def _colluding_facilities(w: World, rng, prm: dict, region: int, first: int, last: int) -> list[int]:
+    """1–3 pharmacies or clinics of the district where no other gang swipes in those weeks.
+
+    Two gangs at one facility over the same weeks, without a phone or terminal of their own,
+    would leave nothing in the claims that tells them apart; a facility no gang uses yet is
+    preferred, then one whose gangs worked other months.
+    """
+    out: list[int] = []
+    for _ in range(prm["facilities"]):
+        kinds = [CLINIC] if rng.random() < prm["clinic_share"] else [PHARMACY]
+        f = _free_facility(w, rng, kinds, region, first, last, out)
+        if f not in out:
+            out.append(f)
+    for f in out:
+        w.gang_windows.setdefault(f, []).append((first, last))
+    return sorted(out)
+
+
+def _free_facility(w: World, rng, kinds: list, region: int, first: int, last: int, taken: list) -> int:
+    for where, of in ((region, kinds), (region, [PHARMACY, CLINIC]), (None, kinds), (None, [PHARMACY, CLINIC])):
+        cand = [int(f) for f in w.facilities_of(of, where) if f not in taken]
+        unused = [f for f in cand if f not in w.gang_windows]
+        apart = [f for f in cand if all(b < first - 14 or a > last + 14 for a, b in w.gang_windows.get(f, []))]
+        for pool in (unused, apart):
+            if pool:
+                return pool[int(rng.integers(0, len(pool)))]
+    return near(w, rng, kinds, region)
+
+
 def _sessions(rng, prm: dict, n_cards: int) -> list[np.ndarray]:
     """Card positions swiped in each session; every card is swiped in at least two sessions."""
     lo, hi = prm["subset"]
@@ -127,9 +156,8 @@ def _sessions(rng, prm: dict, n_cards: int) -> list[np.ndarray]:
     return out
 
 
-def _swipe(w, rng, cl, camo, prm, sessions, facs, terminal, cards, phone_card, phone) -> None:
-    """All sessions of the gang in one batch of claims."""
-    days = spread_days(rng, len(sessions), max(prm["span_days"], len(sessions)))
+def _swipe(w, rng, cl, camo, prm, days, sessions, facs, terminal, cards, phone_card, phone) -> None:
+    """All sessions of the gang (one per day in ``days``) in one batch of claims."""
     drugs = np.array([DRUG_X[d] for d in GANG_DRUGS])[rng.choice(len(GANG_DRUGS), prm["drugs"], replace=False)]
     soft = np.array([DX[x] for x in _SOFT_DX])
     cols = {k: [] for k in ("pos", "fac", "ts", "dev")}

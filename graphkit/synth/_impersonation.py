@@ -45,11 +45,11 @@ def plant_impersonation(w: World, rng, cl: Claims, camo: float, n_claims: int) -
         return []
     user = int(user[0])
     holders = _lenders(w, rng, prm, user)
-    if not len(holders):
-        return []
+    if not (w.hh[holders] != w.hh[user]).any():
+        return []   # only relatives' cards on his phone: a family sharing a phone, not a scheme
     prefer = "01" if prm["link"] == "phone" else "03"
     cards = np.array([int(w.card01[h] if prefer == "01" else w.card03[h]) for h in holders])
-    signals = _signals(w, rng, prm, holders)
+    signals = _signals(w, rng, prm, holders, user)
     for h, card, sig in zip(holders, cards, signals):
         if "deceased" in sig:
             w.death[h] = int(rng.integers(20, 220))
@@ -72,19 +72,24 @@ def _lenders(w: World, rng, prm: dict, user: int) -> np.ndarray:
     return np.concatenate(out).astype(np.int64)
 
 
-def _signals(w: World, rng, prm: dict, holders: np.ndarray) -> list[set]:
-    """Which stand-alone signs each lent card carries (at least one when nothing links it)."""
+def _signals(w: World, rng, prm: dict, holders: np.ndarray, user: int) -> list[set]:
+    """Which stand-alone signs each lent card carries: at least one when nothing links it, or
+    when it is a relative's (a household's cards on one phone is ordinary family life)."""
     out = []
     for h in holders:
+        must = prm["link"] == "unlinked" or w.hh[h] == w.hh[user]
         sig = {s for s in SIGNALS if rng.random() < prm["signal_rate"][s]}
         if "deceased" in sig and w.age[h] < 60:
             sig.discard("deceased")
         if "deceased" in sig:
             sig -= {"two_places", "overlapping_stay"}   # a dead holder is seen nowhere himself
+        relative = w.hh[h] == w.hh[user]
+        if relative:
+            sig.discard("two_places")   # a relative buying on the card while its holder is out
         if _impossible_code(w, rng, int(h)) is None:
             sig.discard("impossible_dx")
-        if not sig and prm["link"] == "unlinked":
-            sig = {"two_places" if rng.random() < 0.5 else "impossible_dx"}
+        if not sig and must:
+            sig = {"two_places" if rng.random() < 0.5 and not relative else "impossible_dx"}
             if _impossible_code(w, rng, int(h)) is None:
                 sig = {"two_places"}
         out.append(sig)

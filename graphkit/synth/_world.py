@@ -109,6 +109,12 @@ class World:
     # the world's own draw (facility density, walk-in volume, share of 电子凭证): see world_params
     params: dict = field(default_factory=dict)
     dev_extra: dict = field(default_factory=dict)   # facility -> terminals added after _staff
+    # facilities already in a planted scheme, so two schemes the data could not tell apart are
+    # not planted on top of each other: facility -> [(first_day, last_day)] of its gangs,
+    # facility -> drugs it re-settles, institution -> wave days of its fake stays
+    gang_windows: dict = field(default_factory=dict)
+    resold_drugs: dict = field(default_factory=dict)
+    wave_days: dict = field(default_factory=dict)
 
     # ----------------------------------------------------------------------------------------
     def is_institution(self, fac):
@@ -158,14 +164,16 @@ def _id_numbers(rng, region_codes: np.ndarray, birth_dates: np.ndarray, sex: np.
 def world_params(rng) -> dict:
     """How this world differs from others drawn with other seeds.
 
-    ``patients_per_pharmacy`` and ``patients_per_clinic`` set how many places there are to go
-    (fewer pharmacies: more walk-in customers at each, so colluding ones are busier);
+    ``patients_per_pharmacy``, ``patients_per_clinic`` and ``patients_per_private_hospital``
+    set how many places there are to go (fewer pharmacies: more walk-in customers at each, so
+    colluding ones are busier);
     ``walk_in`` scales the share of pharmacy purchases in everyday use and ``stray_pharmacy``
     is the share of purchases at a pharmacy that is not one's own; ``e_voucher`` scales how many
     people have activated a 医保电子凭证 and ``e_voucher_use`` how often they present it.
     """
     return {"patients_per_pharmacy": int(rng.integers(500, 2200)),
             "patients_per_clinic": int(rng.integers(800, 2600)),
+            "patients_per_private_hospital": int(rng.integers(2500, 6500)),
             "walk_in": round(float(rng.uniform(0.7, 1.35)), 3),
             "stray_pharmacy": round(float(rng.uniform(0.03, 0.15)), 3),
             "e_voucher": round(float(rng.uniform(0.45, 1.3)), 3),
@@ -429,7 +437,7 @@ def _facilities(w: World, rng) -> None:
         r = i % n_reg
         add(CLINIC, r, name=f"{w.region_name[r]}{cat.SURNAMES[surname[i]]}氏诊所" if i % 3 == 0
             else f"{w.region_name[r]}{cat.STREET_STEMS[i % 20]}诊所")
-    n_pr = max(3, P // 6000)
+    n_pr = max(3, P // w.params["patients_per_private_hospital"])
     for i in range(n_pr):
         r = i % n_reg if i >= n_reg else int(np.argsort(~w.region_rural)[i % n_reg])
         add(PRIVATE, r, name=f"成都{w.region_name[r][:-1]}{_PRIVATE_NAMES[i % len(_PRIVATE_NAMES)]}")
