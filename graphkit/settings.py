@@ -85,9 +85,17 @@ class ImpersonationSettings:
     #: a phone presenting unrelated people's cards makes a ring on its own when it presented
     #: two or more people's cards at least this many times each (a favour is not repeated)
     present_min: int = 3
-    #: a card group with no controller phone joins the controller group whose places cover at
-    #: least this share of the places of its suspect claims (and two of them)
-    attach_min_share: float = 0.6
+    #: a suspect card's outpatient visit and another card's settled next in the same doctor's
+    #: queue at most this many minutes apart are one sitting: the user with their own card and
+    #: the borrowed one
+    session_minutes: float = 20.0
+    #: one sitting is chance; on at least this many days it ties the card to the other card's
+    #: holder, who is the one using it
+    session_min_days: int = 2
+    #: a card whose only signal is a diagnosis impossible for its holder is a ring on its own
+    #: when that diagnosis was made on at least this many days at two or more facilities (a
+    #: coding slip happens once, at one place)
+    mismatch_alone_min_days: int = 3
 
 
 @dataclass(frozen=True)

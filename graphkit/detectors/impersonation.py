@@ -37,7 +37,6 @@ registered phone; its children do not present other people's cards).
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Collection
 
 import numpy as np
@@ -45,8 +44,7 @@ import pandas as pd
 
 from graphkit._arrow import isin
 from graphkit._frames import most_frequent
-from graphkit.detectors.diversion import diversion_cards
-from graphkit.detectors.gang import bursts, gang_cards
+from graphkit.detectors.gang import bursts
 from graphkit.detectors.signals import Context, components_of_pairs, evidence, make_ring
 from graphkit.rings import Member, Ring
 from graphkit.settings import Settings
@@ -192,6 +190,45 @@ def _lines(ctx: Context, s) -> frozenset[str]:
     return ctx.cache[key]
 
 
+def organised_stays(ctx: Context, s) -> pd.Series:
+    """Claim ids of inpatient stays one presenter (an operator phone or a carried device) put
+    through for two or more households at one institution over the same days.
+
+    A person using a borrowed card is treated in their own body, in one bed at a time: one phone
+    presenting several unrelated people's stays that overlap at one hospital is someone booking
+    recruits or collected cards into stays, which is fake admission (or a gang) organised from
+    that phone, not impersonation. A facility's line (:func:`_lines`) presents for no one."""
+    key = ("organised_stays", s.phone_max_cards, s.device_max_cards)
+    if key not in ctx.cache:
+        c = ctx.claims
+        st = c[(c["claim_type"] == "inpatient") & c["admit_day"].notna()]
+        st = st.assign(end=st["discharge_day"].fillna(st["admit_day"]))
+        found = []
+        for col, skip in (("operator_phone", _lines(ctx, s)), ("device_id", None)):
+            by = st[st[col].notna()]
+            if skip is not None:
+                by = by[~isin(by[col], skip)]
+            else:  # a facility's own terminal settles every stay there
+                use = _use(ctx, "device_id")
+                by = by[isin(by[col], use.index[(use["cards"] <= s.device_max_cards)
+                                               & (use["places"] >= 2)])]
+            by = by[["claim_id", col, "facility_id", "holder_id", "admit_day", "end"]].rename(
+                columns={col: "presenter"})
+            if not len(by):
+                continue
+            by = by.assign(household=by["holder_id"].map(ctx.patients["household"]).fillna(-1)
+                           .astype("int64").to_numpy())
+            pairs = by.merge(by, on=["presenter", "facility_id"], suffixes=("", "_b"))
+            pairs = pairs[(pairs["household"] != pairs["household_b"])
+                          & (pairs["holder_id"] != pairs["holder_id_b"])
+                          & (np.minimum(pairs["end"], pairs["end_b"])
+                             >= np.maximum(pairs["admit_day"], pairs["admit_day_b"])).fillna(False)]
+            found.append(pairs["claim_id"])
+        ids = pd.concat(found, ignore_index=True) if found else pd.Series([], dtype="str")
+        ctx.cache[key] = pd.Series(sorted(set(ids.astype(str))), dtype="str")
+    return ctx.cache[key]
+
+
 def demographic_mismatch(codes: pd.Series, sex: pd.Series, age: pd.Series) -> tuple[pd.Series, pd.Series]:
     """(mismatch mask, meaning) of diagnosis codes impossible for the holder's sex or age.
 
@@ -297,8 +334,12 @@ def card_signals(ctx: Context, settings: Settings) -> pd.DataFrame:
     # --- one phone presents cards of unrelated households --------------------------------------
     # claims swiped in bursts are the gang pattern (空刷, see gang.py), not one person's care
     burst_claims = bursts(ctx, settings)["claim_id"]  # a column: isin takes it as it is
+    # stays one phone booked for several households at one institution at the same time are
+    # organised admissions (fake_admission's recruits): one person lies in one bed at a time,
+    # so they are not someone using others' cards for their own care
+    organised = organised_stays(ctx, s)
     ph = c[c["operator_phone"].notna() & ~isin(c["claim_id"], burst_claims)
-           & ~isin(c["operator_phone"], _lines(ctx, s))]
+           & ~isin(c["operator_phone"], _lines(ctx, s)) & ~isin(c["claim_id"], organised)]
     ph = ph[["card_id", "claim_id", "holder_id", "operator_phone"]]
     if len(ph):
         ph = ph.assign(household=ph["holder_id"].map(pats["household"]))
@@ -322,7 +363,8 @@ def card_signals(ctx: Context, settings: Settings) -> pd.DataFrame:
     if len(dv):
         use = _use(ctx, "device_id")
         mobile = use.index[(use["cards"] <= s.device_max_cards) & (use["places"] >= 2)]
-        dv = dv[isin(dv["device_id"], mobile) & ~isin(dv["claim_id"], burst_claims)]
+        dv = dv[isin(dv["device_id"], mobile) & ~isin(dv["claim_id"], burst_claims)
+                & ~isin(dv["claim_id"], organised)]
         if len(dv):
             n_hh = dv["holder_id"].map(pats["household"]).groupby(dv["device_id"]).nunique()
             hit = dv[isin(dv["device_id"], n_hh[n_hh > s.phone_min_households].index)]
@@ -339,147 +381,215 @@ def card_signals(ctx: Context, settings: Settings) -> pd.DataFrame:
     return out.sort_values(["card_id", "signal", "claim_id"]).reset_index(drop=True)
 
 
-def detect_impersonation(ctx: Context, settings: Settings) -> list[Ring]:
+def detect_impersonation(ctx: Context, settings: Settings, *,
+                         exclude_cards: Collection[str] = frozenset()) -> list[Ring]:
+    """Impersonation rings: suspect cards grouped by a controller link the claims carry.
+
+    ``exclude_cards`` are the cards of the reported rings of the organised typologies (gang,
+    diversion, fake_admission): collected, mule or recruited cards are used by someone else
+    because a scheme controls them, and they are that scheme's case (DATA_CONTRACT section 2).
+    """
     ctx.check(settings)
     s = settings.impersonation
     sig = card_signals(ctx, settings)
-    # a gang's collected cards are the gang's, a diversion chain's mule cards the chain's
-    sig = sig[~isin(sig["card_id"], gang_cards(ctx, settings) | diversion_cards(ctx, settings))]
+    if len(exclude_cards):
+        sig = sig[~isin(sig["card_id"], exclude_cards)]
     if not len(sig):
         return []
     sig = sig.assign(holder_id=ctx.holder_of(sig["card_id"]).to_numpy())
-    c = ctx.claims
+    where = ctx.claims_by_id(sig["claim_id"].unique()).set_index("claim_id")[["day", "facility_id"]]
+    sig = sig.join(where, on="claim_id")
     cards = pd.Index(sorted(sig["card_id"].unique()))
+    sessions = doctor_sessions(ctx, cards, s, exclude_cards)
+    labels = _controller_groups(ctx, sig, cards, sessions, s)
     idx = pd.Series(np.arange(len(cards)), index=cards)
-    # controller links between suspicious cards
-    sc = c[isin(c["card_id"], cards)]
-    # controller graph: card -- phone that presented it, card -- small device, card -- holder's
-    # household, phone -- its owners' household. A household and its phone are one controller:
-    # a relative's card and the phone of the person using it meet there.
-    nodes: dict[tuple[str, str], int] = {("card", c): i for i, c in enumerate(cards)}
-
-    def node(kind: str, key) -> int:
-        return nodes.setdefault((kind, str(key)), len(nodes))
-
-    links: list[tuple[int, int]] = []
-    use = _use(ctx, "device_id")
-    small_dev = set(use.index[use["cards"] <= s.device_max_cards])
-    lines = _lines(ctx, s)
-    for key, kind in (("operator_phone", "phone"), ("device_id", "device")):
-        kc = sc[["card_id", key]].dropna().drop_duplicates()
-        kc = kc[isin(kc[key], small_dev)] if kind == "device" else kc[~isin(kc[key], lines)]
-        links += [(nodes[("card", cd)], node(kind, k)) for cd, k in zip(kc["card_id"], kc[key])]
-    households = ctx.patients["household"]
-    for cd, h in zip(cards, ctx.holder_of(cards)):
-        hh = households.get(h)
-        if hh is not None and not pd.isna(hh):
-            links.append((nodes[("card", cd)], node("household", int(hh))))
-    for (kind, ph), i in list(nodes.items()):
-        if kind == "phone":  # an institution's shared line joins no households together
-            for owner in ctx.phone_users(ph):
-                hh = households.get(owner)
-                if hh is not None and not pd.isna(hh):
-                    links.append((i, node("household", int(hh))))
-    a = np.array([x for x, _ in links], dtype=np.int64)
-    b = np.array([y for _, y in links], dtype=np.int64)
-    full = components_of_pairs(a, b, len(nodes))
-    labels = full[: len(cards)].copy()
-    phones_of: dict[int, set[str]] = {}
-    for (kind, key), i in nodes.items():
-        if kind == "phone":
-            phones_of.setdefault(int(full[i]), set()).add(key)
-    pre = sig.assign(group=labels[idx[sig["card_id"]].to_numpy()])
-    weak, no_controller = set(), set()
-    for g, part in pre.groupby("group"):
-        kinds = set(part["signal"])
-        if kinds <= WEAK_SIGNALS:
-            weak.add(int(g))
-        # a phone seen presenting another household's card controls cards, however weak the rest
-        if kinds <= WEAK_SIGNALS - PRESENTED:
-            no_controller.add(int(g))
-    placed = _attach_by_footprint(ctx, sig, cards, labels, phones_of, weak, no_controller,
-                                  s.attach_min_share)
-    # the cards that joined a controller by shared places alone: the weakest tie in a ring (the
-    # footprint picks the right controller for about half of them where a district's rings share
-    # their clinics), said so on the card and in the evidence
-    by_place = set(cards[placed != labels])
-    labels = placed
     sig = sig.assign(group=labels[idx[sig["card_id"]].to_numpy()])
     members = pd.Series(cards).groupby(labels).agg(list)
     rings = []
     for lab, part in sig.groupby("group", sort=True):
-        score, counts = _signal_score(part, s.present_min)
+        score, counts = _signal_score(part, s.present_min, s.mismatch_alone_min_days)
         if score < settings.min_score:
             continue  # below what is reported: skip building the ring
-        rings.append(_ring(ctx, part, members[lab], score, counts, settings, by_place))
+        group_cards = members[lab]
+        rings.append(_ring(ctx, part, group_cards, score, counts, settings,
+                           sessions[isin(sessions["card_id"], group_cards)], exclude_cards))
     return rings
 
 
-def _attach_by_footprint(ctx: Context, sig: pd.DataFrame, cards: pd.Index, labels: np.ndarray,
-                         phones_of: dict[int, set[str]], weak: set[int],
-                         no_controller: set[int], min_share: float) -> np.ndarray:
-    """Join a card group with no controller phone to the controller group whose footprint it shares.
+def doctor_sessions(ctx: Context, cards, s, exclude_cards: Collection[str] = frozenset()
+                    ) -> pd.DataFrame:
+    """Cards seen by the same doctor next to one of ``cards``, minutes apart, on several days.
 
-    A card borrowed without a phone (a 社保卡 handed over) is still used by the same person, at
-    the places that person goes, as often as that person goes there: its suspect claims'
-    facilities lie within those of a controller group (its suspect claims and every claim its
-    phones presented). Candidates share at least two facilities covering ``min_share`` of the
-    card group's; the one whose claim counts per facility are most alike (cosine) takes it, none
-    on a tie. A group whose suspect claims were all made at one place is placed by all its cards'
-    claims.
+    A user who borrows a 社保卡 for their own treatment brings it to their own doctor's visit:
+    the doctor settles the user's own card and the borrowed one one after the other. So a
+    suspect card whose visit, on ``session_min_days`` days or more, comes straight before or
+    after (the next settlement in that doctor's queue, at most ``session_minutes`` apart) a
+    visit on the same other card is tied to that card's holder. Being next in one doctor's
+    queue again and again is what a waiting room full of strangers does not do. A family coming
+    in together is the holder's own household and ties no one (nor names a relative); a patient
+    on a schedule next to the same two or more people each time is in a cohort (dialysis, a
+    refill day); a clinic's terminal, which settles every patient, plays no part here.
+
+    Returns one row per (``card_id``, ``companion_card``) with ``companion_holder`` and
+    ``days`` (the days the two were settled back to back), sorted.
     """
-    card_label = pd.Series(labels, index=cards)
-    fac = sig.assign(group=card_label.reindex(sig["card_id"]).to_numpy()).merge(
-        ctx.claims[["claim_id", "facility_id"]], on="claim_id", how="left")
-    fac_sets = fac.groupby("group")["facility_id"].agg(lambda x: set(x.dropna()))
-    all_phones = set().union(*phones_of.values()) if phones_of else set()
-    pf = ctx.claims_of_phones(sorted(all_phones))[["operator_phone", "facility_id"]]
-    phone_vec: dict[str, Counter] = {}  # claims per facility of each phone (one Python pass)
-    for p, f in zip(pf["operator_phone"].tolist(), pf["facility_id"].tolist()):
-        phone_vec.setdefault(p, Counter())[f] += 1
-    fac_vec = fac.groupby("group")["facility_id"].agg(lambda x: Counter(x.dropna()))
-    controller: dict[int, set[str]] = {}
-    cvec: dict[int, Counter] = {}
-    for lab, phones in phones_of.items():
-        if lab not in fac_sets.index or lab in no_controller:
-            continue  # weak signals alone do not make a controller
-        # where the controller goes: its suspect claims and every claim its phones presented
-        controller[lab] = set(fac_sets[lab]).union(*(phone_vec.get(p, ()) for p in phones))
-        cvec[lab] = sum((phone_vec.get(p, Counter()) for p in phones), Counter(fac_vec[lab]))
-    if not controller:
-        return labels
-    by_fac: dict[str, list[int]] = {}
-    for cl, cf in controller.items():
-        for f in cf:
-            by_fac.setdefault(f, []).append(cl)
-    out = labels.copy()
-    # a group whose suspect claims were made at one place is placed by all its cards' claims
-    one_place = [lab for lab, fs in fac_sets.items() if lab not in controller and len(fs) < 2]
-    mine = card_label[card_label.isin(one_place)]
-    allc = ctx.claims_of_cards(list(mine.index))[["card_id", "facility_id"]]
-    allc = allc.assign(group=mine.reindex(allc["card_id"]).to_numpy())
-    for lab, part in allc.groupby("group"):
-        fac_sets[lab] = set(part["facility_id"].dropna())
-        fac_vec[lab] = Counter(part["facility_id"].dropna())
-    for lab, fs in fac_sets.items():
-        if lab in controller or len(fs) < 2 or lab in weak:
-            continue  # a card with only weak signals is joined by a controller link only
-        shared = Counter(cl for f in fs for cl in by_fac.get(f, ()))
-        fits = sorted(((round(_cosine(fac_vec[lab], cvec[cl]), 6), n, cl) for cl, n in shared.items()
-                       if n >= 2 and n >= min_share * len(fs)), reverse=True)
-        if fits and (len(fits) == 1 or fits[0][:2] != fits[1][:2]):
-            out[labels == lab] = fits[0][2]
-    return out
+    out_cols = ["card_id", "companion_card", "companion_holder", "days"]
+    c = ctx.claims
+    mine = ctx.claims_of_cards(list(cards))
+    mine = mine[(mine["claim_type"] == "outpatient") & mine["doctor_id"].notna()]
+    if not len(mine):
+        return pd.DataFrame(columns=out_cols)
+    # every outpatient visit to the doctors the suspect cards saw, in each doctor's queue order
+    queue = c[isin(c["doctor_id"], mine["doctor_id"].unique()) & (c["claim_type"] == "outpatient")]
+    queue = queue[["card_id", "holder_id", "doctor_id", "facility_id", "t", "day"]]
+    doctor, _ = pd.factorize(queue["doctor_id"].astype(str) + "|" + queue["facility_id"].astype(str))
+    t = queue["t"].to_numpy()
+    order = np.lexsort((t, doctor))
+    doctor, t = doctor[order], t[order]
+    card = queue["card_id"].to_numpy()[order]
+    holder = queue["holder_id"].to_numpy()[order]
+    day = queue["day"].to_numpy()[order]
+    suspect = isin(pd.Series(card, dtype="str"), cards)
+    pairs = []
+    for step in (1, -1):  # the visit just before, and the one just after, in the same queue
+        me = np.flatnonzero(suspect)
+        other = me + step
+        ok = (other >= 0) & (other < len(card))
+        me, other = me[ok], other[ok]
+        ok = ((doctor[other] == doctor[me]) & (day[other] == day[me])
+              & (np.abs(t[other] - t[me]) <= s.session_minutes * 60)
+              & (holder[other] != holder[me]))
+        me, other = me[ok], other[ok]
+        pairs.append(pd.DataFrame({"card_id": card[me], "companion_card": card[other],
+                                   "companion_holder": holder[other], "day": day[me]}))
+    both = pd.concat(pairs, ignore_index=True)
+    # a family comes in together: a relative next to the holder's card is no one else using it
+    hh = ctx.patients["household"]
+    both = both[(both["card_id"].map(dict(zip(cards, ctx.holder_of(cards)))).map(hh).to_numpy()
+                 != both["companion_holder"].map(hh).to_numpy())
+                | both["companion_holder"].map(hh).isna().to_numpy()]
+    if len(exclude_cards) and len(both):
+        both = both[~isin(both["companion_card"], exclude_cards)]
+    if not len(both):
+        return pd.DataFrame(columns=out_cols)
+    per = (both.drop_duplicates(["card_id", "companion_card", "day"])
+           .groupby(["card_id", "companion_card", "companion_holder"]).size()
+           .rename("days").reset_index())
+    per = per[per["days"] >= s.session_min_days]
+    # a patient on a treatment schedule (dialysis, a monthly refill) meets the same neighbours in
+    # the queue every time: a card next to two or more recurring people of other households,
+    # none of them a suspect card itself, is in a cohort, not in one user's hands
+    hh = per["companion_holder"].map(ctx.patients["household"])
+    outside = per[~isin(per["companion_card"], cards)]
+    n_hh = (outside.assign(household=hh[outside.index].fillna(-1).to_numpy())
+            .groupby("card_id")["household"].nunique())
+    per = per[~isin(per["card_id"], n_hh.index[n_hh >= 2])]
+    return per.sort_values(["card_id", "companion_card"]).reset_index(drop=True)[out_cols]
 
 
-def _cosine(a: Counter, b: Counter) -> float:
-    """Cosine similarity of two claim counts per facility."""
-    num = sum(v * b.get(k, 0) for k, v in a.items())
-    den = (sum(v * v for v in a.values()) * sum(v * v for v in b.values())) ** 0.5
-    return num / den if den else 0.0
+def _controller_groups(ctx: Context, sig: pd.DataFrame, cards: pd.Index, sessions: pd.DataFrame,
+                       s) -> np.ndarray:
+    """A group label per suspect card: cards joined by a link the claims carry.
+
+    The links: the operator phone that presented another household's card (电子凭证), with its
+    owners' household; a device carried between facilities that presented them; the holder
+    seen next to the card at a doctor's (:func:`doctor_sessions`) and that holder's household;
+    and the holder's own household. Shared places join nothing: where a district's rings use
+    the same few clinics and pharmacies, everyone goes where everyone goes, so a card with no
+    other tie is a group of its own.
+
+    A household joins its members' cards to the controller they lead to only when they lead to
+    one at most: two members' cards borrowed by two unrelated users (two phones, two
+    companions) are two cases, not one through the family that lent both.
+    """
+    c = ctx.claims
+    households = ctx.patients["household"]
+    nodes: dict[tuple[str, str], int] = {("card", cd): i for i, cd in enumerate(cards)}
+    parent: list[int] = list(range(len(cards)))
+
+    def node(kind: str, key) -> int:
+        if (kind, key) not in nodes:
+            nodes[(kind, key)] = len(parent)
+            parent.append(len(parent))
+        return nodes[(kind, key)]
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(i: int, j: int) -> None:
+        ri, rj = find(i), find(j)
+        if ri != rj:
+            parent[max(ri, rj)] = min(ri, rj)
+
+    def household_key(pid) -> str:
+        hh = households.get(pid)
+        return f"hh{int(hh)}" if hh is not None and not pd.isna(hh) else f"p{pid}"
+
+    controllers: list[int] = []
+    # phones that presented another household's card (outside bursts), and their owners
+    presented = sig[sig["signal"].isin(PRESENTED - {"device_presents_unrelated_cards"})]
+    phones = sorted(set(ctx.claims_by_id(presented["claim_id"])["operator_phone"].dropna()))
+    if phones:
+        shown = ctx.claims_of_phones(phones)
+        shown = shown[isin(shown["card_id"], cards)][["card_id", "operator_phone"]].drop_duplicates()
+        for cd, ph in zip(shown["card_id"].tolist(), shown["operator_phone"].tolist()):
+            union(nodes[("card", cd)], node("phone", ph))
+        owner_hh = _owner_households(ctx, s)
+        for ph in phones:
+            controllers.append(node("phone", ph))
+            for hh in sorted(owner_hh.get(ph, ()), key=str):
+                if hh is not None and not pd.isna(hh):
+                    union(node("phone", ph), node("household", f"hh{int(hh)}"))
+    # devices carried between facilities that presented several households' cards
+    carried = sig[sig["signal"] == "device_presents_unrelated_cards"]
+    if len(carried):
+        dv = c.loc[isin(c["claim_id"], carried["claim_id"]), ["card_id", "device_id"]]
+        for cd, d in zip(dv["card_id"].tolist(), dv["device_id"].tolist()):
+            controllers.append(node("device", d))
+            union(nodes[("card", cd)], node("device", d))
+    # the holder seen next to the card at the doctor's, again and again: the one using it
+    for cd, other, who in zip(sessions["card_id"].tolist(), sessions["companion_card"].tolist(),
+                              sessions["companion_holder"].tolist()):
+        user = node("household", household_key(who))
+        controllers.append(user)
+        union(nodes[("card", cd)], user)
+        if ("card", other) in nodes:
+            union(nodes[("card", cd)], nodes[("card", other)])
+    # a controller's own household: its members' cards are in its hands
+    controlled_hh = {key for (kind, key), i in nodes.items() if kind == "household"}
+    # a card showing only weak signals (a cross-district day, a transfer overlap: common among
+    # honest patients) is joined by a phone, device or doctor session, never by its family alone
+    kinds = sig.groupby("card_id")["signal"].agg(set)
+    weak_only = {cd for cd, k in kinds.items() if k <= WEAK_SIGNALS - PRESENTED}
+    pending: dict[str, list[int]] = {}
+    for cd, h in zip(cards, ctx.holder_of(cards)):
+        if cd in weak_only:
+            continue
+        key = household_key(h)
+        if key in controlled_hh:
+            union(nodes[("card", cd)], nodes[("household", key)])
+        else:
+            pending.setdefault(key, []).append(nodes[("card", cd)])
+    controlled = {find(i) for i in controllers}
+    for key in sorted(pending):
+        members = pending[key]
+        led = {find(i) for i in members} & controlled
+        if len(led) <= 1:
+            for i in members[1:]:
+                union(members[0], i)
+        else:  # the family lent cards to two users: only its cards with no controller go together
+            loose = [i for i in members if find(i) not in controlled]
+            for i in loose[1:]:
+                union(loose[0], i)
+    roots = np.array([find(i) for i in range(len(cards))], dtype=np.int64)
+    return pd.factorize(roots, sort=True)[0].astype(np.int64)
 
 
-def _signal_score(sig: pd.DataFrame, present_min: int) -> tuple[float, pd.Series]:
+def _signal_score(sig: pd.DataFrame, present_min: int,
+                  mismatch_alone_min_days: int = 3) -> tuple[float, pd.Series]:
     """Combined score of one card group's signals, and the claim count per signal kind."""
     counts = sig.groupby("signal")["claim_id"].nunique()
     kinds = list(counts.index)
@@ -496,6 +606,11 @@ def _signal_score(sig: pd.DataFrame, present_min: int) -> tuple[float, pd.Series
         # a phone presenting others' cards now and then is a favour, and a gang's controller's
         # bursts are the gang's: only repeated presentations of several people's cards count
         strong = only == "claims_after_death" and n >= 3
+        # a diagnosis impossible for the holder, made on several days at several facilities, is
+        # no slip of one coder: someone else's body is being treated on the card
+        if only == "diagnosis_sex_age_mismatch" and "day" in sig:
+            strong = (sig["day"].nunique() >= mismatch_alone_min_days
+                      and sig["facility_id"].nunique() >= 2)
         # the same impossibility on the cards of several people in one controller's group is
         # not one innocent accident repeated: it is one user on several cards
         people = sig["holder_id"].nunique() if "holder_id" in sig else 1
@@ -512,7 +627,8 @@ def _signal_score(sig: pd.DataFrame, present_min: int) -> tuple[float, pd.Series
 
 
 def _ring(ctx: Context, sig: pd.DataFrame, cards: list[str], score: float, counts: pd.Series,
-          settings: Settings, by_place: Collection[str] = frozenset()) -> Ring:
+          settings: Settings, sessions: pd.DataFrame,
+          exclude_cards: Collection[str] = frozenset()) -> Ring:
     claims = ctx.claims_by_id(sorted(set(sig["claim_id"])))
     ev = []
     for k in counts.index:
@@ -520,18 +636,19 @@ def _ring(ctx: Context, sig: pd.DataFrame, cards: list[str], score: float, count
         example = sub["detail"].iloc[0]
         ev.append(evidence(k, f"{sub['card_id'].nunique()} 张卡、{sub['claim_id'].nunique()} 笔结算；"
                               f"例：{example}", int(sub["claim_id"].nunique())))
-    placed = [c for c in cards if c in by_place]
-    if placed:
-        ev.append(evidence("tied_by_places",
-                           f"{len(placed)} 张卡与本组没有扫码手机、设备或家庭关联，仅因在与本组相同的"
-                           f"定点机构结算而归入：归组依据较弱，使用人需人工核实", len(placed),
+    holder_set = set(ctx.holder_of(cards))
+    companions = sessions[~sessions["companion_holder"].isin(holder_set)]
+    if len(companions):
+        top = companions.sort_values(["days", "card_id"], ascending=[False, True]).iloc[0]
+        ev.append(evidence("doctor_session_companion",
+                           f"{companions['card_id'].nunique()} 张卡多次与他人本人的就诊由同一医生"
+                           f"相隔数分钟先后结算（例：{top['card_id']} 与 {top['companion_card']}，"
+                           f"{int(top['days'])} 天）：使用人即该就诊人", int(companions["days"].sum()),
                            clause="归组依据说明（非负面清单）"))
     holders = ctx.holder_of(cards)
-    members = [Member("card", c, "card used by another (tied to the group by shared places only)"
-                      if c in by_place else "card used by another") for c in cards]
+    members = [Member("card", c, "card used by another") for c in cards]
     members += [Member("patient", h, "card holder") for h in sorted(set(holders))]
     phones = claims["operator_phone"].dropna()
-    holder_set = set(holders)
     lines = _lines(ctx, settings.impersonation)
     controllers = sorted(p for p in phones.value_counts()[lambda v: v >= 2].index if p not in lines)
     when = claims["settle_time"].min()
@@ -542,6 +659,9 @@ def _ring(ctx: Context, sig: pd.DataFrame, cards: list[str], score: float, count
         if not ctx.phone_users(p):
             for user in _unregistered_user(ctx, p, when, holder_set, settings.impersonation):
                 members.append(Member("patient", user, "user (the phone presents their own card most)"))
+    for user in sorted(set(companions["companion_holder"])):
+        members.append(Member("patient", user, "user (seen by the same doctor minutes apart from "
+                                               "the card, on several days)"))
     carried = claims["claim_id"].isin(sig.loc[sig["signal"] == "device_presents_unrelated_cards",
                                               "claim_id"])
     for d in sorted(set(claims.loc[carried, "device_id"].dropna())):
@@ -552,7 +672,7 @@ def _ring(ctx: Context, sig: pd.DataFrame, cards: list[str], score: float, count
         owner_hh = _owner_households(ctx, settings.impersonation)
         own_hh = set().union(*(owner_hh.get(p, set()) for p in controllers))
         shown = ctx.claims_of_phones(controllers)
-        skip = set(cards) | gang_cards(ctx, settings)
+        skip = set(cards) | set(exclude_cards)
         for card, holder in sorted(set(zip(shown["card_id"], shown["holder_id"]))):
             if card in skip or pats["household"].get(holder) in own_hh:
                 continue

@@ -1,0 +1,209 @@
+"""Impersonation rings are bound by a link the claims carry: a presenting phone, a carried
+device, a doctor session, a household. Shared places join nothing, and organised stays are
+fake admission's, not impersonation's."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from graphkit.detectors import detect_fake_admissions, detect_impersonation
+from graphkit.detectors.impersonation import doctor_sessions, organised_stays
+from graphkit.settings import Settings
+from tests.test_detectors import World, background, day
+
+
+def _reported(ctx, **kw):
+    return [r for r in detect_impersonation(ctx, Settings(), **kw)
+            if r.score >= Settings().min_score]
+
+
+def _doctors(w: World):
+    w.doctors = [{"doctor_id": d, "name": "医生" + d, "institution_id": "K1", "department": "全科"}
+                 for d in ("D1", "D2", "D3")]
+
+
+def _load(w: World, tmp_path):
+    from tests.datadir import write_dir
+
+    import graphkit as gk
+    from graphkit.detectors import Context
+    from graphkit.graph import EntityGraph
+
+    tables = {"patients": w.patients, "cards": w.cards, "claims": w.claims,
+              "institutions": w.institutions, "pharmacies": w.pharmacies}
+    if getattr(w, "doctors", None):
+        tables["doctors"] = w.doctors
+    write_dir(tmp_path, tables)
+    ds = gk.load(tmp_path)
+    assert ds.n_rejected == 0, ds.rejects.to_dict("records")
+    return Context(EntityGraph(ds))
+
+
+def _waiting_room(w: World, days, doctor="D1", n=6):
+    """Other patients seen by ``doctor`` at K1 on ``days``, every 15 minutes from 8:00 (a
+    different crowd each day)."""
+    for k, d in enumerate(days):
+        for i in range(n):
+            pid = f"95{k:02d}0000000000{i:02d}"
+            if not any(p["patient_id"] == pid for p in w.patients):
+                w.person(pid, birth="1965-01-01")
+            w.claim(pid, "K1", day(d, 8, 0) + timedelta(minutes=15 * i), ctype="outpatient",
+                    dx="J06.900", doctor=doctor)
+
+
+def test_two_lent_cards_of_unrelated_users_are_two_rings(tmp_path):
+    """A's phone presents X's card (a man's card with gynaecological diagnoses); Y died, and
+    someone keeps using Y's 社保卡 at the same clinic and pharmacy. Nothing but the places ties
+    Y's card to A: no phone, device, doctor session or household in common. Two rings."""
+    w = World()
+    background(w)
+    user_a, lent_x, dead_y = "4100000000000001", "4100000000000002", "4100000000000003"
+    w.person(user_a, gender="F", birth="1982-01-01", phone="13900004101")
+    w.person(lent_x, gender="M", birth="1955-01-01")
+    w.person(dead_y, gender="F", birth="1938-01-01", death="2024-02-01")
+    for k in range(4):
+        w.claim(lent_x, ["K1", "P1"][k % 2], day(20 + k * 9), ctype=["outpatient", "pharmacy"][k % 2],
+                dx="N76.000", phone="13900004101")
+        w.claim(dead_y, ["K1", "P1"][k % 2], day(60 + k * 9), ctype=["outpatient", "pharmacy"][k % 2],
+                dx="I10.x00")
+    rings = _reported(w.load(tmp_path))
+    assert sorted(sorted(r.patients) for r in rings) == [sorted([user_a, lent_x]), [dead_y]]
+
+
+def test_a_clinics_own_terminal_ties_no_two_cards(tmp_path):
+    """Two dead people's cards used by two different people at one clinic, both settled on the
+    clinic's terminal: a terminal that never leaves its facility settles everyone there and
+    ties no one. Two rings, not one."""
+    w = World()
+    background(w)
+    dead = ["4200000000000001", "4200000000000002"]
+    for i, pid in enumerate(dead):
+        w.person(pid, gender="F", birth="1936-01-01", death="2024-02-01")
+        for k in range(3):
+            w.claim(pid, "K1", day(50 + k * 20 + i * 3), ctype="outpatient", dx="I10.x00",
+                    device="K1-POS-01")
+    rings = _reported(w.load(tmp_path))
+    assert sorted(r.patients for r in rings) == [[dead[0]], [dead[1]]]
+
+
+def test_a_user_seen_by_the_same_doctor_with_lent_cards_is_one_ring(tmp_path):
+    """U sees doctor D1 for herself, and the doctor settles a man's borrowed 社保卡 (with her
+    complaint) minutes later, on three days; on two other days a dead neighbour's card follows
+    her own visit to D2. No phone presents anything: the doctor sessions tie both cards to her,
+    one ring naming her as the user."""
+    w = World()
+    background(w)
+    _doctors(w)
+    user, lent, dead = "4300000000000001", "4300000000000002", "4300000000000003"
+    w.person(user, gender="F", birth="1978-01-01")
+    w.person(lent, gender="M", birth="1950-01-01")
+    w.person(dead, gender="M", birth="1935-01-01", death="2024-01-20")
+    for k, d in enumerate((30, 75, 140)):
+        w.claim(user, "K1", day(d, 10, 0), ctype="outpatient", dx="J06.900", doctor="D1")
+        w.claim(lent, "K1", day(d, 10, 6), ctype="outpatient", dx="N76.000", doctor="D1")
+    for d in (90, 160):
+        w.claim(user, "K1", day(d, 15, 0), ctype="outpatient", dx="J06.900", doctor="D2")
+        w.claim(dead, "K1", day(d, 15, 4), ctype="outpatient", dx="I10.x00", doctor="D2")
+    w.claim(dead, "K1", day(200, 15, 4), ctype="outpatient", dx="I10.x00", doctor="D3")
+    _waiting_room(w, (30, 75, 90, 140, 160))
+    _waiting_room(w, (30, 75, 90, 140, 160), doctor="D2")
+    ctx = _load(w, tmp_path)
+    rings = _reported(ctx)
+    assert [sorted(r.patients) for r in rings] == [sorted([user, lent, dead])]
+    roles = {m.id: m.role for m in rings[0].members if m.type == "patient"}
+    assert roles[user].startswith("user (seen by the same doctor")
+    assert "doctor_session_companion" in {e.rule for e in rings[0].evidence}
+
+
+def test_being_next_in_a_doctors_queue_once_ties_no_one(tmp_path):
+    """A dead holder's card settled next to a different patient each time (a waiting room of
+    strangers), and next to the same one on one day only: no session tie, the card alone."""
+    w = World()
+    background(w)
+    _doctors(w)
+    dead, stranger = "4400000000000001", "4400000000000002"
+    w.person(dead, gender="M", birth="1935-01-01", death="2024-01-20")
+    w.person(stranger, birth="1975-01-01")
+    w.claim(stranger, "K1", day(40, 8, 50), ctype="outpatient", dx="J06.900", doctor="D1")
+    for d in (40, 70, 100):
+        w.claim(dead, "K1", day(d, 8, 55), ctype="outpatient", dx="I10.x00", doctor="D1")
+    w.claim(stranger, "K1", day(130, 8, 50), ctype="outpatient", dx="J06.900", doctor="D1")
+    _waiting_room(w, (40, 70, 100, 130))
+    ctx = _load(w, tmp_path)
+    assert len(doctor_sessions(ctx, ["C" + dead], Settings().impersonation)) == 0
+    assert [r.patients for r in _reported(ctx)] == [[dead]]
+
+
+def test_a_family_that_lent_two_cards_to_two_users_is_two_cases(tmp_path):
+    """Two members of one household lent their cards, one to A and one to B, strangers to each
+    other, each presenting from their own phone: the family ties the two cards, but it leads to
+    two users, so the two are two rings."""
+    w = World()
+    background(w)
+    mother, son = "4500000000000001", "4500000000000002"
+    for pid, sex, born in ((mother, "F", "1958-01-01"), (son, "M", "1984-01-01")):
+        w.person(pid, gender=sex, birth=born, phone="13900004500", address="锦江区东大街8号2栋301")
+    user_a, user_b = "4500000000000011", "4500000000000012"
+    w.person(user_a, gender="M", birth="1970-01-01", phone="13900004511")
+    w.person(user_b, gender="F", birth="1980-01-01", phone="13900004512")
+    for k in range(4):
+        w.claim(mother, "P1", day(20 + k * 30), dx="N40.000", phone="13900004511")
+        w.claim(son, "P2", day(25 + k * 30), dx="N76.000", phone="13900004512")
+    rings = _reported(w.load(tmp_path))
+    assert sorted(sorted(r.patients) for r in rings) == [sorted([mother, user_a]),
+                                                         sorted([son, user_b])]
+
+
+def _organised_stays(w: World):
+    """An organiser's phone presents the 电子凭证 of six unrelated villagers, admitted to X1
+    together in three waves of 8-day stays."""
+    recruits = [f"46000000000000{i:02d}" for i in range(6)]
+    for i, pid in enumerate(recruits):
+        w.person(pid, birth="1955-01-01", address=f"金堂县柳太镇五友村{i + 1}组{i + 3}号")
+    w.person("4600000000000099", birth="1975-01-01", phone="13900004699")
+    for wave in (30, 100, 170):
+        for i, pid in enumerate(recruits):
+            admit = day(wave + i % 2)
+            discharge = admit + timedelta(days=8)
+            w.claim(pid, "X1", discharge, ctype="inpatient", dx="M54.500", fund=3000.0,
+                    admit=admit.strftime("%Y-%m-%d"), discharge=discharge.strftime("%Y-%m-%d"),
+                    phone="13900004699")
+    return recruits
+
+
+def test_an_organisers_collected_cards_booked_into_stays_give_no_impersonation_ring(tmp_path):
+    """One person lies in one bed at a time: a phone presenting six households' stays that
+    overlap at one hospital is an organiser booking them in (fake admission), not someone
+    using six cards for their own care. Fake admission reports them; impersonation does not,
+    with or without their cards handed over."""
+    w = World()
+    background(w)
+    recruits = _organised_stays(w)
+    ctx = w.load(tmp_path)
+    assert len(organised_stays(ctx, Settings().impersonation)) == 18
+    fake = [r for r in detect_fake_admissions(ctx, Settings()) if r.score >= Settings().min_score]
+    assert len(fake) == 1 and set(recruits) <= set(fake[0].patients)
+    assert _reported(ctx) == []
+    fake_cards = {m.id for r in fake for m in r.members if m.type == "card"}
+    assert _reported(ctx, exclude_cards=fake_cards) == []
+
+
+def test_one_phone_presenting_borrowed_cards_for_stays_at_different_times_is_impersonation(
+        tmp_path):
+    """The same phone presenting two unrelated people's stays that never overlap, with
+    diagnoses impossible for them: one person treated on two borrowed cards, still a ring."""
+    w = World()
+    background(w)
+    user, a, b = "4700000000000001", "4700000000000002", "4700000000000003"
+    w.person(user, gender="F", birth="1985-01-01", phone="13900004701")
+    for pid in (a, b):
+        w.person(pid, gender="M", birth="1950-01-01")
+    for k, pid in enumerate((a, b, a, b)):
+        admit = day(20 + k * 40)
+        discharge = admit + timedelta(days=5)
+        w.claim(pid, "X1", discharge, ctype="inpatient", dx="O80.000", fund=3000.0,
+                admit=admit.strftime("%Y-%m-%d"), discharge=discharge.strftime("%Y-%m-%d"),
+                phone="13900004701")
+    ctx = w.load(tmp_path)
+    assert len(organised_stays(ctx, Settings().impersonation)) == 0
+    assert [sorted(r.patients) for r in _reported(ctx)] == [sorted([user, a, b])]
