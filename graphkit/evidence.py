@@ -1,4 +1,4 @@
-"""Evidence packages for 公安 / 医保 investigators: masking, packages, manifest and verify.
+"""Evidence packages for 公安 / 医保 investigators: packages, manifest, signature and verify.
 
 A package is a directory for one ring that opens anywhere and explains itself in Chinese::
 
@@ -12,9 +12,9 @@ A package is a directory for one ring that opens anywhere and explains itself in
     settings.json      the detection settings, for ``graphkit rings --settings settings.json``
     manifest.json      SHA-256 of every file, input fingerprint, settings, version, time
 
-Personal data (身份证号, names, phones, addresses) is masked by default with the same functions the
-pages use, so one person looks the same in every file; ``unmasked=True`` is explicit and recorded in
-the manifest. :func:`verify` recomputes every hash and names what changed, is missing or was added.
+Personal data (身份证号, names, phones, addresses, birth dates) is masked by default with the
+same :mod:`graphkit.masking` the pages use, so one person looks the same in every file;
+``unmasked=True`` is explicit and recorded in the manifest. :func:`verify` recomputes every hash and names what changed, is missing or was added.
 """
 
 from __future__ import annotations
@@ -24,17 +24,20 @@ import html
 import io
 import json
 import os
-import re
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Iterable
 
 import pandas as pd
 
+from graphkit import render
 from graphkit._files import file_sha256, writing
+from graphkit._version import __version__
 from graphkit.contract import TYPOLOGIES
 from graphkit.errors import GraphkitError, RingsFileError
+from graphkit.masking import (COMPOUND_SURNAMES, Masker, mask_address, mask_id_number, mask_name,
+                              mask_phone)
+from graphkit.masking import text_of as _text
 
 __all__ = ["mask_id_number", "mask_name", "mask_phone", "mask_address", "Masker",
            "write_package", "verify", "PackageError", "COMPOUND_SURNAMES", "MANIFEST_SCHEMA"]
@@ -42,257 +45,8 @@ __all__ = ["mask_id_number", "mask_name", "mask_phone", "mask_address", "Masker"
 MANIFEST_SCHEMA = "graphkit.package/1"
 MANIFEST = "manifest.json"
 
-#: Two-character 复姓 that keep both characters when a name is masked.
-COMPOUND_SURNAMES = frozenset(
-    "欧阳 司马 诸葛 上官 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 夏侯 令狐 端木 南宫 西门 独孤 "
-    "轩辕 澹台 公冶 宗政 濮阳 淳于 单于 太叔 申屠 钟离 闻人 万俟 赫连 呼延 东郭 百里 司空 "
-    "拓跋 完颜 纳兰 第五 亓官 仲孙 鲜于 闾丘 子车 左丘".split())
-
-
 class PackageError(GraphkitError):
     """A package cannot be written or verified (unknown ring, missing data, unreadable manifest)."""
-
-
-# --------------------------------------------------------------------------------------------
-# masking
-
-
-def _text(value) -> str:
-    if type(value) is str:  # most values: no NA check needed (called ~2,000 times per page)
-        return value
-    if value is None:
-        return ""
-    try:
-        if pd.isna(value):
-            return ""
-    except (TypeError, ValueError):
-        pass
-    return str(value)
-
-
-def mask_id_number(value) -> str:
-    """Mask a 身份证号 keeping the first 3 and last 4 characters.
-
-    >>> mask_id_number("510104199001011234")
-    '510***********1234'
-    """
-    s = _text(value).strip()
-    if not s:
-        return ""
-    if len(s) < 8:
-        return "*" * len(s)
-    return s[:3] + "*" * (len(s) - 7) + s[-4:]
-
-
-def mask_name(value) -> str:
-    """Mask a person's name keeping the surname (two characters for a 复姓 such as 欧阳).
-
-    >>> mask_name("张三"), mask_name("欧阳娜娜"), mask_name("张三丰")
-    ('张*', '欧阳**', '张**')
-    """
-    s = _text(value).strip()
-    if not s:
-        return ""
-    keep = 2 if s[:2] in COMPOUND_SURNAMES and len(s) > 2 else 1
-    if len(s) == 1:
-        return "*"
-    return s[:keep] + "*" * (len(s) - keep)
-
-
-def mask_phone(value) -> str:
-    """Mask a phone number keeping the first 3 and last 4 digits (separators kept).
-
-    >>> mask_phone("13812341234")
-    '138****1234'
-    """
-    s = _text(value).strip()
-    if not s:
-        return ""
-    digits = [i for i, ch in enumerate(s) if ch.isdigit()]
-    if len(digits) < 8:
-        return "".join("*" if ch.isalnum() else ch for ch in s[:-2]) + s[-2:] if len(s) > 2 \
-            else "*" * len(s)
-    hide = set(digits[3:-4])
-    return "".join("*" if i in hide else ch for i, ch in enumerate(s))
-
-
-_DISTRICT_RE = re.compile(r"(?<!自治)[区县旗]|市辖区")
-
-
-def mask_address(value) -> str:
-    """Keep an address down to its district (区/县/旗), else its first 6 characters.
-
-    >>> mask_address("四川省成都市武侯区人民南路四段1号")
-    '四川省成都市武侯区****'
-    """
-    s = _text(value).strip()
-    if not s:
-        return ""
-    m = _DISTRICT_RE.search(s)
-    if m and 2 <= m.end() <= 16 and m.end() < len(s):
-        return s[:m.end()] + "****"
-    if m and m.end() == len(s):
-        return s
-    if len(s) <= 6:
-        return s[:2] + "****" if len(s) > 2 else "****"
-    return s[:6] + "****"
-
-
-_ID_RE = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-_MOBILE_RE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
-_TOKEN_RE = re.compile(r"[0-9A-Za-z][0-9A-Za-z\-]*")
-
-#: table -> column -> masking function
-PII_COLUMNS = {
-    "patients": {"name": mask_name, "id_number": mask_id_number, "phone": mask_phone,
-                 "address": mask_address},
-    "doctors": {"name": mask_name},
-    "pharmacists": {"name": mask_name},
-    "claims": {"operator_phone": mask_phone},
-}
-
-
-def _column_values(ds, table: str, column: str) -> Iterable[str]:
-    df = _frame(ds, table)
-    if df is None or column not in df:
-        return ()
-    return (str(v).strip() for v in df[column].dropna().unique())
-
-
-def _frame(ds, table: str):
-    if ds is None:
-        return None
-    try:
-        df = getattr(ds, table)
-    except (AttributeError, KeyError):
-        df = getattr(ds, "tables", {}).get(table)
-    return df if isinstance(df, pd.DataFrame) else None
-
-
-class Masker:
-    """Masks personal data the same way everywhere (pages, CSVs, report, tooltips).
-
-    ``Masker(dataset)`` learns the data set's 身份证号 and phones so that they are masked wherever
-    they appear (an id used as a card number, a phone in an evidence sentence), besides the
-    18-digit id and mobile-number patterns. Names and addresses of the people in view are masked
-    in free text once registered with :meth:`know_people`. ``Masker(enabled=False)`` changes
-    nothing.
-    """
-
-    def __init__(self, dataset=None, *, enabled: bool = True):
-        self.enabled = enabled
-        self._ids: set[str] = set()
-        self._phones: set[str] = set()
-        self._words: dict[str, str] = {}
-        self._words_re = None
-        self._odd_phones: list[str] = []
-        self._texts: dict[str, str] = {}  # text() results since the last know_people()
-        if enabled and dataset is not None:
-            self._ids.update(v for v in _column_values(dataset, "patients", "id_number") if v)
-            for t, c in (("patients", "phone"), ("claims", "operator_phone")):
-                self._phones.update(v for v in _column_values(dataset, t, c) if v)
-        # phones written with separators or spaces cannot be found by token; match them whole
-        self._odd_phones = sorted((p for p in self._phones if not p.isalnum()), key=len,
-                                  reverse=True)
-
-    def scoped(self) -> "Masker":
-        """A masker sharing the known ids and phones but with its own names and addresses."""
-        m = Masker(enabled=self.enabled)
-        m._ids, m._phones, m._odd_phones = self._ids, self._phones, self._odd_phones
-        return m
-
-    # column-level
-    def name(self, v) -> str:
-        return mask_name(v) if self.enabled else _text(v)
-
-    def id_number(self, v) -> str:
-        return mask_id_number(v) if self.enabled else _text(v)
-
-    def phone(self, v) -> str:
-        return mask_phone(v) if self.enabled else _text(v)
-
-    def address(self, v) -> str:
-        return mask_address(v) if self.enabled else _text(v)
-
-    def know_people(self, names: Iterable = (), addresses: Iterable = ()) -> None:
-        """Register names and addresses to be masked wherever they appear in free text."""
-        if not self.enabled:
-            return
-        for n in names:
-            n = _text(n).strip()
-            if len(n) >= 2:
-                self._words[n] = mask_name(n)
-        for a in addresses:
-            a = _text(a).strip()
-            if len(a) >= 4:
-                self._words[a] = mask_address(a)
-        self._words_re = None
-        self._texts.clear()
-
-    def is_pii_id(self, value) -> bool:
-        s = _text(value).strip()
-        return bool(s) and (s in self._ids or s in self._phones or bool(_ID_RE.fullmatch(s))
-                            or bool(_MOBILE_RE.fullmatch(s)))
-
-    def ident(self, type_: str, value) -> str:
-        """An identifier of a member type as it may be shown (phones and addresses masked)."""
-        s = _text(value)
-        if not self.enabled:
-            return s
-        if type_ == "phone":
-            return mask_phone(s)
-        if type_ == "address":
-            return mask_address(s)
-        return self.text(s)
-
-    def text(self, value) -> str:
-        """Free text with every known or recognisable 身份证号, phone, name and address masked."""
-        s = _text(value)
-        if not self.enabled or not s:
-            return s
-        done = self._texts.get(s)
-        if done is None:
-            if len(self._texts) >= 100_000:  # a whole table's free text: keep memory bounded
-                self._texts.clear()
-            done = self._texts[s] = self._mask_text(s)
-        return done
-
-    def _mask_text(self, s: str) -> str:
-        def tok(m):
-            t = m.group(0)
-            if t in self._ids:
-                return mask_id_number(t)
-            if t in self._phones:
-                return mask_phone(t)
-            return t
-
-        s = _TOKEN_RE.sub(tok, s)
-        s = _ID_RE.sub(lambda m: mask_id_number(m.group(0)), s)
-        s = _MOBILE_RE.sub(lambda m: mask_phone(m.group(0)), s)
-        for p in self._odd_phones:
-            if p in s:
-                s = s.replace(p, mask_phone(p))
-        if self._words:
-            if self._words_re is None:
-                keys = sorted(self._words, key=len, reverse=True)
-                self._words_re = re.compile("|".join(re.escape(k) for k in keys))
-            s = self._words_re.sub(lambda m: self._words[m.group(0)], s)
-        return s
-
-    def frame(self, df: pd.DataFrame, table: str) -> pd.DataFrame:
-        """A copy of ``df`` with its PII columns masked and every other text column scrubbed."""
-        out = df.copy()
-        if not self.enabled:
-            return out
-        special = PII_COLUMNS.get(table, {})
-        for col in out.columns:
-            s = out[col]
-            if col in special:
-                fn = special[col]
-                out[col] = s.map(lambda v, fn=fn: fn(v) if _text(v) else v).astype("string")
-            elif s.dtype == object or isinstance(s.dtype, pd.StringDtype):
-                out[col] = s.map(lambda v: self.text(v) if _text(v) else v).astype("string")
-        return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -537,8 +291,6 @@ def _csv_text(df: pd.DataFrame) -> str:
 
 def _members_frame(ring, view, masker: Masker) -> pd.DataFrame:
     """Every ring member (also those cut from the view) and every node tied to them in view."""
-    from graphkit.render import TYPE_ZH
-
     rows, seen = [], set()
     for _, a in sorted(view.graph_nodes_by_kind(),
                        key=lambda x: (not x[1]["member"], x[1]["type"], x[1]["id"])):
@@ -561,7 +313,7 @@ def _members_frame(ring, view, masker: Masker) -> pd.DataFrame:
     for mem in ring.members:
         if (mem.type, mem.id) not in seen:
             rows.append({"ring_id": ring.ring_id, "member": "是", "member_type": mem.type,
-                         "类型": TYPE_ZH.get(mem.type, mem.type),
+                         "类型": render.TYPE_ZH.get(mem.type, mem.type),
                          "member_id": masker.ident(mem.type, mem.id),
                          "role": masker.text(mem.role), "名称": "", "claims": "",
                          "fund_amount": "", "detail": "图中未显示"})
@@ -574,8 +326,6 @@ def _esc(v) -> str:
 
 
 def _report_html(doc, ring, view, masker: Masker, manifest_info: dict) -> str:
-    from graphkit import render
-
     zh, en = TYPOLOGIES.get(ring.typology, (ring.typology, ""))
     counts = view.member_counts()
     members_html = "".join(
@@ -709,9 +459,6 @@ def write_package(doc, ring_id: str, out_dir: str | Path, dataset=None, *, unmas
     writes ``<out_dir>.zip`` next to the directory. Existing package files in ``out_dir`` are
     replaced; any other file there makes this fail (so :func:`verify` stays meaningful).
     """
-    from graphkit import __version__
-    from graphkit import render
-
     try:
         ring = doc.ring(ring_id)
     except RingsFileError as exc:

@@ -424,7 +424,7 @@ def graph_page_html(G: nx.Graph, dataset=None, *, mask: bool = True, max_nodes: 
     ``member`` or ``seed`` (drawn solid; others dashed), ``role`` and ``name`` are used; edge
     attributes ``type`` or ``kind``, ``label``, ``count`` and ``fund``.
     """
-    from graphkit.evidence import Masker
+    from graphkit.masking import Masker
     from graphkit.graph import EDGE_TYPES
     from graphkit.render import (EDGE_STYLE, NODE_STYLE, TYPE_ORDER, TYPE_ZH, _darker, _esc,
                                  _head, _initial_layout, _json_script, _money, _script_safe,

@@ -38,7 +38,7 @@ from graphkit._arrow import isin
 from graphkit._files import writing
 from graphkit.contract import TABLES, TYPOLOGIES
 from graphkit.errors import GraphkitError
-from graphkit.evidence import Masker, _frame, _text
+from graphkit.masking import Masker, frame_of as _frame, text_of as _text
 from graphkit.rings import Ring
 
 __all__ = ["render_all", "ring_graph", "ring_page_html", "RingView", "TYPE_ZH", "NODE_STYLE",
@@ -501,7 +501,7 @@ class RingView:
                 name = _text(r.get("name"))
                 g = {"M": "男", "F": "女"}.get(_text(r.get("gender")), _text(r.get("gender")))
                 facts += [("身份证号", _text(r.get("id_number")), "id_number"), ("性别", g, ""),
-                          ("出生日期", _date(r.get("birth_date")), ""),
+                          ("出生日期", _date(r.get("birth_date")), "birth_date"),
                           ("联系电话", _text(r.get("phone")), "phone"),
                           ("住址", _text(r.get("address")), "address"),
                           ("参保地", _text(r.get("region")), "")]
@@ -584,8 +584,11 @@ class RingView:
     def facts_display(self, a: dict) -> list[str]:
         m = self.masker
         fn = {"id_number": m.id_number, "phone": m.phone, "address": m.address,
-              "name": m.name, "text": m.text, "": m.text}
-        return [f"{label}：{fn[kind](v)}" for label, v, kind in a.get("facts", [])]
+              "name": m.name, "birth_date": m.birth_date, "text": m.text, "": m.text}
+        # masked, a birth date shows only its year (see graphkit.masking), and says so
+        label_of = {"出生日期": "出生年份"} if m.enabled else {}
+        return [f"{label_of.get(label, label)}：{fn[kind](v)}"
+                for label, v, kind in a.get("facts", [])]
 
     def graph_nodes_by_kind(self) -> list[tuple[str, dict]]:
         """(node, attrs) pairs with display fields added (masked as the masker says), computed

@@ -54,9 +54,12 @@ def _all_blobs(path):
 # ---- masking functions
 
 
-def test_mask_id_number_keeps_first_three_and_last_four():
-    assert mask_id_number("510104199001011234") == "510***********1234"
-    assert mask_id_number("11010519491231002X") == "110***********002X"
+def test_mask_id_number_keeps_only_the_region_code():
+    # birth date, sequence and check digit are never shown (see graphkit.masking)
+    assert mask_id_number("510104199001011234") == "510104************"
+    assert mask_id_number("11010519491231002X") == "110105************"
+    assert mask_id_number("510104900101123") == "510104*********"  # a 15-digit old number
+    assert mask_id_number("A1234567") == "********"
     assert mask_id_number(None) == "" and mask_id_number(pd.NA) == ""
 
 
@@ -94,8 +97,8 @@ def test_masker_scrubs_ids_and_phones_in_free_text(sample):
     text = f"phone {PHONES[0]} card {ID_CARD}; 身份证 11010119900101123X, 手机15000000000"
     out = m.text(text)
     assert PHONES[0] not in out and ID_CARD not in out
-    assert "138****1234" in out and "510***********7777" in out
-    assert "110***********123X" in out and "150****0000" in out
+    assert "138****1234" in out and "510104************" in out
+    assert "110101************" in out and "150****0000" in out
     assert Masker(ds, enabled=False).text(text) == text
 
 
@@ -164,7 +167,7 @@ def test_masked_package_of_card_that_is_an_id_number_leaks_nothing(sample, tmp_p
     for name, blob in _all_blobs(pkg):
         assert [s for s in secrets if s.encode("utf-8") in blob] == [], name
     members = (pkg / "members.csv").read_text(encoding="utf-8-sig")
-    assert "510***********7777" in members and "186****7777" in members
+    assert "510104************" in members and "186****7777" in members
 
 
 def test_masking_is_consistent_across_files(package):
