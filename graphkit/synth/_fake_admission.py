@@ -52,6 +52,8 @@ def plant_fake_admission(w: World, rng, cl: Claims, camo: float, n_claims: int) 
         return []
     cards, phone_card = _cards_presented(w, rng, prm, recruits)
     organiser, phone = _organiser(w, rng, prm, region, phone_card.any())
+    if phone < 0 and prm["presentation"].startswith("phone"):
+        prm["presentation"] = "no_phone"   # none of the cards went on his phone after all
     hosp = _institution(w, rng, prm, region)
     docs = np.unique(doctor_of(w, rng, np.full(prm["doctors"], hosp)))
     own = prm["presentation"] == "own_cards"   # a recruit's own 电子凭证 is on his own phone

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from graphkit.synth._claims import DRUG_X, DX, OUT, PHA, Claims, times
-from graphkit.synth._draw import busy_region, card_of, log_uniform, near, spread_days, take
+from graphkit.synth._draw import busy_region, card_of, log_uniform, spread_days, take
 from graphkit.synth._world import CLINIC, DAYS, PHARMACY, World, new_device, new_phone
 
 GANG_DRUGS = ["阿胶", "西洋参", "三七粉", "安宫牛黄丸", "复方阿胶浆", "阿托伐他汀钙片",
@@ -51,6 +51,9 @@ def plant_gang(w: World, rng, cl: Claims, camo: float, n_claims: int) -> list[di
     """Plant one gang; returns its truth ring (or nothing when the population is exhausted)."""
     prm = gang_params(rng, camo, n_claims)
     region = busy_region(w, rng)
+    facs, window = _colluding_facilities(w, rng, prm, region)
+    if not facs:
+        return []
     holders, cards, phone_card = _collected_cards(w, rng, prm, region)
     if len(holders) < 4:
         return []
@@ -59,8 +62,7 @@ def plant_gang(w: World, rng, cl: Claims, camo: float, n_claims: int) -> list[di
         prm["presentation"] = "no_phone"   # no card went on a phone after all
         prm.pop("phone_owner")
     sessions = _sessions(rng, prm, len(cards))
-    days = spread_days(rng, len(sessions), max(prm["span_days"], len(sessions)))
-    facs = _colluding_facilities(w, rng, prm, region, int(days[0]), int(days[-1]))
+    days = spread_days(rng, len(sessions), prm["span_days"], window[0], window[1] + 1)
     terminal = {f: new_device(w, f) for f in facs} if prm["terminal"] == "dedicated_terminal" else {}
     _swipe(w, rng, cl, camo, prm, days, sessions, facs, terminal, cards, phone_card, phone)
     _real_activity_at(w, rng, cl, holders, facs)
@@ -112,33 +114,55 @@ def _organiser(w: World, rng, prm: dict, region: int, uses_phone: bool) -> tuple
     return -1, new_phone(w)
 
 
-def _colluding_facilities(w: World, rng, prm: dict, region: int, first: int, last: int) -> list[int]:
-    """1–3 pharmacies or clinics of the district where no other gang swipes in those weeks.
+_APART = 14   # days between two gangs' weeks at one facility
+
+
+def _free_spans(w: World, fac: int) -> list[tuple[int, int]]:
+    """[start, end) stretches of the year in which no gang swipes at ``fac`` (with a margin)."""
+    out, t = [], 0
+    for a, b in sorted(w.gang_windows.get(fac, [])):
+        if a - _APART > t:
+            out.append((t, a - _APART))
+        t = max(t, b + _APART + 1)
+    if t < DAYS:
+        out.append((t, DAYS))
+    return out
+
+
+def _colluding_facilities(w: World, rng, prm: dict, region: int):
+    """1–3 pharmacies or clinics, and the weeks the gang is active, in which no other gang swipes
+    at any of them; ``([], None)`` when no facility of the world has such weeks left.
 
     Two gangs at one facility over the same weeks, without a phone or terminal of their own,
-    would leave nothing in the claims that tells them apart; a facility no gang uses yet is
-    preferred, then one whose gangs worked other months.
+    would leave nothing in the claims that tells them apart. A facility no gang uses yet is
+    preferred, then free weeks of one whose gangs worked other months; the district first.
     """
-    out: list[int] = []
-    for _ in range(prm["facilities"]):
-        kinds = [CLINIC] if rng.random() < prm["clinic_share"] else [PHARMACY]
-        f = _free_facility(w, rng, kinds, region, first, last, out)
-        if f not in out:
-            out.append(f)
-    for f in out:
-        w.gang_windows.setdefault(f, []).append((first, last))
-    return sorted(out)
-
-
-def _free_facility(w: World, rng, kinds: list, region: int, first: int, last: int, taken: list) -> int:
+    kinds = [CLINIC] if rng.random() < prm["clinic_share"] else [PHARMACY]
+    need = max(14, prm["sessions"])
     for where, of in ((region, kinds), (region, [PHARMACY, CLINIC]), (None, kinds), (None, [PHARMACY, CLINIC])):
-        cand = [int(f) for f in w.facilities_of(of, where) if f not in taken]
-        unused = [f for f in cand if f not in w.gang_windows]
-        apart = [f for f in cand if all(b < first - 14 or a > last + 14 for a, b in w.gang_windows.get(f, []))]
-        for pool in (unused, apart):
-            if pool:
-                return pool[int(rng.integers(0, len(pool)))]
-    return near(w, rng, kinds, region)
+        fits = [(int(f), span) for f in w.facilities_of(of, where) for span in _free_spans(w, int(f))
+                if span[1] - span[0] >= need]
+        if fits:
+            break
+    else:
+        return [], None
+    unused = [x for x in fits if x[0] not in w.gang_windows]
+    first, (lo, hi) = (unused or fits)[int(rng.integers(0, len(unused or fits)))]
+    length = min(max(prm["span_days"], prm["sessions"]), hi - lo)
+    start = lo + int(rng.integers(0, hi - lo - length + 1))
+    window = (start, start + length - 1)
+    prm["span_days"] = length
+    facs = [first]
+    for _ in range(prm["facilities"] - 1):
+        of = [CLINIC] if rng.random() < prm["clinic_share"] else [PHARMACY]
+        free = [int(f) for f in w.facilities_of(of, region) if int(f) not in facs
+                and any(a <= window[0] and window[1] < b for a, b in _free_spans(w, int(f)))]
+        if free:
+            facs.append(free[int(rng.integers(0, len(free)))])
+    prm["facilities"] = len(facs)
+    for f in facs:
+        w.gang_windows.setdefault(f, []).append(window)
+    return sorted(facs), window
 
 
 def _sessions(rng, prm: dict, n_cards: int) -> list[np.ndarray]:
