@@ -108,6 +108,13 @@ class DiversionSettings:
     min_sources: int = 3
     #: a re-settled pack counts when the second settlement is at another facility
     min_resettled_codes: int = 2
+    #: a card the packs came back on is the reseller's straw card (a member, not a walk-in
+    #: buyer) when the reseller settles at least this many re-settled packs on it ...
+    straw_min_packs: int = 3
+    #: ... on at least this many distinct days ...
+    straw_min_days: int = 3
+    #: ... and those are more than this share of all re-settled packs settled on the card
+    straw_min_share: float = 0.5
 
 
 @dataclass(frozen=True)

@@ -1295,10 +1295,11 @@ def test_two_diversion_chains_through_one_pharmacy_stay_apart(tmp_path):
                               dx="E11.900")
                 code += 1
                 w.item(cid, "甘精胰岛素注射液", trace(1000 + code))
-        for c in range(first + 1, code + 1, 2):
+        for c in range(first + 1, first + 4):  # each sale one pack of each mule (one lot)
             cid = w.claim(buyer, "P9", day(150 + c), fund=90.0)
-            w.item(cid, "甘精胰岛素注射液", trace(1000 + c))
-        chains.append(set(mules) | {buyer})
+            for k in (0, 3, 6):
+                w.item(cid, "甘精胰岛素注射液", trace(1000 + c + k))
+        chains.append(set(mules) | {buyer})  # packs on 3 days: the buyer's is a straw card
     rings = detect_diversion(w.load(tmp_path), Settings())
     assert sorted(set(r.patients) for r in rings) == sorted(chains, key=sorted)
 
