@@ -323,3 +323,19 @@ def test_phone_impersonation_presents_cards_of_other_households(scenario_dirs):
             assert lent <= set(shown.card_id), rid
             holders = cards.set_index("card_id").patient_id[sorted(lent)]
             assert (patients.address[holders] != patients.address[patients.phone == phone].iloc[0]).any(), rid
+
+
+def test_organiser_terminal_is_his_alone_and_its_number_says_nothing(scenario_dirs):
+    not_highest = 0
+    for d in scenario_dirs:
+        truth, _, claims, _ = _tables(d)
+        terminals = truth[truth.member_type == "device"]
+        assert len(terminals)
+        for rid, dev in terminals[["ring_id", "member_id"]].itertuples(index=False):
+            ring_cards = set(truth.loc[(truth.ring_id == rid) & (truth.member_type == "card"), "member_id"])
+            on_it = claims[claims.device_id == dev]
+            assert len(on_it) and set(on_it.card_id) <= ring_cards, rid
+            facility = on_it.facility_id.iloc[0]
+            numbers = claims.loc[claims.facility_id == facility, "device_id"].dropna().unique()
+            not_highest += dev != max(numbers)
+    assert not_highest > 0

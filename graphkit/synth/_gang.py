@@ -57,6 +57,7 @@ def plant_gang(w: World, rng, cl: Claims, camo: float, n_claims: int) -> list[di
     holders, cards, phone_card = _collected_cards(w, rng, prm, region)
     if len(holders) < 4:
         return []
+    prm["pool"] = len(cards)
     organiser, phone = _organiser(w, rng, prm, region, phone_card.any())
     if phone < 0:
         prm["presentation"] = "no_phone"   # no card went on a phone after all
@@ -185,8 +186,8 @@ def _swipe(w, rng, cl, camo, prm, days, sessions, facs, terminal, cards, phone_c
     drugs = np.array([DRUG_X[d] for d in GANG_DRUGS])[rng.choice(len(GANG_DRUGS), prm["drugs"], replace=False)]
     soft = np.array([DX[x] for x in _SOFT_DX])
     cols = {k: [] for k in ("pos", "fac", "ts", "dev")}
-    for day, pos in zip(days, sessions):
-        f = facs[int(rng.integers(0, len(facs)))]
+    at = rng.permutation(np.resize(np.arange(len(facs)), len(days)))   # each facility has sessions
+    for day, pos, f in zip(days, sessions, np.array(facs)[at]):
         pos = pos[rng.permutation(len(pos))]
         if prm["rhythm"] == "packed":
             start = times(rng, [day], "pharm")[0]
@@ -197,6 +198,8 @@ def _swipe(w, rng, cl, camo, prm, days, sessions, facs, terminal, cards, phone_c
             gaps = np.maximum(30, rng.exponential(hours * 3600 / len(pos), len(pos))).astype(np.int64)
         own = terminal.get(f, -2)
         dev = np.where(rng.random(len(pos)) < 1 - 0.3 * camo, own, -2) if own >= 0 else -2
+        if own >= 0:
+            dev[0] = own
         cols["pos"].append(pos)
         cols["fac"].append(np.full(len(pos), f))
         cols["ts"].append(start + np.cumsum(gaps))

@@ -108,7 +108,7 @@ class World:
     used: np.ndarray = None
     # the world's own draw (facility density, walk-in volume, share of 电子凭证): see world_params
     params: dict = field(default_factory=dict)
-    dev_extra: dict = field(default_factory=dict)   # facility -> terminals added after _staff
+    dev_spare: dict = field(default_factory=dict)   # facility -> terminal numbers not in use
     # facilities already in a planted scheme, so two schemes the data could not tell apart are
     # not planted on top of each other: facility -> [(first_day, last_day)] of its gangs,
     # facility -> drugs it re-settles, institution -> wave days of its fake stays
@@ -344,9 +344,13 @@ def _households(w: World, rng, P_target: int, n_places: int) -> None:
 
 def new_device(w: World, fac: int) -> int:
     """A terminal added to facility ``fac`` that background claims never use (an organiser's own)."""
-    k = int(w.fac_dev_n[fac]) + w.dev_extra.get(fac, 0) + 1
-    w.dev_extra[fac] = w.dev_extra.get(fac, 0) + 1
-    w.dev_ids = np.append(w.dev_ids, f"T{w.fac_ids[fac][1:]}{k:02d}")
+    prefix = f"T{w.fac_ids[fac][1:]}"
+    spare = w.dev_spare.setdefault(fac, [])
+    if spare:
+        k = spare.pop(int(w.rng.integers(0, len(spare))))
+    else:   # the gaps are taken: the next number up
+        k = 1 + max(int(d[len(prefix):]) for d in w.dev_ids if d.startswith(prefix))
+    w.dev_ids = np.append(w.dev_ids, f"{prefix}{k:02d}")
     return len(w.dev_ids) - 1
 
 
@@ -501,8 +505,13 @@ def _staff(w: World, rng) -> None:
     w.fac_dev_n = ndev
     w.fac_dev_start = np.cumsum(ndev) - ndev
     dev_fac = np.repeat(np.arange(nf), ndev)
-    dev_k = np.arange(int(ndev.sum())) - w.fac_dev_start[dev_fac]
-    w.dev_ids = np.array([f"T{w.fac_ids[f][1:]}{k + 1:02d}" for f, k in zip(dev_fac, dev_k)],
+    # terminal numbers 1..n+3 with gaps, so a terminal added later (an organiser's) is not
+    # told apart by its number
+    number = np.concatenate([np.sort(rng.choice(n + 3, n, replace=False)) + 1 for n in ndev])
+    for f in range(nf):
+        used = set(number[w.fac_dev_start[f]:w.fac_dev_start[f] + ndev[f]].tolist())
+        w.dev_spare[f] = [k for k in range(1, ndev[f] + 4) if k not in used]
+    w.dev_ids = np.array([f"T{w.fac_ids[f][1:]}{k:02d}" for f, k in zip(dev_fac, number)],
                          dtype=object)
     # pharmacists: 1-3 per pharmacy; rarely one registered at a second pharmacy (一证多挂)
     ph = np.flatnonzero(w.fac_kind == PHARMACY)
