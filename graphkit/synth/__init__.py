@@ -186,7 +186,9 @@ def generate(out_dir, *, claims: int, seed: int, camouflage: float = 0.5, fmt: s
         Created if needed; existing table files of the same names are overwritten.
     claims : int
         Exact number of settlements (>= 3000). Patients ~ claims / 8; rings per typology
-        ~ claims / 4000 (at least 4).
+        ~ claims / 4000 (at least 4), gangs fewer in a world with fewer pharmacies and clinics
+        (each colluding facility serves one gang), impersonation more (unlinked lent cards are
+        one ring each).
     seed : int
         Same arguments give byte-identical files.
     camouflage : float

@@ -115,54 +115,34 @@ def _organiser(w: World, rng, prm: dict, region: int, uses_phone: bool) -> tuple
     return -1, new_phone(w)
 
 
-_APART = 14   # days between two gangs' weeks at one facility
-
-
-def _free_spans(w: World, fac: int) -> list[tuple[int, int]]:
-    """[start, end) stretches of the year in which no gang swipes at ``fac`` (with a margin)."""
-    out, t = [], 0
-    for a, b in sorted(w.gang_windows.get(fac, [])):
-        if a - _APART > t:
-            out.append((t, a - _APART))
-        t = max(t, b + _APART + 1)
-    if t < DAYS:
-        out.append((t, DAYS))
-    return out
-
-
 def _colluding_facilities(w: World, rng, prm: dict, region: int):
-    """1–3 pharmacies or clinics, and the weeks the gang is active, in which no other gang swipes
-    at any of them; ``([], None)`` when no facility of the world has such weeks left.
+    """1–3 pharmacies or clinics no other gang swipes at, the district's first, and the weeks
+    the gang is active; ``([], None)`` when every facility of the world has its gang already.
 
-    Two gangs at one facility over the same weeks, without a phone or terminal of their own,
-    would leave nothing in the claims that tells them apart. A facility no gang uses yet is
-    preferred, then free weeks of one whose gangs worked other months; the district first.
+    Cards swiped at one facility are one group in the claims whatever the months: nothing
+    there says that a second pool of cards is a second organiser and not the same one's new
+    batch, so each colluding facility serves one gang.
     """
     kinds = [CLINIC] if rng.random() < prm["clinic_share"] else [PHARMACY]
-    need = max(14, prm["sessions"])
+    facs: list[int] = []
     for where, of in ((region, kinds), (region, [PHARMACY, CLINIC]), (None, kinds), (None, [PHARMACY, CLINIC])):
-        fits = [(int(f), span) for f in w.facilities_of(of, where) for span in _free_spans(w, int(f))
-                if span[1] - span[0] >= need]
-        if fits:
-            break
-    else:
-        return [], None
-    unused = [x for x in fits if x[0] not in w.gang_windows]
-    first, (lo, hi) = (unused or fits)[int(rng.integers(0, len(unused or fits)))]
-    length = min(max(prm["span_days"], prm["sessions"]), hi - lo)
-    start = lo + int(rng.integers(0, hi - lo - length + 1))
-    window = (start, start + length - 1)
-    prm["span_days"] = length
-    facs = [first]
-    for _ in range(prm["facilities"] - 1):
-        of = [CLINIC] if rng.random() < prm["clinic_share"] else [PHARMACY]
-        free = [int(f) for f in w.facilities_of(of, region) if int(f) not in facs
-                and any(a <= window[0] and window[1] < b for a, b in _free_spans(w, int(f)))]
+        free = [int(f) for f in w.facilities_of(of, where) if int(f) not in w.gang_windows]
         if free:
             facs.append(free[int(rng.integers(0, len(free)))])
-    prm["facilities"] = len(facs)
+            break
+    if not facs:
+        return [], None
+    for _ in range(prm["facilities"] - 1):
+        of = [CLINIC] if rng.random() < prm["clinic_share"] else [PHARMACY]
+        free = [int(f) for f in w.facilities_of(of, region) if int(f) not in w.gang_windows and f not in facs]
+        if free:
+            facs.append(free[int(rng.integers(0, len(free)))])
+    length = max(prm["span_days"], prm["sessions"])
+    start = int(rng.integers(0, DAYS - length + 1))
+    window = (start, start + length - 1)
+    prm["facilities"], prm["span_days"] = len(facs), length
     for f in facs:
-        w.gang_windows.setdefault(f, []).append(window)
+        w.gang_windows[f] = [window]
     return sorted(facs), window
 
 

@@ -110,7 +110,7 @@ class World:
     params: dict = field(default_factory=dict)
     dev_spare: dict = field(default_factory=dict)   # facility -> terminal numbers not in use
     # facilities already in a planted scheme, so two schemes the data could not tell apart are
-    # not planted on top of each other: facility -> [(first_day, last_day)] of its gangs,
+    # not planted on top of each other: facility -> [(first_day, last_day)] of its gang,
     # facility -> drugs it re-settles, institution -> wave days of its fake stays
     gang_windows: dict = field(default_factory=dict)
     resold_drugs: dict = field(default_factory=dict)
