@@ -24,14 +24,13 @@ What binds one operation
 2. A pharmacy is no binder on its own: it may buy back from several collectors, and an area has
    few pharmacies, so unrelated chains pass through the same one. Nor is a straw card, which is
    the reseller's instrument, not the collector's (and a regular customer of the reseller can look
-   like one), on its own. Within one reseller and one drug, a lot of two or more mules is
-   evidence of one collector; two such lots are one collector's when their packs went onto one
-   straw card and their mules were prescribed the drug by one doctor. A mule tied to no such
-   lot (its packs re-settled one at a time) joins the chain of its pharmacy and drug when there
-   is only one there, or when there are none (nothing in the data shows a second collector);
-   where several collectors are in evidence it joins the one whose mules were prescribed the drug
-   by one of its own prescribers, when exactly one was, and otherwise the other untied mules of
-   that pharmacy and drug.
+   like one), on its own. Within one reseller and one drug, a lot of two or more people's packs
+   is evidence of one collector; two such lots are one collector's when their packs went onto one
+   straw card and their mules were prescribed the drug by one doctor. A mule tied to no such lot
+   (its packs re-settled one at a time, or only with its holder's other card's) joins the chain of its pharmacy and drug when there is only one there, or when there
+   are none (nothing in the data shows a second collector); where several collectors are in
+   evidence it joins the one whose mules were prescribed the drug by one of its own prescribers,
+   when exactly one was, and otherwise the other untied mules of that pharmacy and drug.
 3. A mule is one node: a collector selling one mule's packs on to two or three pharmacies makes
    their chains one ring. Chains of different drugs share no lot, so they meet only in a mule.
 Two chains through one pharmacy that share no mule stay two rings when each shows its own lots;
@@ -186,7 +185,7 @@ def _detect_diversion(ctx: Context, settings: Settings) -> list[Ring]:
         straw=[k in straw_keys for k in zip(packs["facility_id"], packs["card_id"])])
     mules = pd.Index(sorted(packs["first_card"].unique()))
     mule = mules.get_indexer(packs["first_card"])
-    chain = _chains(packs, mule, len(mules))
+    chain = _chains(packs, mule, ctx.holder_of(mules).to_numpy())
     packs = packs.assign(chain=chain[mule])
     excess = key_drug_excess(ctx, settings)
     excess = excess[isin(excess["card_id"], mules)]  # only mule cards are looked up below
@@ -198,14 +197,19 @@ def _detect_diversion(ctx: Context, settings: Settings) -> list[Ring]:
     return rings
 
 
-def _chains(packs: pd.DataFrame, mule: np.ndarray, n_mules: int) -> np.ndarray:
-    """Chain label per mule (0..n_mules-1): the rules of the module docstring, steps 1-3."""
+def _chains(packs: pd.DataFrame, mule: np.ndarray, holders: np.ndarray) -> np.ndarray:
+    """Chain label per mule card (0..len(holders)-1, ``holders`` their holder patients): the
+    rules of the module docstring, steps 1-3."""
+    n_mules = len(holders)
     # 1. lots: mule -- re-settlement claim of one drug
     lots = packs["claim_id"].astype(str) + "|" + packs["drug"]
     lot_nodes = pd.Index(sorted(lots.unique()))
     n_nodes = n_mules + len(lot_nodes)
     lot = components_of_pairs(mule, lot_nodes.get_indexer(lots) + n_mules, n_nodes)[:n_mules]
-    in_evidence = np.bincount(lot, minlength=n_nodes) >= 2  # per lot label: a collector's lot
+    # per lot label: a collector's lot, of two people or more (two cards of one are one mule)
+    people = pd.DataFrame({"lot": lot, "holder": holders}).groupby("lot")["holder"].nunique()
+    in_evidence = np.zeros(n_nodes, dtype=bool)
+    in_evidence[people.index.to_numpy()] = people.to_numpy() >= 2
     # 2. per reseller and drug: untied mules join the chain in evidence there
     order = np.arange(n_mules)
     first_of_lot = np.full(n_nodes, n_mules, dtype=np.int64)
