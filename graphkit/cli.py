@@ -14,7 +14,7 @@ from graphkit.commands.validate import validate_cmd
 from graphkit.commands.neo4j import neo4j_group
 from graphkit.commands.synth import synth_cmd
 from graphkit.commands.evaluate import eval_cmd
-from graphkit.commands.render import package_cmd, render_cmd, verify_cmd
+from graphkit.commands.render import keygen_cmd, package_cmd, render_cmd, verify_cmd
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -36,4 +36,5 @@ main.add_command(eval_cmd)
 main.add_command(render_cmd)
 main.add_command(package_cmd)
 main.add_command(verify_cmd)
+main.add_command(keygen_cmd)
 main.add_command(neo4j_group)

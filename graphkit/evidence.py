@@ -10,27 +10,44 @@ A package is a directory for one ring that opens anywhere and explains itself in
     claim_items.csv    their items
     reproduce.cypher   parameterised Neo4j queries returning the ring's subgraph
     settings.json      the detection settings, for ``graphkit rings --settings settings.json``
-    manifest.json      SHA-256 of every file, input fingerprint, settings, version, time
+    manifest.json      SHA-256 of every file, input fingerprint, settings, version, time,
+                       operator, content digest, signer's key fingerprint
+    manifest.sig       (signed packages) Ed25519 signature of manifest.json's bytes
 
 Personal data (身份证号, names, phones, addresses, birth dates) is masked by default with the
 same :mod:`graphkit.masking` the pages use, so one person looks the same in every file;
-``unmasked=True`` is explicit and recorded in the manifest. :func:`verify` recomputes every hash and names what changed, is missing or was added.
+``unmasked=True`` is explicit and recorded in the manifest.
+
+:func:`check_package` (``graphkit verify``) recomputes every hash and names what changed, is
+missing or was added. A hash list proves nothing by itself (whoever edits a file can rehash it),
+so a package can be signed: ``manifest.sig`` is the Ed25519 signature of manifest.json's bytes
+with the operator's private key (:func:`generate_key_pair`, ``graphkit keygen``), checked with
+the public key received out of band. A package is ``ok`` only when every file matches and the
+signature verifies under the key given; an unsigned one is reported as ``unsigned``.
+
+The report cannot show the SHA-256 of the manifest that hashes the report itself. Its cover shows
+the *content digest* instead: the SHA-256 of the ``sha256sum``-style listing of every other file
+(:func:`content_digest`), which the manifest records too and verify checks against both the files
+and the report. The manifest's own SHA-256 and the signer's key fingerprint are what
+``graphkit verify`` prints, to be confirmed out of band.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import html
 import io
 import json
 import os
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from graphkit import render
+from graphkit import _signing, render
 from graphkit._files import file_sha256, writing
 from graphkit._version import __version__
 from graphkit.contract import TYPOLOGIES
@@ -38,12 +55,17 @@ from graphkit.errors import GraphkitError, RingsFileError
 from graphkit.masking import (COMPOUND_SURNAMES, Masker, mask_address, mask_id_number, mask_name,
                               mask_phone)
 from graphkit.masking import text_of as _text
+from graphkit._signing import generate_key_pair, key_fingerprint  # noqa: F401  (re-exported)
 
 __all__ = ["mask_id_number", "mask_name", "mask_phone", "mask_address", "Masker",
-           "write_package", "verify", "PackageError", "COMPOUND_SURNAMES", "MANIFEST_SCHEMA"]
+           "write_package", "verify", "check_package", "Verification", "content_digest",
+           "generate_key_pair", "PackageError", "COMPOUND_SURNAMES", "MANIFEST_SCHEMA"]
 
 MANIFEST_SCHEMA = "graphkit.package/1"
 MANIFEST = "manifest.json"
+#: detached Ed25519 signature of manifest.json's bytes (see graphkit._signing)
+SIGNATURE = "manifest.sig"
+REPORT = "报告.html"
 
 class PackageError(GraphkitError):
     """A package cannot be written or verified (unknown ring, missing data, unreadable manifest)."""
@@ -57,62 +79,162 @@ def _files(root: Path) -> list[str]:
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
 
 
-def verify(path: str | Path) -> list[str]:
-    """Recompute every hash of a package (directory or ``.zip``); return the problems found.
+#: files the content digest leaves out: the report shows the digest (it cannot cover itself),
+#: the manifest records it and the signature signs the manifest
+_NOT_DIGESTED = frozenset({REPORT, MANIFEST, SIGNATURE})
 
-    An empty list means every file listed in ``manifest.json`` is present and unchanged and no
-    file was added. Each problem names the file: ``changed: claims.csv``, ``missing: graph.html``,
-    ``extra: notes.txt``.
+
+def content_digest(hashes: dict[str, str]) -> str:
+    """SHA-256 of the package's file listing without 报告.html (which shows this digest).
+
+    The listing is what ``sha256sum`` prints for the files, sorted by name — one
+    ``<sha256>  <name>`` line each — so that it can be recomputed without graphkit::
+
+        cd PACKAGE && sha256sum claim_items.csv claims.csv graph.html members.csv \\
+            reproduce.cypher settings.json | sha256sum
     """
+    listing = "".join(f"{hashes[name]}  {name}\n" for name in sorted(hashes)
+                      if name not in _NOT_DIGESTED)
+    return hashlib.sha256(listing.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What :func:`check_package` found.
+
+    ``status`` is ``"ok"`` (every file matches and the signature verifies under the key given),
+    ``"unsigned"`` (every file matches the manifest, which nothing signs: anyone could have
+    rewritten both), ``"unchecked"`` (every file matches and the manifest is signed, but no key
+    was given to check the signature with) or ``"failed"`` (``problems`` says why).
+    """
+
+    status: str
+    problems: tuple[str, ...]
+    manifest_sha256: str = ""
+    signer_fingerprint: str = ""  # of the key given (checked) or as the manifest records it
+    operator: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+def _unzipped(path: Path, tmp: str) -> Path:
+    with zipfile.ZipFile(path) as zf:
+        names = zf.namelist()
+        for n in names:
+            if n.startswith("/") or ".." in Path(n).parts:
+                raise PackageError(f"{path}: unsafe path in zip: {n}")
+        zf.extractall(tmp)
+    tops = {Path(n).parts[0] for n in names if Path(n).parts}
+    if len(tops) == 1 and not (Path(tmp) / MANIFEST).exists():
+        return Path(tmp) / tops.pop()
+    return Path(tmp)
+
+
+def check_package(path: str | Path, key: str | Path | None = None) -> Verification:
+    """Recompute every hash of a package (directory or ``.zip``) and check its signature.
+
+    With ``key`` (a public key PEM file, see :func:`generate_key_pair`) the package must carry
+    ``manifest.sig`` signing ``manifest.json`` under that key; without it a signature is
+    reported as present but not checked. Each problem names the file: ``changed: claims.csv``,
+    ``missing: graph.html``, ``extra: notes.txt``, ``signature: …``.
+    """
+    public = _signing.load_public_key(key) if key is not None else None
     p = Path(path)
     if p.is_file() and zipfile.is_zipfile(p):
         with tempfile.TemporaryDirectory(prefix="graphkit-verify-") as tmp:
-            with zipfile.ZipFile(p) as zf:
-                names = zf.namelist()
-                for n in names:
-                    if n.startswith("/") or ".." in Path(n).parts:
-                        return [f"unsafe path in zip: {n}"]
-                zf.extractall(tmp)
-            tops = {Path(n).parts[0] for n in names if Path(n).parts}
-            root = Path(tmp) / tops.pop() if len(tops) == 1 and not (Path(tmp) / MANIFEST).exists() \
-                else Path(tmp)
-            return verify(root)
+            try:
+                root = _unzipped(p, tmp)
+            except PackageError as exc:
+                return Verification("failed", (str(exc),))
+            return _check_dir(root, public)
     if not p.is_dir():
         raise PackageError(f"{p}: not a package directory or zip")
+    return _check_dir(p, public)
+
+
+def _check_dir(p: Path, public) -> Verification:
     mp = p / MANIFEST
     if not mp.is_file():
-        return [f"missing: {MANIFEST}"]
+        return Verification("failed", (f"missing: {MANIFEST}",))
+    raw = mp.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
     try:
-        manifest = json.loads(mp.read_text(encoding="utf-8"))
+        manifest = json.loads(raw.decode("utf-8"))
         listed = manifest["files"]
         if not isinstance(listed, dict):
             raise TypeError("'files' is not an object")
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
-        return [f"unreadable {MANIFEST}: {exc}"]
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        return Verification("failed", (f"unreadable {MANIFEST}: {exc}",), digest)
     problems = []
-    present = set(_files(p)) - {MANIFEST}
+    present = set(_files(p)) - {MANIFEST, SIGNATURE}
+    hashes = {}
     for name in sorted(listed):
         entry = listed[name]
         want = entry.get("sha256") if isinstance(entry, dict) else entry
+        hashes[name] = want
         if name not in present:
             problems.append(f"missing: {name}")
         elif file_sha256(p / name) != want:
             problems.append(f"changed: {name}")
     for name in sorted(present - set(listed)):
         problems.append(f"extra: {name}")
-    return problems
+    recorded = manifest.get("content_digest")
+    if recorded is not None:
+        if recorded != content_digest(hashes):
+            problems.append(f"content_digest in {MANIFEST} is not that of the files it lists")
+        elif REPORT in present and recorded not in (p / REPORT).read_text(encoding="utf-8",
+                                                                          errors="replace"):
+            problems.append(f"changed: {REPORT} does not show the manifest's content digest")
+    signer = manifest.get("signer") if isinstance(manifest.get("signer"), dict) else None
+    named = _text(signer.get("key_fingerprint")) if signer else ""
+    operator = _text(manifest.get("operator"))
+    sig = p / SIGNATURE
+    if public is not None:
+        given = _signing.key_fingerprint(public)
+        if not sig.is_file():
+            problems.append(f"signature: {SIGNATURE} is missing (the package is unsigned) "
+                            "but a key was given")
+        elif not _signing.signature_valid(public, raw, sig.read_bytes()):
+            problems.append(f"signature: {SIGNATURE} does not sign this {MANIFEST} under the "
+                            f"key given (fingerprint {given[:16]}…)"
+                            + (f"; the manifest names signer {named[:16]}…" if named
+                               and named != given else ""))
+        status = "failed" if problems else "ok"
+        return Verification(status, tuple(problems), digest, given, operator)
+    if signer and not sig.is_file():
+        problems.append(f"signature: {MANIFEST} names a signer but {SIGNATURE} is missing")
+    if problems:
+        return Verification("failed", tuple(problems), digest, named, operator)
+    return Verification("unchecked" if sig.is_file() else "unsigned", (), digest, named, operator)
 
 
-def _write_manifest(root: Path, info: dict) -> Path:
+def verify(path: str | Path, key: str | Path | None = None) -> list[str]:
+    """The problems :func:`check_package` finds (an empty list: every file is unchanged and,
+    when ``key`` is given, the signature verifies under it)."""
+    return list(check_package(path, key).problems)
+
+
+def _write_manifest(root: Path, info: dict, signing_key=None) -> Path:
     files = {}
     for name in _files(root):
-        if name == MANIFEST:
+        if name in (MANIFEST, SIGNATURE):
             continue
         fp = root / name
         files[name] = {"sha256": file_sha256(fp), "bytes": fp.stat().st_size}
     manifest = {"schema": MANIFEST_SCHEMA, **info, "files": files}
+    if signing_key is not None:
+        manifest["signer"] = {"algorithm": "Ed25519",
+                              "key_fingerprint": _signing.key_fingerprint(signing_key)}
     mp = root / MANIFEST
-    mp.write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    data = (json.dumps(manifest, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    mp.write_bytes(data)
+    sig = root / SIGNATURE
+    if signing_key is not None:
+        sig.write_bytes(_signing.sign(signing_key, data))
+    elif sig.exists():
+        sig.unlink()
     return mp
 
 
@@ -346,13 +468,18 @@ def _report_html(doc, ring, view, masker: Masker, manifest_info: dict) -> str:
     commands = "\n".join([
         f"graphkit rings {data_dir} -o OUT_DIR{settings_opt}",
         f"graphkit package {rings_file} {ring.ring_id} -o {ring.ring_id} --data {data_dir}{mask_flag}",
-        f"graphkit verify {ring.ring_id}",
+        f"graphkit verify {ring.ring_id}" + (" --key PUBLIC_KEY.pem"
+                                              if manifest_info.get("settings", {}).get("signed")
+                                              else ""),
     ])
     fp_warn = ""
     if not manifest_info.get("input", {}).get("fingerprint_matches", True):
         fp_warn = ("<p class=note>注意：用于生成本材料的数据指纹与线索文件记录的指纹不一致，"
                    "数据可能在检测之后被改动；请用原始数据复核。</p>")
-    mask_note = ("个人信息已脱敏（身份证号、姓名、电话、住址）。" if masker.enabled
+    sign_note = ("本材料已签名（manifest.sig）：用签名人的公钥运行 graphkit verify 核对签名与每个文件，"
+                 "并与签名人核对其公钥指纹。" if manifest_info.get("settings", {}).get("signed")
+                 else "本材料未签名：文件清单可被连同文件一起改写，请通过其他渠道核对本摘要。")
+    mask_note = ("个人信息已脱敏（身份证号仅留地区码、出生日期仅留年份，姓名、电话、住址部分隐去）。" if masker.enabled
                  else "注意：本材料未脱敏（--unmasked），含完整个人信息，请按规定保管。")
     period = f"{ring.first_seen or '—'} 至 {ring.last_seen or '—'}"
     count_txt = "，".join(f"{render.TYPE_ZH.get(t, t)} {n}" for t, n in counts.items()) or "—"
@@ -385,6 +512,10 @@ h2{{page-break-after:avoid}} tr{{page-break-inside:avoid}}}}
 <dt>涉及医保基金</dt><dd>{ring.fund_amount:,.2f} 元</dd>
 <dt>涉及结算</dt><dd>{claims_n} 笔</dd>
 <dt>成员构成</dt><dd>{_esc(count_txt)}</dd>
+<dt>经办人</dt><dd>{_esc(manifest_info.get('operator') or '（未注明）')}</dd>
+<dt>材料摘要</dt><dd><span class=mono>{_esc(manifest_info.get('content_digest', ''))}</span><br>
+<span class=muted>SHA-256，覆盖本报告以外的全部文件（各文件 SHA-256 按文件名排序的清单，即
+sha256sum 的输出）；manifest.json 记录同一摘要。{_esc(sign_note)}</span></dd>
 </dl>
 <h2>二、证据与负面清单条款</h2>
 <ol>{ev_html}</ol>
@@ -452,13 +583,19 @@ def _resolve_dataset(doc, dataset, rings_path=None):
 
 def write_package(doc, ring_id: str, out_dir: str | Path, dataset=None, *, unmasked: bool = False,
                   zip_: bool = False, rings_path: str | Path | None = None,
-                  max_nodes: int = 2000) -> Path:
+                  max_nodes: int = 2000, sign: str | Path | None = None,
+                  operator: str | None = None) -> Path:
     """Write the evidence package for one ring into ``out_dir``; return the directory.
 
     ``dataset`` defaults to loading the rings file's ``input.data_dir``. With ``zip_=True`` also
     writes ``<out_dir>.zip`` next to the directory. Existing package files in ``out_dir`` are
     replaced; any other file there makes this fail (so :func:`verify` stays meaningful).
+    ``sign`` is an Ed25519 private key PEM file (:func:`generate_key_pair`): ``manifest.sig``
+    then signs ``manifest.json``. ``operator`` (who made the package) is recorded in the
+    manifest and shown on the report.
     """
+    signing_key = _signing.load_private_key(sign) if sign is not None else None
+    operator = _text(operator).strip()
     try:
         ring = doc.ring(ring_id)
     except RingsFileError as exc:
@@ -477,8 +614,8 @@ def write_package(doc, ring_id: str, out_dir: str | Path, dataset=None, *, unmas
         raise PackageError(f"{out} exists and is not a directory")
     with writing(out, "the evidence package"):
         out.mkdir(parents=True, exist_ok=True)
-        ours = {"报告.html", "graph.html", "members.csv", "claims.csv", "claim_items.csv",
-                "reproduce.cypher", "settings.json", MANIFEST}
+        ours = {REPORT, "graph.html", "members.csv", "claims.csv", "claim_items.csv",
+                "reproduce.cypher", "settings.json", MANIFEST, SIGNATURE}
         strangers = [n for n in _files(out) if n not in ours]
         if strangers:
             raise PackageError(f"{out} already holds other files ({', '.join(strangers[:3])}); "
@@ -493,6 +630,7 @@ def write_package(doc, ring_id: str, out_dir: str | Path, dataset=None, *, unmas
             "masked": not unmasked,
             "created": created.isoformat().replace("+00:00", "Z"),
             "graphkit_version": __version__,
+            "operator": operator,
             "rings_file": str(rings_path) if rings_path else "",
             "input": {"data_dir": doc.data_dir, "fingerprint": doc.fingerprint,
                       "loaded_data_dir": _text(getattr(ds, "data_dir", "")),
@@ -500,10 +638,10 @@ def write_package(doc, ring_id: str, out_dir: str | Path, dataset=None, *, unmas
                       "fingerprint_matches": bool(doc.fingerprint) and
                       _text(getattr(ds, "fingerprint", "")) == doc.fingerprint},
             "params": doc.params,
-            "settings": {"unmasked": bool(unmasked), "zip": bool(zip_), "max_nodes": max_nodes},
+            "settings": {"unmasked": bool(unmasked), "zip": bool(zip_), "max_nodes": max_nodes,
+                         "signed": signing_key is not None},
         }
         (out / "graph.html").write_text(render.page_from_view(view), encoding="utf-8")
-        (out / "报告.html").write_text(_report_html(doc, ring, view, masker, info), encoding="utf-8")
         (out / "members.csv").write_text(_csv_text(_members_frame(ring, view, masker)),
                                          encoding="utf-8")
         claims = view.ring_claims_frame()
@@ -520,7 +658,12 @@ def write_package(doc, ring_id: str, out_dir: str | Path, dataset=None, *, unmas
                 encoding="utf-8")
         elif (out / "settings.json").exists():
             (out / "settings.json").unlink()
-        _write_manifest(out, info)
+        # the report shows the digest of every other file, so it is written last of them
+        hashes = {name: file_sha256(out / name) for name in _files(out)
+                  if name not in _NOT_DIGESTED}
+        info["content_digest"] = content_digest(hashes)
+        (out / REPORT).write_text(_report_html(doc, ring, view, masker, info), encoding="utf-8")
+        _write_manifest(out, info, signing_key)
         if zip_:
             _write_zip(out, created)
     return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import re
@@ -14,7 +15,8 @@ from click.testing import CliRunner
 
 import graphkit
 from graphkit.cli import main
-from graphkit.evidence import (Masker, PackageError, mask_address, mask_id_number, mask_name,
+from graphkit.evidence import (SIGNATURE, Masker, PackageError, check_package, content_digest,
+                               generate_key_pair, mask_address, mask_id_number, mask_name,
                                mask_phone, verify, write_package)
 from graphkit.rings import Member, Ring, RingsDocument, write_rings
 from tests.browser import ID_CARD, PHONES, write_many_codes
@@ -260,7 +262,8 @@ def test_package_cli_defaults_to_the_rings_data_dir_and_zips(sample, tmp_path):
     assert res.exit_code == 0, res.output
     assert "masked" in res.output
     res = CliRunner().invoke(main, ["verify", str(out.with_name("R0002.zip"))])
-    assert res.exit_code == 0 and "ok" in res.output
+    # every file matches, but nothing signs the manifest: never reported as ok
+    assert res.exit_code == 3 and "unsigned" in res.output and "ok" not in res.output
 
 
 def test_package_cli_unknown_ring_exits_2(sample, tmp_path):
@@ -303,3 +306,167 @@ def test_a_package_of_other_data_than_the_rings_were_found_in_is_refused(tmp_pat
     assert "are not the input the rings were found in" in res.output
     assert "Traceback" not in res.output and len(res.output.strip().splitlines()) == 1
     assert not (tmp_path / "pkg").exists()
+
+
+# ---- signed packages: a chain of custody
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory):
+    """Two key pairs: (private, public) of the operator, and of somebody else."""
+    root = tmp_path_factory.mktemp("keys")
+    return generate_key_pair(root / "operator"), generate_key_pair(root / "other")
+
+
+@pytest.fixture
+def signed(sample, keys, tmp_path):
+    _, doc, ds = sample
+    (private, _), _ = keys
+    return write_package(doc, "R0001", tmp_path / "R0001", ds, zip_=True, sign=private,
+                         operator="王警官")
+
+
+def _rehash(pkg, name: str, new_bytes: bytes, *, whole_job: bool = True) -> None:
+    """Edit a file and rewrite manifest.json to match, as a forger would: the file's hash, and
+    (``whole_job``) the content digest and the report that shows it, with the report's hash."""
+    (pkg / name).write_bytes(new_bytes)
+    mp = pkg / "manifest.json"
+    manifest = json.loads(mp.read_text(encoding="utf-8"))
+
+    def rehash(n):
+        data = (pkg / n).read_bytes()
+        manifest["files"][n] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+
+    rehash(name)
+    if whole_job:
+        old = manifest["content_digest"]
+        new = content_digest({n: e["sha256"] for n, e in manifest["files"].items()})
+        report = pkg / "报告.html"
+        report.write_text(report.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+        manifest["content_digest"] = new
+        rehash("报告.html")
+    mp.write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+def test_keygen_writes_a_private_key_only_its_owner_reads_and_never_overwrites(tmp_path):
+    res = CliRunner().invoke(main, ["keygen", str(tmp_path / "k")])
+    assert res.exit_code == 0, res.output
+    private, public = tmp_path / "k" / "graphkit_ed25519.pem", tmp_path / "k" / "graphkit_ed25519.pub.pem"
+    assert private.stat().st_mode & 0o777 == 0o600
+    assert private.read_text().startswith("-----BEGIN PRIVATE KEY-----")
+    assert public.read_text().startswith("-----BEGIN PUBLIC KEY-----")
+    fingerprint = re.search(r"fingerprint \(SHA-256\): ([0-9a-f]{64})", res.output).group(1)
+    before = private.read_bytes()
+    res = CliRunner().invoke(main, ["keygen", str(tmp_path / "k")])
+    assert res.exit_code == 1 and "never overwritten" in res.output
+    assert private.read_bytes() == before
+    # the fingerprint is the SHA-256 of the 32 raw public-key bytes
+    from cryptography.hazmat.primitives import serialization
+    key = serialization.load_pem_public_key(public.read_bytes())
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    assert len(raw) == 32 and hashlib.sha256(raw).hexdigest() == fingerprint
+
+
+def test_signed_package_verifies_with_its_key_and_prints_both_digests(signed, keys):
+    (_, public), _ = keys
+    for target in (signed, signed.with_name("R0001.zip")):
+        res = CliRunner().invoke(main, ["verify", str(target), "--key", str(public)])
+        assert res.exit_code == 0, res.output
+        manifest_sha = hashlib.sha256((signed / "manifest.json").read_bytes()).hexdigest()
+        assert f"manifest.json SHA-256: {manifest_sha}" in res.output
+        assert check_package(target, public).signer_fingerprint in res.output
+        assert "王警官" in res.output and "ok" in res.output
+    manifest = json.loads((signed / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["operator"] == "王警官" and manifest["graphkit_version"] == graphkit.__version__
+    assert manifest["input"]["fingerprint"] and manifest["params"] and manifest["settings"]["signed"]
+    assert manifest["signer"]["key_fingerprint"] == check_package(signed, public).signer_fingerprint
+    assert SIGNATURE not in manifest["files"]
+
+
+def test_signed_package_checked_without_key_is_not_ok(signed):
+    res = CliRunner().invoke(main, ["verify", str(signed)])
+    assert res.exit_code == 3 and "not checked" in res.output
+    assert check_package(signed).status == "unchecked"
+
+
+def test_edited_file_with_rehashed_manifest_fails_a_signed_verify(signed, keys):
+    (_, public), _ = keys
+    members = (signed / "members.csv").read_bytes().replace(b"R0001", b"R0009", 1)
+    _rehash(signed, "members.csv", members)
+    assert verify(signed) == []  # the hashes alone are fooled ...
+    res = CliRunner().invoke(main, ["verify", str(signed), "--key", str(public)])
+    assert res.exit_code == 1 and "signature" in res.output  # ... the signature is not
+
+
+def test_edited_report_with_rehashed_manifest_fails_a_signed_verify(signed, keys):
+    (_, public), _ = keys
+    report = (signed / "报告.html").read_text(encoding="utf-8").replace("王警官", "李警官")
+    _rehash(signed, "报告.html", report.encode("utf-8"))
+    assert any("signature" in p for p in verify(signed, public))
+
+
+def test_missing_signature_fails_when_a_key_is_given(sample, keys, tmp_path):
+    _, doc, ds = sample
+    (_, public), _ = keys
+    unsigned = write_package(doc, "R0001", tmp_path / "u", ds, zip_=True)
+    assert check_package(unsigned).status == "unsigned"
+    for target in (unsigned, unsigned.with_name("u.zip")):
+        res = CliRunner().invoke(main, ["verify", str(target), "--key", str(public)])
+        assert res.exit_code == 1 and "manifest.sig is missing" in res.output
+
+
+def test_removed_signature_of_a_signed_package_fails_even_without_key(signed):
+    (signed / SIGNATURE).unlink()
+    result = check_package(signed)
+    assert result.status == "failed" and "names a signer" in result.problems[0]
+
+
+def test_wrong_key_fails(signed, keys):
+    _, (_, other_public) = keys
+    for target in (signed, signed.with_name("R0001.zip")):
+        res = CliRunner().invoke(main, ["verify", str(target), "--key", str(other_public)])
+        assert res.exit_code == 1 and "does not sign" in res.output
+
+
+def test_tampered_zip_with_rehashed_manifest_fails(signed, keys, tmp_path):
+    (_, public), _ = keys
+    with zipfile.ZipFile(signed.with_name("R0001.zip")) as zf:
+        zf.extractall(tmp_path / "x")
+    inside = tmp_path / "x" / "R0001"
+    _rehash(inside, "claims.csv", (inside / "claims.csv").read_bytes() + b"X,,,,,,,,,,,,,,,,\n")
+    forged = tmp_path / "forged.zip"
+    with zipfile.ZipFile(forged, "w") as zf:
+        for path in sorted(inside.iterdir()):
+            zf.write(path, f"R0001/{path.name}")
+    assert verify(forged) == []  # the hashes alone are fooled ...
+    assert any("does not sign" in p for p in verify(forged, public))  # ... the signature is not
+
+
+def test_report_cover_shows_the_content_digest_of_every_other_file(signed):
+    manifest = json.loads((signed / "manifest.json").read_text(encoding="utf-8"))
+    hashes = {n: e["sha256"] for n, e in manifest["files"].items()}
+    listing = "".join(f"{hashes[n]}  {n}\n" for n in sorted(hashes) if n != "报告.html")
+    digest = hashlib.sha256(listing.encode()).hexdigest()  # what `sha256sum … | sha256sum` gives
+    assert manifest["content_digest"] == digest == content_digest(hashes)
+    cover = (signed / "报告.html").read_text(encoding="utf-8").split("二、证据")[0]
+    assert digest in cover and "王警官" in cover
+
+
+def test_a_rehashed_file_without_a_new_content_digest_fails_without_key(signed):
+    _rehash(signed, "members.csv", b"ring_id\nR0001\n", whole_job=False)
+    assert verify(signed) == ["content_digest in manifest.json is not that of the files it lists"]
+
+
+def test_signed_package_is_reproducible(sample, keys, tmp_path, monkeypatch):
+    _, doc, ds = sample
+    (private, _), _ = keys
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    a = write_package(doc, "R0001", tmp_path / "a" / "R0001", ds, sign=private)
+    b = write_package(doc, "R0001", tmp_path / "b" / "R0001", ds, sign=private)
+    for name in ("manifest.json", SIGNATURE, "报告.html"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
+def test_keygen_has_help_with_example():
+    res = CliRunner().invoke(main, ["keygen", "--help"])
+    assert res.exit_code == 0 and "Example:" in res.output

@@ -252,7 +252,7 @@ def test_masked_run_shows_no_whole_number_or_birth_date_anywhere(runs, people):
     for path in masked:
         text = path.read_text(encoding="utf-8-sig")
         assert set(numbers.findall(text)) & secrets == set(), path
-        assert "出生日期" not in text, path
+        assert "出生日期：" not in text, path
     shown = shown_facts(masked, set(people.index))
     for pid, f in shown.items():
         birth = people.at[pid, "birth_date"]

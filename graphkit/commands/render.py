@@ -70,18 +70,27 @@ def render_cmd(rings_json: Path, data_dir: Path, out_dir: Path, unmasked: bool,
 @click.option("--unmasked", is_flag=True,
               help="Write personal data in full; recorded in manifest.json (default: masked).")
 @click.option("--zip", "zip_", is_flag=True, help="Also write DIR.zip next to the directory.")
+@click.option("--sign", "sign_key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Ed25519 private key (from graphkit keygen): write manifest.sig, the "
+                   "signature of manifest.json.")
+@click.option("--operator", metavar="NAME",
+              help="Who makes the package; recorded in manifest.json and on the report.")
 def package_cmd(rings_json: Path, ring_id: str, out_dir: Path, data_dir: Path | None,
-                unmasked: bool, zip_: bool) -> None:
+                unmasked: bool, zip_: bool, sign_key: Path | None, operator: str | None) -> None:
     """Write an evidence package for one ring: 报告.html, graph.html, CSVs, Cypher, manifest.
 
-    Personal data is masked by default (身份证号 510***********1234, names 张*, phones
-    138****1234) in every file. manifest.json records the SHA-256 of every file, the input
-    fingerprint, the settings, the graphkit version and the time; check it with graphkit verify.
+    Personal data is masked by default in every file (身份证号 510104************, birth year
+    only, names 张*, phones 138****1234). manifest.json records the SHA-256 of every file, the
+    input fingerprint, the settings, the graphkit version, the time and the operator; with
+    --sign, manifest.sig signs it. Check a package with graphkit verify.
 
     \b
     Example:
       graphkit package out/demo/rings.json R0001 -o cases/R0001
       graphkit package out/demo/rings.json R0002 -o cases/R0002 --data data_samples/demo --zip
+      graphkit keygen ~/.graphkit/keys
+      graphkit package out/demo/rings.json R0001 -o cases/R0001 \\
+          --sign ~/.graphkit/keys/graphkit_ed25519.pem --operator "王警官"
     """
     from graphkit.evidence import write_package
     from graphkit.rings import read_rings
@@ -91,31 +100,85 @@ def package_cmd(rings_json: Path, ring_id: str, out_dir: Path, data_dir: Path | 
         doc.ring(ring_id)  # unknown ring: fail before loading data
         ds = _load_for(doc, rings_json, data_dir)
         out = write_package(doc, ring_id, out_dir, ds, unmasked=unmasked, zip_=zip_,
-                            rings_path=rings_json)
+                            rings_path=rings_json, sign=sign_key, operator=operator)
     click.echo(f"wrote {out}" + (f" and {out.with_name(out.name + '.zip')}" if zip_ else "")
-               + ("  (UNMASKED: holds personal data)" if unmasked else "  (personal data masked)"))
+               + ("  (UNMASKED: holds personal data)" if unmasked else "  (personal data masked)")
+               + ("  signed" if sign_key else "  unsigned"))
+
+
+#: ``graphkit verify`` exit code of a package whose files all match a manifest that nothing
+#: authenticates (unsigned, or signed but checked without --key)
+EXIT_UNAUTHENTICATED = 3
 
 
 @click.command("verify")
 @click.argument("package", type=click.Path(exists=True, path_type=Path))
-def verify_cmd(package: Path) -> None:
-    """Check every file of an evidence package (directory or .zip) against its manifest.
+@click.option("--key", "key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The signer's Ed25519 public key (PEM): the package must be signed with it.")
+def verify_cmd(package: Path, key: Path | None) -> None:
+    """Check every file of an evidence package (directory or .zip) and its signature.
 
-    Exits 0 when every file is present and unchanged; 1 naming each changed, missing or
-    extra file otherwise.
+    Prints the SHA-256 of manifest.json and the signer's key fingerprint (SHA-256 of the raw
+    public key), to be confirmed with the signer out of band. Exit codes:
+
+    \b
+      0  ok: every file matches manifest.json and manifest.sig verifies under --key
+      1  failed: a changed, missing or extra file, a bad or missing signature, a wrong key
+      3  unsigned, or signed but not checked (no --key): the files match a manifest that
+         anyone could have rewritten with them
 
     \b
     Example:
+      graphkit verify cases/R0001 --key ~/.graphkit/keys/graphkit_ed25519.pub.pem
+      graphkit verify cases/R0001.zip --key colleague.pub.pem
       graphkit verify cases/R0001
-      graphkit verify cases/R0001.zip
     """
-    from graphkit.evidence import verify
+    from graphkit.evidence import check_package
 
     with library_errors():
-        problems = verify(package)
-    if problems:
-        for p in problems:
+        result = check_package(package, key)
+    if result.manifest_sha256:
+        click.echo(f"manifest.json SHA-256: {result.manifest_sha256}")
+    if result.signer_fingerprint:
+        click.echo(f"key fingerprint (SHA-256): {result.signer_fingerprint}"
+                   + ("  (the --key given)" if key else
+                      "  (the signer the manifest names; not checked)"))
+    if result.operator:
+        click.echo(f"operator: {result.operator}")
+    if result.status == "failed":
+        for p in result.problems:
             click.echo(p, err=True)
-        raise click.ClickException(f"{package}: {len(problems)} problem(s): "
-                                   + "; ".join(problems[:5]))
-    click.echo(f"{package}: ok, every file matches manifest.json")
+        raise click.ClickException(f"{package}: FAILED, {len(result.problems)} problem(s): "
+                                   + "; ".join(result.problems[:5]))
+    if result.status == "ok":
+        click.echo(f"{package}: ok, every file matches manifest.json and the signature verifies")
+        return
+    what = ("unsigned: the files match manifest.json, but nothing signs it"
+            if result.status == "unsigned" else
+            "signed, signature not checked: pass --key with the signer's public key")
+    click.echo(f"{package}: {what}")
+    raise SystemExit(EXIT_UNAUTHENTICATED)
+
+
+@click.command("keygen")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def keygen_cmd(directory: Path) -> None:
+    """Write a new Ed25519 key pair for signing evidence packages into DIRECTORY.
+
+    Writes graphkit_ed25519.pem (the private key, PEM, readable by you only: mode 0600) and
+    graphkit_ed25519.pub.pem (the public key, to hand to whoever verifies your packages).
+    Never overwrites a key. Prints the key's fingerprint (SHA-256 of the raw public key).
+
+    \b
+    Example:
+      graphkit keygen ~/.graphkit/keys
+      graphkit package out/demo/rings.json R0001 -o cases/R0001 \\
+          --sign ~/.graphkit/keys/graphkit_ed25519.pem
+    """
+    from graphkit._signing import generate_key_pair, key_fingerprint, load_public_key
+
+    with library_errors():
+        private, public = generate_key_pair(directory)
+        fingerprint = key_fingerprint(load_public_key(public))
+    click.echo(f"wrote {private} (private: keep it to yourself) and {public}")
+    click.echo(f"key fingerprint (SHA-256): {fingerprint}")
