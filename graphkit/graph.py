@@ -100,6 +100,29 @@ class EntityGraph:
     def __init__(self, dataset: Dataset):
         self.dataset = dataset
 
+    def __repr__(self) -> str:
+        ds = self.dataset
+        return (f"<EntityGraph of {getattr(ds, 'data_dir', '?')}: {len(ds.patients):,} patients, "
+                f"{len(ds.claims):,} claims, {len(ds.claim_items):,} items; node and edge tables "
+                f"derived on demand (counts(), edges(name), neighbourhood(seeds))>")
+
+    def check_nodes(self, keys: Iterable[str]) -> list[str]:
+        """``keys`` as a list when every one is a node of this graph ("<type>:<id>"); otherwise a
+        KeyError naming the first unknown key, with a hint (the known types, or ids alike)."""
+        keys = list(keys)
+        for key in keys:
+            type_, id_ = split_key(str(key))
+            if type_ not in self.nodes:
+                raise KeyError(f"{key!r} is no node: node keys are '<type>:<id>' with type one of "
+                               f"{', '.join(NODE_TYPES)}")
+            ids = self.nodes[type_]
+            at = int(ids.searchsorted(id_))
+            if at >= len(ids) or ids.iloc[at] != id_:
+                near = ", ".join(f"{type_}:{x}" for x in ids.iloc[max(0, at - 1):at + 2])
+                raise KeyError(f"no {type_} {id_!r} in this data ({len(ids):,} {type_} nodes"
+                               + (f"; nearest ids: {near}" if near else "") + ")")
+        return keys
+
     # --- nodes ---------------------------------------------------------------------------
     @cached_property
     def nodes(self) -> dict[str, pd.Series]:
@@ -246,9 +269,10 @@ class EntityGraph:
         """The ``hops``-neighbourhood of ``seeds`` (node keys) as a networkx graph.
 
         ``types`` restricts which node types may be added (seeds are always kept).
-        Works on the edge tables, so it is cheap on large data.
+        Works on the edge tables, so it is cheap on large data. A seed that is no node of the
+        graph is a KeyError naming it (:meth:`check_nodes`).
         """
-        frontier = set(seeds)
+        frontier = set(self.check_nodes(seeds))
         seen = set(frontier)
         allowed = set(types) if types is not None else None
         names = list(edge_types or EDGE_TYPES)

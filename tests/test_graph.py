@@ -91,3 +91,15 @@ def test_a_view_on_given_nodes_keeps_only_edges_between_them(graph):
     g = graph.to_networkx(nodes=[node_key("card", card), node_key("patient", holder)])
     assert set(g.nodes) == {node_key("card", card), node_key("patient", holder)}
     assert [k for *_, k in g.edges(keys=True)] == ["holds"]
+
+
+def test_an_unknown_node_is_a_key_error_with_a_hint_not_a_graph_of_nothing():
+    ds = gk.load(DEMO)
+    g = EntityGraph(ds)
+    with pytest.raises(KeyError, match="no pharmacy 'NOPE' in this data .*nearest ids: pharmacy:P"):
+        g.neighbourhood(["pharmacy:NOPE"])
+    with pytest.raises(KeyError, match="type one of patient, card"):
+        g.neighbourhood(["shop:1"])
+    with pytest.raises(KeyError, match="no pharmacy 'NOPE'"):
+        gk.expand(ds, ["pharmacy:NOPE"])
+    assert repr(g).startswith("<EntityGraph of ") and "20,000 claims" in repr(g)
