@@ -339,3 +339,17 @@ def test_organiser_terminal_is_his_alone_and_its_number_says_nothing(scenario_di
             numbers = claims.loc[claims.facility_id == facility, "device_id"].dropna().unique()
             not_highest += dev != max(numbers)
     assert not_highest > 0
+
+
+def test_unlinked_lent_card_is_used_outside_its_holders_district(scenario_dirs):
+    for d in scenario_dirs:
+        truth, scen, claims, _ = _tables(d)
+        patients = pd.read_csv(d / "patients.csv", dtype=str).set_index("patient_id")
+        places = pd.concat([pd.read_csv(d / f"{t}.csv", dtype=str).set_index(k).region for t, k in
+                            (("institutions", "institution_id"), ("pharmacies", "pharmacy_id"))])
+        for rid in scen.loc[scen.scenario.str.startswith("impersonation:unlinked"), "ring_id"]:
+            t = truth[truth.ring_id == rid]
+            card = t.loc[t.member_type == "card", "member_id"].iloc[0]
+            holder = t.loc[t.member_type == "patient", "member_id"].iloc[0]
+            used_in = set(places[claims.loc[claims.card_id == card, "facility_id"]])
+            assert used_in - {patients.region[holder]}, rid

@@ -65,8 +65,10 @@ def _lenders(w: World, rng, prm: dict, user: int) -> np.ndarray:
     relative or two; each has the card the channel needs."""
     need = w.card01 >= 0 if prm["link"] == "phone" else w.card03 >= 0
     fit = need & (w.death < 0) & (w.hh != w.hh[user])
-    region = int(w.region[user])
-    out = [take(w, rng, fit & (w.region == region), prm["cards"], distinct_hh=True)]
+    # a linked user borrows in his district; unlinked cards are used away from their holders'
+    # (where the holder is seen at home meanwhile, the two places are districts apart)
+    home = w.region == int(w.region[user])
+    out = [take(w, rng, fit & (~home if prm["link"] == "unlinked" else home), prm["cards"], distinct_hh=True)]
     if prm["relatives"]:
         out.append(take(w, rng, need & (w.hh == w.hh[user]) & (w.death < 0), prm["relatives"]))
     return np.concatenate(out).astype(np.int64)
@@ -99,7 +101,8 @@ def _signals(w: World, rng, prm: dict, holders: np.ndarray, user: int) -> list[s
 def _impossible_code(w: World, rng, holder: int) -> int | None:
     opts = list(cat.IMPOSSIBLE_FOR["M" if w.sex[holder] == 0 else "F"])
     opts += cat.IMPOSSIBLE_FOR["child" if w.age[holder] < 14 else "adult"]
-    opts = [o for o in opts if not o.startswith("O8")]
+    # not obstetric or neonatal codes: a newborn is settled on the mother's card (新生儿随母)
+    opts = [o for o in opts if not o.startswith(("O8", "P0"))]
     return DX[opts[int(rng.integers(0, len(opts)))]] if opts else None
 
 
@@ -129,7 +132,7 @@ def _uses(w: World, rng, cl: Claims, prm: dict, user: int, holder: int, card: in
     if "impossible_dx" in sig:
         code = _impossible_code(w, rng, holder)
         hit = rng.random(len(days)) < prm["impossible_share"]
-        hit[int(rng.integers(0, len(days)))] = True
+        hit[rng.choice(len(days), min(2, len(days)), replace=False)] = True   # not one odd code
         diag = np.where(hit, code, diag)
         at_ph_plain = at_ph & ~hit
     else:
