@@ -447,6 +447,22 @@ def _esc(v) -> str:
     return html.escape(_text(v), quote=True)
 
 
+#: the report's stylesheet (its page policy allows exactly this <style> by hash)
+_REPORT_CSS = """\
+body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:2em auto;
+max-width:60em;color:#222;line-height:1.6;padding:0 1em}
+h1{font-size:1.5em;border-bottom:2px solid #333} h2{font-size:1.15em;margin-top:1.6em}
+table{border-collapse:collapse;width:100%;font-size:.9em} td,th{border:1px solid #bbb;padding:3px 6px;
+text-align:left;vertical-align:top} th{background:#eee} .num{text-align:right}
+.mono,pre{font-family:ui-monospace,Consolas,monospace} pre{background:#f6f6f6;padding:.6em;
+white-space:pre-wrap;word-break:break-all;font-size:.85em} .muted{color:#666;font-size:.9em}
+.note{background:#fff6d5;border:1px solid #e0c860;padding:.4em .8em}
+dl{display:grid;grid-template-columns:9em 1fr;gap:.2em 1em} dt{font-weight:bold} dd{margin:0}
+@media print{body{margin:0;max-width:none} a{color:#000;text-decoration:none}
+h2{page-break-after:avoid} tr{page-break-inside:avoid}}
+"""
+
+
 def _report_html(doc, ring, view, masker: Masker, manifest_info: dict) -> str:
     zh, en = TYPOLOGIES.get(ring.typology, (ring.typology, ""))
     counts = view.member_counts()
@@ -486,21 +502,10 @@ def _report_html(doc, ring, view, masker: Masker, manifest_info: dict) -> str:
     claims_n = len(ring.claims) or int(view.claims["claim_id"].nunique()) if len(view.claims) else 0
     return f"""<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8">
+{render.csp_meta((), (_REPORT_CSS,))}
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>案件线索报告 {_esc(ring.ring_id)}</title>
-<style>
-body{{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:2em auto;
-max-width:60em;color:#222;line-height:1.6;padding:0 1em}}
-h1{{font-size:1.5em;border-bottom:2px solid #333}} h2{{font-size:1.15em;margin-top:1.6em}}
-table{{border-collapse:collapse;width:100%;font-size:.9em}} td,th{{border:1px solid #bbb;padding:3px 6px;
-text-align:left;vertical-align:top}} th{{background:#eee}} .num{{text-align:right}}
-.mono,pre{{font-family:ui-monospace,Consolas,monospace}} pre{{background:#f6f6f6;padding:.6em;
-white-space:pre-wrap;word-break:break-all;font-size:.85em}} .muted{{color:#666;font-size:.9em}}
-.note{{background:#fff6d5;border:1px solid #e0c860;padding:.4em .8em}}
-dl{{display:grid;grid-template-columns:9em 1fr;gap:.2em 1em}} dt{{font-weight:bold}} dd{{margin:0}}
-@media print{{body{{margin:0;max-width:none}} a{{color:#000;text-decoration:none}}
-h2{{page-break-after:avoid}} tr{{page-break-inside:avoid}}}}
-</style></head><body>
+<style>{_REPORT_CSS}</style></head><body>
 <h1>医保基金欺诈线索报告：{_esc(ring.ring_id)}</h1>
 <p class=note>{_esc(mask_note)}</p>{fp_warn}
 <h2>一、案件概要</h2>

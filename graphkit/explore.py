@@ -427,8 +427,8 @@ def graph_page_html(G: nx.Graph, dataset=None, *, mask: bool = True, max_nodes: 
     from graphkit.masking import Masker
     from graphkit.graph import EDGE_TYPES
     from graphkit.render import (EDGE_STYLE, NODE_STYLE, TYPE_ORDER, TYPE_ZH, _darker, _esc,
-                                 _head, _initial_layout, _json_script, _money, _script_safe,
-                                 _shape_svg, _template, vis_network_js)
+                                 _head, _initial_layout, _json_script, _money, _shape_svg,
+                                 graph_scripts, scripts_html)
 
     G, note = _cut(G, max(1, int(max_nodes)))
     m = Masker(dataset, enabled=mask)
@@ -492,8 +492,9 @@ def graph_page_html(G: nx.Graph, dataset=None, *, mask: bool = True, max_nodes: 
                '<span>虚线/浅色：关联节点（非起点/成员）</span></li>')
     masked = '<span class="mask">个人信息已脱敏</span>' if mask else \
         '<span class="nomask">未脱敏（含个人信息）</span>'
+    scripts = graph_scripts()
     return (
-        _head(title) + "<body><main>"
+        _head(title, scripts) + "<body><main>"
         + f"<h1>{_esc(title)}</h1>"
         + f'<div class="badges"><span>节点 {len(nodes)}</span><span>连线 {len(edges)}</span>'
         + f"{masked}</div>"
@@ -503,8 +504,7 @@ def graph_page_html(G: nx.Graph, dataset=None, *, mask: bool = True, max_nodes: 
         + '<div id="gk-status" aria-live="polite">正在加载…</div></div></div>'
         + '<p class="muted">graphkit 生成；离线可用，不访问任何网络。</p></main>'
         + f'<script type="application/json" id="gk-data">{_json_script(data)}</script>'
-        + f"<script>{vis_network_js()}</script>"
-        + f"<script>{_script_safe(_template('graph.js'))}</script>"
+        + scripts_html(scripts)
         + "</body></html>\n")
 
 

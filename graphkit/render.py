@@ -20,7 +20,9 @@ Examples
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 import html
 import json
 import math
@@ -116,6 +118,55 @@ def _template(name: str) -> str:
 
 def _esc(v) -> str:
     return html.escape(_text(v), quote=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Content-Security-Policy
+#
+# Every page carries a policy in a <meta http-equiv> (pages are opened as files, so there are
+# no response headers): nothing may be fetched (default-src 'none'), only the page's own inline
+# scripts run, allowed by their SHA-256 (a <script> smuggled in through a user string would not
+# match), only its own <style> element applies, and no form posts anywhere. vis-network draws
+# on a canvas and positions its tooltip through element.style (CSSOM, which style-src does not
+# govern); it loads no image, font or stylesheet, so none is allowed. frame-ancestors cannot be
+# set from a <meta>; a notebook shows the page in an <iframe srcdoc>, which keeps the policy.
+
+
+@functools.lru_cache(maxsize=64)
+def _sha256_source(text: str) -> str:
+    """A CSP hash source for an inline element's exact text (each distinct text hashed once)."""
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
+
+
+def content_security_policy(scripts: tuple[str, ...] = (), styles: tuple[str, ...] = ()) -> str:
+    """The policy of a page whose inline ``<script>`` and ``<style>`` elements hold exactly
+    ``scripts`` and ``styles`` (scripts of ``type="application/json"`` are data, not run)."""
+    script_src = " ".join(_sha256_source(t) for t in scripts) or "'none'"
+    style_src = " ".join(_sha256_source(t) for t in styles) or "'none'"
+    return (f"default-src 'none'; script-src {script_src}; style-src {style_src}; "
+            "form-action 'none'; base-uri 'none'")
+
+
+def csp_meta(scripts: tuple[str, ...] = (), styles: tuple[str, ...] = ()) -> str:
+    """The ``<meta http-equiv="Content-Security-Policy">`` element of such a page."""
+    policy = content_security_policy(scripts, styles)  # quotes ', base64: nothing to escape
+    return f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
+
+
+def graph_scripts() -> tuple[str, ...]:
+    """The inline scripts of a page with a network graph: vis-network, then graphkit's."""
+    return (vis_network_js(), _script_safe(_template("graph.js")))
+
+
+def table_scripts() -> tuple[str, ...]:
+    """The inline script of the index page (filter and sort the table of rings)."""
+    return (_script_safe(_template("table.js")),)
+
+
+def scripts_html(scripts: tuple[str, ...]) -> str:
+    """``<script>`` elements holding ``scripts``, as their policy hashes them."""
+    return "".join(f"<script>{js}</script>" for js in scripts)
 
 
 def _json_script(obj) -> str:
@@ -1031,11 +1082,15 @@ def _remove_stale_pages(folder: Path, keep: set[Path]) -> None:
             path.unlink()
 
 
-def _head(title: str) -> str:
+def _head(title: str, scripts: tuple[str, ...] = ()) -> str:
+    """The page's head, with the policy allowing ``scripts`` (the inline scripts the page
+    carries, written with :func:`scripts_html`) and graphkit's stylesheet."""
+    css = _template("page.css")
     return ('<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
             f'<meta name="generator" content="{GENERATOR}">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<title>{_esc(title)}</title><style>{_template("page.css")}</style></head>')
+            + csp_meta(scripts, (css,))
+            + '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<title>{_esc(title)}</title><style>{css}</style></head>')
 
 
 def page_from_view(view: RingView, *, index_href: str | None = None) -> str:
@@ -1056,8 +1111,9 @@ def page_from_view(view: RingView, *, index_href: str | None = None) -> str:
     back = (f'<p><a href="{_esc(index_href)}">← 全部线索 (all rings)</a></p>'
             if index_href else "")
     data = _json_script(view.vis_data())
+    scripts = graph_scripts()
     return (
-        _head(f"{ring.ring_id} {zh} · graphkit")
+        _head(f"{ring.ring_id} {zh} · graphkit", scripts)
         + "<body><main>" + back
         + f"<h1>{_esc(ring.ring_id)} {_esc(zh)} <span class=\"muted\">{_esc(en)}</span></h1>"
         + f'<div class="badges">{"".join(badges)}</div>'
@@ -1070,8 +1126,7 @@ def page_from_view(view: RingView, *, index_href: str | None = None) -> str:
         + '<p class="muted">graphkit 生成；本页离线可用，不访问任何网络。线索需人工核实。</p>'
         + "</main>"
         + f'<script type="application/json" id="gk-data">{data}</script>'
-        + f"<script>{vis_network_js()}</script>"
-        + f"<script>{_script_safe(_template('graph.js'))}</script>"
+        + scripts_html(scripts)
         + "</body></html>\n"
     )
 
@@ -1098,7 +1153,7 @@ def _index_html(doc, rows: list[str], masked: bool, analysed: str = "") -> str:
                        if any(r.typology == t for r in doc.rings))
     fp = doc.fingerprint or "—"
     return (
-        _head("graphkit 线索列表")
+        _head("graphkit 线索列表", table_scripts())
         + "<body><main><h1>医保基金欺诈线索 <span class=\"muted\">graphkit rings</span></h1>"
         + f'<p class="muted">共 {len(doc.rings)} 条线索；输入数据指纹 <span class="mono">'
         + f'{_esc(fp[:16])}</span>；{"个人信息已脱敏" if masked else "未脱敏"}。</p>'
@@ -1108,7 +1163,7 @@ def _index_html(doc, rows: list[str], masked: bool, analysed: str = "") -> str:
         + f'<label>类型 <select id="gk-typology"><option value="">全部</option>{typ_opts}'
           '</select></label>'
         + '<label>最低评分 <input id="gk-min-score" type="number" min="0" max="1" step="0.05" '
-          'value="0" style="width:5em"></label>'
+          'value="0"></label>'
         + '<span class="muted">显示 <span id="gk-shown"></span> 条</span></div>'
         + '<table id="gk-rings"><thead><tr>'
           '<th class="sortable">编号</th><th class="sortable">类型</th>'
@@ -1117,7 +1172,7 @@ def _index_html(doc, rows: list[str], masked: bool, analysed: str = "") -> str:
           '<th class="sortable" data-type="num">基金支付（元）</th>'
           '<th class="sortable">时间范围</th><th>主要证据</th></tr></thead><tbody>'
         + "".join(rows) + "</tbody></table>"
-        + f"</main><script>{_script_safe(_template('table.js'))}</script></body></html>\n"
+        + "</main>" + scripts_html(table_scripts()) + "</body></html>\n"
     )
 
 

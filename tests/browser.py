@@ -226,3 +226,39 @@ def write_many_codes(data_dir: Path, n_codes: int = 40) -> tuple[Path, RingsDocu
                                    *[Member("trace_code", c) for c in codes]),
                 claims=("S1", "S2", "S3"), fund_amount=1930.0, ring_id="R0001")
     return d, RingsDocument(rings=(ring,), data_dir=str(d), fingerprint=input_fingerprint(d))
+
+
+def csp_problems(page: str) -> list[str]:
+    """What is wrong with a page's Content-Security-Policy: missing, allowing a fetch, a form
+    post or a base URL, or not allowing exactly the page's own inline scripts and styles."""
+    import base64
+    import hashlib
+    import html as html_lib
+    import re
+
+    meta = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', page)
+    if not meta:
+        return ["no Content-Security-Policy meta element"]
+    if page.index(meta.group(0)) > min((page.find(t) for t in ("<script", "<style")
+                                        if t in page), default=len(page)):
+        return ["the policy comes after a script or style element"]
+    policy = {}
+    for part in html_lib.unescape(meta.group(1)).split(";"):
+        name, *values = part.split()
+        policy[name] = set(values)
+
+    def hashes(pattern):
+        return {"'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
+                + "'" for body in re.findall(pattern, page, re.S)}
+
+    scripts = hashes(r"<script>(.*?)</script>") or {"'none'"}
+    styles = hashes(r"<style>(.*?)</style>") or {"'none'"}
+    problems = []
+    for name, want in (("default-src", {"'none'"}), ("form-action", {"'none'"}),
+                       ("base-uri", {"'none'"}), ("script-src", scripts), ("style-src", styles)):
+        if policy.get(name) != want:
+            problems.append(f"{name}: {sorted(policy.get(name, ()))} instead of {sorted(want)}")
+    extra = set(policy) - {"default-src", "form-action", "base-uri", "script-src", "style-src"}
+    if extra:
+        problems.append(f"other directives: {sorted(extra)}")
+    return problems

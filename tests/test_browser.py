@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import time
 
@@ -13,15 +14,18 @@ import graphkit
 from graphkit.evidence import write_package
 from graphkit.render import render_all
 from tests.browser import (HOSTILE_IMG, HOSTILE_PHARMACY, HOSTILE_SCRIPT, browser_missing,
-                     start_chromium, write_big, write_sample)
+                           csp_problems, start_chromium, write_big, write_sample)
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(browser_missing() is not None,
                                  reason=browser_missing() or "")]
 
-# Installed before any page script runs: records alert() calls instead of showing them.
+# Installed before any page script runs: records alert() calls instead of showing them, and
+# every Content-Security-Policy violation (what the policy refused, and why).
 _TRAP = ("window.__alerts=[];window.alert=window.confirm=window.prompt="
-         "function(m){window.__alerts.push(String(m));};")
+         "function(m){window.__alerts.push(String(m));};"
+         "window.__csp=[];document.addEventListener('securitypolicyviolation',function(e){"
+         "window.__csp.push(e.effectiveDirective+' '+(e.blockedURI||'inline'));});")
 
 
 @pytest.fixture(scope="module")
@@ -145,3 +149,74 @@ def test_500_node_layout_settles_and_stops(driver, tmp_path):
     print(f"\n500-node layout: {stats['nodes']} nodes, {stats['edges']} edges, "
           f"{stats['iterations']} iterations, stabilised in {stats['stabilizeMs']} ms")
     assert stats["nodes"] == 500 and stats["stabilized"] is True and physics is False
+
+
+# ---- Content-Security-Policy
+
+
+@pytest.fixture(scope="module")
+def package_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pkg")
+    data, doc = write_sample(root / "data")
+    return write_package(doc, "R0001", root / "R0001", graphkit.load(data))
+
+
+def _drawn(driver) -> int:
+    return driver.execute_script(
+        "return window.graphkitNetwork ? window.graphkitNetwork.body.data.nodes.length : 0")
+
+
+@pytest.mark.parametrize("which", ["index", "ring", "report", "graph"])
+def test_every_page_under_its_policy_works_and_nothing_is_refused(driver, site, package_dir,
+                                                                 which):
+    page = {"index": site / "masked" / "index.html",
+            "ring": site / "masked" / "rings" / "R0002.html",
+            "report": package_dir / "报告.html", "graph": package_dir / "graph.html"}[which]
+    assert csp_problems(page.read_text(encoding="utf-8")) == []
+    _open(driver, page)
+    policy = driver.execute_script(
+        "var m=document.querySelector('meta[http-equiv=\"Content-Security-Policy\"]');"
+        "return m && m.content")
+    assert policy and "default-src 'none'" in policy
+    assert driver.execute_script("return window.__csp") == []  # its own scripts and styles ran
+    if which in ("ring", "graph"):
+        assert _drawn(driver) > 0
+        assert driver.execute_script("return window.graphkitStats.stabilized") is True
+    if which == "index":
+        assert driver.find_element("id", "gk-shown").text == "3"  # table.js ran
+    if which == "report":  # the stylesheet applied: the heading has its border
+        border = driver.execute_script(
+            "return getComputedStyle(document.querySelector('h1')).borderBottomStyle")
+        assert border == "solid"
+
+
+_SMUGGLED = ("<script>window.__ran=(window.__ran||0)+1;alert('smuggled')</script>"
+             "<img src=x onerror=\"window.__ran=(window.__ran||0)+1\">"
+             "<div style=\"display:none\" id=gk-styled>x</div>")
+
+
+def test_a_smuggled_script_does_not_run_and_the_graph_still_draws(driver, site, tmp_path):
+    """As if a user string had slipped past escaping: the policy refuses what it adds."""
+    page = (site / "plain" / "rings" / "R0001.html").read_text(encoding="utf-8")
+    hostile = tmp_path / "hostile.html"
+    hostile.write_text(page.replace("</main>", _SMUGGLED + "</main>", 1), encoding="utf-8")
+    _open(driver, hostile)
+    assert driver.execute_script("return window.__ran || 0") == 0
+    assert driver.execute_script("return window.__alerts") == []
+    refused = driver.execute_script("return window.__csp")
+    assert any(v.startswith("script-src") for v in refused), refused
+    assert any(v.startswith("style-src") for v in refused), refused  # the inline style too
+    assert driver.execute_script(
+        "return getComputedStyle(document.getElementById('gk-styled')).display") != "none"
+    assert _drawn(driver) == 16
+
+
+def test_without_the_policy_the_smuggled_script_would_run(driver, site, tmp_path):
+    """The test above shows the policy at work, not a script that never runs anyway."""
+    page = (site / "plain" / "rings" / "R0001.html").read_text(encoding="utf-8")
+    page = re.sub(r'<meta http-equiv="Content-Security-Policy" content="[^"]*">', "", page)
+    bare = tmp_path / "bare.html"
+    bare.write_text(page.replace("</main>", _SMUGGLED + "</main>", 1), encoding="utf-8")
+    _open(driver, bare)
+    assert driver.execute_script("return window.__ran || 0") == 2
+    assert driver.execute_script("return window.__alerts") == ["smuggled"]

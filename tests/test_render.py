@@ -13,7 +13,7 @@ from graphkit.cli import main
 from graphkit.render import render_all, ring_graph, ring_page_html
 from graphkit.rings import write_rings
 from tests.browser import (HOSTILE_IMG, HOSTILE_PHARMACY, HOSTILE_SCRIPT, ID_CARD, ID_NUMBERS,
-                           PHONES, write_big, write_many_codes)
+                           PHONES, csp_problems, write_big, write_many_codes)
 
 
 @pytest.fixture(scope="module")
@@ -223,3 +223,30 @@ def test_render_all_reports_progress_up_to_every_page(sample, tmp_path, workers)
     assert len(paths) == n + 1
     assert seen[-1] == (n, n) and all(t == n for _, t in seen)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen) and len(seen) > 1
+
+
+def test_every_page_has_a_policy_allowing_exactly_its_own_scripts_and_styles(site, sample,
+                                                                              tmp_path):
+    from graphkit.evidence import write_package
+    from graphkit.explore import graph_page_html
+
+    out, paths = site
+    _, doc, ds = sample
+    pkg = write_package(doc, "R0002", tmp_path / "pkg", ds)
+    pages = {p.name: p.read_text(encoding="utf-8") for p in paths}
+    pages["报告.html"] = (pkg / "报告.html").read_text(encoding="utf-8")
+    pages["graph.html"] = (pkg / "graph.html").read_text(encoding="utf-8")
+    pages["notebook"] = graph_page_html(ring_graph(doc.ring("R0001"), ds), ds)
+    assert {"index.html", "R0001.html", "报告.html", "graph.html"} <= set(pages)
+    for name, page in pages.items():
+        assert csp_problems(page) == [], name
+        assert " style=" not in page, name  # an inline style attribute would be refused
+    assert "script-src 'none'" in pages["报告.html"]
+
+
+def test_a_smuggled_script_is_not_allowed_by_the_policy(sample):
+    _, doc, ds = sample
+    page = ring_page_html(doc.ring("R0001"), ds)
+    smuggled = page.replace("</main>", "<script>alert(1)</script></main>")
+    assert csp_problems(page) == []
+    assert csp_problems(smuggled) and "script-src" in csp_problems(smuggled)[0]
