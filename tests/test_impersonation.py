@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from graphkit.detectors import detect_fake_admissions, detect_impersonation
-from graphkit.detectors.impersonation import doctor_sessions, organised_stays
+from graphkit.detectors.impersonation import organised_stays, sittings
 from graphkit.settings import Settings
 from tests.test_detectors import World, background, day
 
@@ -111,8 +111,8 @@ def test_a_user_seen_by_the_same_doctor_with_lent_cards_is_one_ring(tmp_path):
     rings = _reported(ctx)
     assert [sorted(r.patients) for r in rings] == [sorted([user, lent, dead])]
     roles = {m.id: m.role for m in rings[0].members if m.type == "patient"}
-    assert roles[user].startswith("user (seen by the same doctor")
-    assert "doctor_session_companion" in {e.rule for e in rings[0].evidence}
+    assert roles[user].startswith("user (settled next to the card")
+    assert "sitting_companion" in {e.rule for e in rings[0].evidence}
 
 
 def test_being_next_in_a_doctors_queue_once_ties_no_one(tmp_path):
@@ -130,7 +130,8 @@ def test_being_next_in_a_doctors_queue_once_ties_no_one(tmp_path):
     w.claim(stranger, "K1", day(130, 8, 50), ctype="outpatient", dx="J06.900", doctor="D1")
     _waiting_room(w, (40, 70, 100, 130))
     ctx = _load(w, tmp_path)
-    assert len(doctor_sessions(ctx, ["C" + dead], Settings().impersonation)) == 0
+    ties = sittings(ctx, Settings())
+    assert ties[ties["card_id"] == "C" + dead].empty
     assert [r.patients for r in _reported(ctx)] == [[dead]]
 
 
@@ -207,3 +208,50 @@ def test_one_phone_presenting_borrowed_cards_for_stays_at_different_times_is_imp
     ctx = w.load(tmp_path)
     assert len(organised_stays(ctx, Settings().impersonation)) == 0
     assert [sorted(r.patients) for r in _reported(ctx)] == [sorted([user, a, b])]
+
+
+def _terminal_sittings(w: World, lent: list[str], user="4800000000000001", days=(20, 60, 100)):
+    """At pharmacy P1 the user buys on her own card, then on each lent card in turn, on the
+    pharmacy's one terminal minutes later, on ``days`` (one lent card per day, in turn)."""
+    w.person(user, gender="F", birth="1979-01-01")
+    for pid in lent:
+        w.person(pid, birth="1948-01-01")
+    for k, pid in enumerate(lent):
+        for d in days:
+            when = day(d + k, 10, 0)
+            w.claim(user, "P1", when, dx="J06.900", device="P1-POS-1")
+            w.claim(pid, "P1", when + timedelta(minutes=3), dx="I10.x00", device="P1-POS-1")
+    for i in range(8):  # the pharmacy's other customers on the same terminal
+        pid = f"48000000000001{i:02d}"
+        w.person(pid, birth="1966-01-01")
+        for d in (20, 21, 60, 61, 100, 101):
+            w.claim(pid, "P1", day(d, 11, 0) + timedelta(minutes=40 * i), dx="J06.900",
+                    device="P1-POS-1")
+    return user
+
+
+def test_one_person_settling_two_households_cards_after_her_own_on_a_terminal_is_a_ring(tmp_path):
+    """Nothing else is wrong with the two cards: one person bought on her own card and then on
+    two unrelated people's cards, on the pharmacy's own terminal, again and again. A terminal
+    that never leaves the pharmacy ties no one by itself; being the next settlement after the
+    same person's, day after day, does."""
+    w = World()
+    background(w)
+    lent = ["4800000000000002", "4800000000000003"]
+    user = _terminal_sittings(w, lent)
+    rings = _reported(w.load(tmp_path))
+    assert [sorted(r.patients) for r in rings] == [sorted([user] + lent)]
+    assert {e.rule for e in rings[0].evidence} == {"sits_with_unrelated_cards",
+                                                   "sitting_companion"}
+
+
+def test_one_card_settled_after_the_same_persons_again_and_again_is_no_ring(tmp_path):
+    """An adult child buying for a parent who lives elsewhere does the same with one card: with
+    nothing else wrong it is no ring (and which of the two uses whose card, nothing says)."""
+    w = World()
+    background(w)
+    _terminal_sittings(w, ["4800000000000002"])
+    ctx = w.load(tmp_path)
+    assert not _reported(ctx)
+    ties = sittings(ctx, Settings())
+    assert len(ties) == 2 and not ties["hub"].any()  # tied both ways, accusing neither

@@ -42,7 +42,7 @@ from collections.abc import Collection
 import numpy as np
 import pandas as pd
 
-from graphkit._arrow import isin
+from graphkit._arrow import isin, positions
 from graphkit._frames import most_frequent
 from graphkit.detectors.gang import bursts
 from graphkit.detectors.signals import Context, components_of_pairs, evidence, make_ring
@@ -87,7 +87,8 @@ _SEX_AGE_RULES = [
 ]
 
 #: signals of one controller (a phone, a portable device) presenting several households' cards
-PRESENTERS = frozenset({"phone_presents_unrelated_cards", "device_presents_unrelated_cards"})
+PRESENTERS = frozenset({"phone_presents_unrelated_cards", "device_presents_unrelated_cards",
+                        "sits_with_unrelated_cards"})
 
 #: signals common among honest patients (a referral across districts on one day, a transfer
 #: or interim settlement between two hospitals): they support a ring, never make one, and a card
@@ -97,7 +98,10 @@ WEAK_SIGNALS = frozenset({"two_places_one_day", "overlapping_stays",
 
 #: signals of a phone presenting another household's card
 PRESENTED = frozenset({"presented_by_another_household", "phone_presents_unrelated_cards",
-                       "device_presents_unrelated_cards"})
+                       "device_presents_unrelated_cards", "sits_with_unrelated_cards"})
+
+#: signals of an operator phone presenting another household's 电子凭证
+BY_PHONE = frozenset({"presented_by_another_household", "phone_presents_unrelated_cards"})
 
 #: signals that, seen on the cards of two or more people of one group, need no second kind
 ACROSS_PEOPLE = frozenset({"claims_after_death", "diagnosis_sex_age_mismatch"})
@@ -117,7 +121,12 @@ _WEIGHTS = {
     "phone_presents_unrelated_cards": 0.35,
     "device_presents_unrelated_cards": 0.35,
     "presented_by_another_household": 0.2,
+    "sits_with_unrelated_cards": 0.35,
 }
+
+
+#: what a ring reads of its claims (here and in ``make_ring``)
+_RING_COLUMNS = ("claim_id", "settle_time", "fund_amount", "operator_phone", "device_id")
 
 
 def _use(ctx: Context, key: str) -> pd.DataFrame:
@@ -375,6 +384,25 @@ def card_signals(ctx: Context, settings: Settings) -> pd.DataFrame:
                     "claim_id": hit["claim_id"],
                     "detail": "设备 " + hit["device_id"].astype(str) + " 在 " + places
                     + " 家机构出示多个家庭的医保凭证"}))
+    # --- one person settling several other households' cards next to their own ---------------
+    tie = sittings(ctx, settings)
+    tie = tie[tie["hub"]]
+    if len(tie):
+        seated = _seated(ctx, settings)
+        _, card_ids = _card_codes(ctx)
+        width = len(card_ids) + 1
+        wanted = (card_ids.get_indexer(tie["card_id"]).astype(np.int64) * width
+                  + card_ids.get_indexer(tie["companion_card"]))
+        hit = seated[np.isin(seated["card"].to_numpy() * width + seated["partner"].to_numpy(),
+                             wanted)]
+        if len(hit):
+            mine, theirs = c.iloc[hit["row"].to_numpy()], c.iloc[hit["partner_row"].to_numpy()]
+            rows.append(pd.DataFrame({
+                "card_id": mine["card_id"].to_numpy(), "signal": "sits_with_unrelated_cards",
+                "claim_id": mine["claim_id"].to_numpy(),
+                "detail": ("与 " + theirs["holder_id"].astype(str).to_numpy() + " 本人的结算在同一"
+                           + np.where(mine["device_id"].to_numpy() == theirs["device_id"].to_numpy(),
+                                      "终端", "医生") + "处相隔数分钟先后结算，此人多次如此出示多个他人医保凭证")}))
     if not rows:
         return pd.DataFrame(columns=["card_id", "signal", "claim_id", "detail"])
     out = pd.concat(rows, ignore_index=True).drop_duplicates(["card_id", "signal", "claim_id"])
@@ -397,14 +425,21 @@ def detect_impersonation(ctx: Context, settings: Settings, *,
     if not len(sig):
         return []
     sig = sig.assign(holder_id=ctx.holder_of(sig["card_id"]).to_numpy())
-    where = ctx.claims_by_id(sig["claim_id"].unique()).set_index("claim_id")[["day", "facility_id"]]
-    sig = sig.join(where, on="claim_id")
+    # each signal's claim row, found once (a ring's claims are taken by position)
+    row = positions(sig["claim_id"], ctx.claims["claim_id"])
+    sig = sig.assign(row=row, day=ctx.claims["day"].to_numpy()[row],
+                     facility_id=ctx.claims["facility_id"].to_numpy()[row])
     cards = pd.Index(sorted(sig["card_id"].unique()))
-    sessions = doctor_sessions(ctx, cards, s, exclude_cards)
+    sessions = sittings(ctx, settings)
+    sessions = sessions[isin(sessions["card_id"], cards)]
+    if len(exclude_cards) and len(sessions):
+        sessions = sessions[~isin(sessions["companion_card"], exclude_cards)]
     labels = _controller_groups(ctx, sig, cards, sessions, s)
     idx = pd.Series(np.arange(len(cards)), index=cards)
     sig = sig.assign(group=labels[idx[sig["card_id"]].to_numpy()])
     members = pd.Series(cards).groupby(labels).agg(list)
+    # the columns a ring reads of its claims, taken once (a ring takes its rows by position)
+    ring_claims = ctx.claims[list(_RING_COLUMNS)]
     rings = []
     for lab, part in sig.groupby("group", sort=True):
         score, counts = _signal_score(part, s.present_min, s.mismatch_alone_min_days)
@@ -412,79 +447,119 @@ def detect_impersonation(ctx: Context, settings: Settings, *,
             continue  # below what is reported: skip building the ring
         group_cards = members[lab]
         rings.append(_ring(ctx, part, group_cards, score, counts, settings,
-                           sessions[isin(sessions["card_id"], group_cards)], exclude_cards))
+                           sessions[isin(sessions["card_id"], group_cards)], exclude_cards,
+                           ring_claims))
     return rings
 
 
-def doctor_sessions(ctx: Context, cards, s, exclude_cards: Collection[str] = frozenset()
-                    ) -> pd.DataFrame:
-    """Cards seen by the same doctor next to one of ``cards``, minutes apart, on several days.
+def _seated(ctx: Context, settings: Settings) -> pd.DataFrame:
+    """Every claim settled right next to a claim of another household's card in one queue.
 
-    A user who borrows a 社保卡 for their own treatment brings it to their own doctor's visit:
-    the doctor settles the user's own card and the borrowed one one after the other. So a
-    suspect card whose visit, on ``session_min_days`` days or more, comes straight before or
-    after (the next settlement in that doctor's queue, at most ``session_minutes`` apart) a
-    visit on the same other card is tied to that card's holder. Being next in one doctor's
-    queue again and again is what a waiting room full of strangers does not do. A family coming
-    in together is the holder's own household and ties no one (nor names a relative); a patient
-    on a schedule next to the same two or more people each time is in a cohort (dialysis, a
-    refill day); a clinic's terminal, which settles every patient, plays no part here.
-
-    Returns one row per (``card_id``, ``companion_card``) with ``companion_holder`` and
-    ``days`` (the days the two were settled back to back), sorted.
+    A queue is one doctor's outpatient visits at one institution, or one terminal's settlements
+    at its facility, in time order. Two settlements next to each other in it, at most
+    ``session_minutes`` apart on one day, are one sitting: one person handing over two cards, or
+    two strangers one after the other. Swipe bursts are the gang pattern and left out; a family
+    coming in together (one household) is no one else using a card. One row per claim and
+    neighbour: ``claim_id``, ``card``, ``partner`` (integer card codes of :func:`_card_codes`),
+    ``partner_holder`` and ``day``; memoised on the Context.
     """
-    out_cols = ["card_id", "companion_card", "companion_holder", "days"]
+    s = settings.impersonation
+    key = ("seated", s.session_minutes, settings.gang, settings.people)
+    if key in ctx.cache:
+        return ctx.cache[key]
     c = ctx.claims
-    mine = ctx.claims_of_cards(list(cards))
-    mine = mine[(mine["claim_type"] == "outpatient") & mine["doctor_id"].notna()]
-    if not len(mine):
-        return pd.DataFrame(columns=out_cols)
-    # every outpatient visit to the doctors the suspect cards saw, in each doctor's queue order
-    queue = c[isin(c["doctor_id"], mine["doctor_id"].unique()) & (c["claim_type"] == "outpatient")]
-    queue = queue[["card_id", "holder_id", "doctor_id", "facility_id", "t", "day"]]
-    doctor, _ = pd.factorize(queue["doctor_id"].astype(str) + "|" + queue["facility_id"].astype(str))
-    t = queue["t"].to_numpy()
-    order = np.lexsort((t, doctor))
-    doctor, t = doctor[order], t[order]
-    card = queue["card_id"].to_numpy()[order]
-    holder = queue["holder_id"].to_numpy()[order]
-    day = queue["day"].to_numpy()[order]
-    suspect = isin(pd.Series(card, dtype="str"), cards)
-    pairs = []
-    for step in (1, -1):  # the visit just before, and the one just after, in the same queue
-        me = np.flatnonzero(suspect)
-        other = me + step
-        ok = (other >= 0) & (other < len(card))
-        me, other = me[ok], other[ok]
-        ok = ((doctor[other] == doctor[me]) & (day[other] == day[me])
-              & (np.abs(t[other] - t[me]) <= s.session_minutes * 60)
-              & (holder[other] != holder[me]))
-        me, other = me[ok], other[ok]
-        pairs.append(pd.DataFrame({"card_id": card[me], "companion_card": card[other],
-                                   "companion_holder": holder[other], "day": day[me]}))
-    both = pd.concat(pairs, ignore_index=True)
-    # a family comes in together: a relative next to the holder's card is no one else using it
-    hh = ctx.patients["household"]
-    both = both[(both["card_id"].map(dict(zip(cards, ctx.holder_of(cards)))).map(hh).to_numpy()
-                 != both["companion_holder"].map(hh).to_numpy())
-                | both["companion_holder"].map(hh).isna().to_numpy()]
-    if len(exclude_cards) and len(both):
-        both = both[~isin(both["companion_card"], exclude_cards)]
-    if not len(both):
-        return pd.DataFrame(columns=out_cols)
-    per = (both.drop_duplicates(["card_id", "companion_card", "day"])
-           .groupby(["card_id", "companion_card", "companion_holder"]).size()
-           .rename("days").reset_index())
-    per = per[per["days"] >= s.session_min_days]
-    # a patient on a treatment schedule (dialysis, a monthly refill) meets the same neighbours in
-    # the queue every time: a card next to two or more recurring people of other households,
-    # none of them a suspect card itself, is in a cohort, not in one user's hands
-    hh = per["companion_holder"].map(ctx.patients["household"])
-    outside = per[~isin(per["companion_card"], cards)]
-    n_hh = (outside.assign(household=hh[outside.index].fillna(-1).to_numpy())
-            .groupby("card_id")["household"].nunique())
-    per = per[~isin(per["card_id"], n_hh.index[n_hh >= 2])]
-    return per.sort_values(["card_id", "companion_card"]).reset_index(drop=True)[out_cols]
+    codes, _ = _card_codes(ctx)
+    hh = c["holder_id"].map(ctx.patients["household"])
+    # a holder with no known household is a household of his own
+    hh_code = np.where(hh.isna(), -1 - pd.factorize(c["holder_id"])[0],
+                       hh.fillna(0).astype("int64")).astype(np.int64)
+    outside = ~isin(c["claim_id"], bursts(ctx, settings)["claim_id"])
+    queues = (((c["claim_type"] == "outpatient") & c["doctor_id"].notna(), "doctor_id"),
+              ((c["claim_type"] != "inpatient") & c["device_id"].notna(), "device_id"))
+    parts = []
+    t_all, day_all = c["t"].to_numpy(), c["day"].to_numpy()
+    fac_code = pd.factorize(c["facility_id"])[0].astype(np.int64)
+    for mask, col in queues:
+        rows = np.flatnonzero((mask & outside).to_numpy())
+        if len(rows) < 2:
+            continue
+        server = pd.factorize(c[col].to_numpy()[rows])[0].astype(np.int64)
+        queue = server * (int(fac_code.max()) + 1) + fac_code[rows]
+        rows = rows[np.lexsort((t_all[rows], queue))]
+        queue = np.sort(queue)
+        first, second = rows[:-1], rows[1:]
+        ok = ((queue[:-1] == queue[1:]) & (day_all[first] == day_all[second])
+              & (t_all[second] - t_all[first] <= s.session_minutes * 60)
+              & (hh_code[first] != hh_code[second]))
+        first, second = first[ok], second[ok]
+        for me, other in ((first, second), (second, first)):
+            parts.append(pd.DataFrame({"row": me, "card": codes[me], "partner": codes[other],
+                                       "partner_row": other, "day": day_all[me]}))
+    if parts:
+        out = pd.concat(parts, ignore_index=True).drop_duplicates(["row", "partner"])
+    else:
+        out = pd.DataFrame({k: pd.Series([], dtype="int64")
+                            for k in ("row", "card", "partner", "partner_row", "day")})
+    ctx.cache[key] = out.sort_values(["row", "partner"]).reset_index(drop=True)
+    return ctx.cache[key]
+
+
+def _card_codes(ctx: Context) -> tuple[np.ndarray, pd.Index]:
+    """Integer code of each claim's card, and the cards by code (memoised)."""
+    if "card_codes" not in ctx.cache:
+        codes, uniques = pd.factorize(ctx.claims["card_id"])
+        ctx.cache["card_codes"] = (codes.astype(np.int64), pd.Index(uniques))
+    return ctx.cache["card_codes"]
+
+
+def sittings(ctx: Context, settings: Settings) -> pd.DataFrame:
+    """Cards settled next to the same other person's card, minutes apart, on several days.
+
+    A user who borrows a 社保卡 for his own treatment brings it along to his own visit: the
+    doctor, or the pharmacy's terminal, settles his own card and the borrowed one one after the
+    other. Being next to the same card in one queue on ``session_min_days`` days or more is what
+    a waiting room of strangers does not do. Such a tie says who uses the card when the card
+    has that one partner (of another household): the partner is the user. A card next to two
+    or more recurring people of other households is in a cohort that comes on one schedule
+    (dialysis, a refill day) and says nothing; and two people who each have only the other
+    (one card lent, or two friends who shop together) cannot say which of them uses whose card,
+    so the tie groups them and accuses neither (``hub`` False).
+
+    Returns one row per tied (``card_id``, ``companion_card``) with ``companion_holder``,
+    ``days`` and ``hub``: whether the companion sat with two or more tied cards (of other
+    households), which makes the companion the one presenting them.
+    """
+    s = settings.impersonation
+    key = ("sittings", s.session_minutes, s.session_min_days, settings.gang, settings.people)
+    if key in ctx.cache:
+        return ctx.cache[key]
+    cols = ["card_id", "companion_card", "companion_holder", "days", "hub"]
+    seated = _seated(ctx, settings)
+    _, card_ids = _card_codes(ctx)
+    pairs = seated[["card", "partner", "day"]].drop_duplicates()
+    days = pairs.groupby(["card", "partner"]).size()
+    days = days[days >= s.session_min_days]
+    if not len(days):
+        ctx.cache[key] = pd.DataFrame(columns=cols)
+        return ctx.cache[key]
+    tie = days.rename("days").reset_index()
+    holders = ctx.holder_of(card_ids[tie["partner"].to_numpy()])
+    tie = tie.assign(companion_holder=holders.to_numpy())
+    hh = tie["companion_holder"].map(ctx.patients["household"])
+    tie = tie.assign(household=np.where(hh.isna(), "p" + tie["companion_holder"],
+                                        "h" + hh.fillna(0).astype("int64").astype(str)))
+    # a card with recurring neighbours of two or more households is in a cohort
+    n_hh = tie.groupby("card")["household"].nunique()
+    tie = tie[tie["card"].map(n_hh).to_numpy() == 1]
+    # the companion presents the card when the companion sat with two or more such cards
+    n_cards = tie.groupby("companion_holder")["card"].nunique()
+    tie = tie.assign(hub=tie["companion_holder"].map(n_cards).to_numpy() >= 2)
+    out = pd.DataFrame({"card_id": card_ids[tie["card"].to_numpy()],
+                        "companion_card": card_ids[tie["partner"].to_numpy()],
+                        "companion_holder": tie["companion_holder"].to_numpy(),
+                        "days": tie["days"].to_numpy(), "hub": tie["hub"].to_numpy()})
+    ctx.cache[key] = out.sort_values(["card_id", "companion_card"]).reset_index(drop=True)
+    return ctx.cache[key]
 
 
 def _controller_groups(ctx: Context, sig: pd.DataFrame, cards: pd.Index, sessions: pd.DataFrame,
@@ -493,7 +568,7 @@ def _controller_groups(ctx: Context, sig: pd.DataFrame, cards: pd.Index, session
 
     The links: the operator phone that presented another household's card (电子凭证), with its
     owners' household; a device carried between facilities that presented them; the holder
-    seen next to the card at a doctor's (:func:`doctor_sessions`) and that holder's household;
+    settled next to the card by a doctor or terminal (:func:`sittings`) and that holder's household;
     and the holder's own household. Shared places join nothing: where a district's rings use
     the same few clinics and pharmacies, everyone goes where everyone goes, so a card with no
     other tie is a group of its own.
@@ -530,8 +605,8 @@ def _controller_groups(ctx: Context, sig: pd.DataFrame, cards: pd.Index, session
 
     controllers: list[int] = []
     # phones that presented another household's card (outside bursts), and their owners
-    presented = sig[sig["signal"].isin(PRESENTED - {"device_presents_unrelated_cards"})]
-    phones = sorted(set(ctx.claims_by_id(presented["claim_id"])["operator_phone"].dropna()))
+    presented = sig[sig["signal"].isin(BY_PHONE)]
+    phones = sorted(set(c["operator_phone"].iloc[presented["row"].to_numpy()].dropna()))
     if phones:
         shown = ctx.claims_of_phones(phones)
         shown = shown[isin(shown["card_id"], cards)][["card_id", "operator_phone"]].drop_duplicates()
@@ -628,8 +703,10 @@ def _signal_score(sig: pd.DataFrame, present_min: int,
 
 def _ring(ctx: Context, sig: pd.DataFrame, cards: list[str], score: float, counts: pd.Series,
           settings: Settings, sessions: pd.DataFrame,
-          exclude_cards: Collection[str] = frozenset()) -> Ring:
-    claims = ctx.claims_by_id(sorted(set(sig["claim_id"])))
+          exclude_cards: Collection[str] = frozenset(), ring_claims: pd.DataFrame | None = None
+          ) -> Ring:
+    claims = (ctx.claims if ring_claims is None else ring_claims).iloc[
+        np.unique(sig["row"].to_numpy())]
     ev = []
     for k in counts.index:
         sub = sig[sig["signal"] == k]
@@ -640,8 +717,8 @@ def _ring(ctx: Context, sig: pd.DataFrame, cards: list[str], score: float, count
     companions = sessions[~sessions["companion_holder"].isin(holder_set)]
     if len(companions):
         top = companions.sort_values(["days", "card_id"], ascending=[False, True]).iloc[0]
-        ev.append(evidence("doctor_session_companion",
-                           f"{companions['card_id'].nunique()} 张卡多次与他人本人的就诊由同一医生"
+        ev.append(evidence("sitting_companion",
+                           f"{companions['card_id'].nunique()} 张卡多次与他人本人的就诊或购药由同一医生或终端"
                            f"相隔数分钟先后结算（例：{top['card_id']} 与 {top['companion_card']}，"
                            f"{int(top['days'])} 天）：使用人即该就诊人", int(companions["days"].sum()),
                            clause="归组依据说明（非负面清单）"))
@@ -660,8 +737,8 @@ def _ring(ctx: Context, sig: pd.DataFrame, cards: list[str], score: float, count
             for user in _unregistered_user(ctx, p, when, holder_set, settings.impersonation):
                 members.append(Member("patient", user, "user (the phone presents their own card most)"))
     for user in sorted(set(companions["companion_holder"])):
-        members.append(Member("patient", user, "user (seen by the same doctor minutes apart from "
-                                               "the card, on several days)"))
+        members.append(Member("patient", user, "user (settled next to the card by one doctor or "
+                                               "terminal, minutes apart, on several days)"))
     carried = claims["claim_id"].isin(sig.loc[sig["signal"] == "device_presents_unrelated_cards",
                                               "claim_id"])
     for d in sorted(set(claims.loc[carried, "device_id"].dropna())):
