@@ -55,9 +55,13 @@ def plant_fake_admission(w: World, rng, cl: Claims, camo: float, n_claims: int) 
     if phone < 0 and prm["presentation"].startswith("phone"):
         prm["presentation"] = "no_phone"   # none of the cards went on his phone after all
     hosp = _institution(w, rng, prm, region)
+    wave_days = _wave_days(w, rng, prm, hosp)
+    if len(wave_days) < 2:
+        return []   # stays that do not come back are not a scheme the claims show
     docs = np.unique(doctor_of(w, rng, np.full(prm["doctors"], hosp)))
     own = prm["presentation"] == "own_cards"   # a recruit's own 电子凭证 is on his own phone
-    _waves(w, rng, cl, prm, recruits, cards, np.where(phone_card, phone, -2 if own else -1), hosp, docs)
+    _waves(w, rng, cl, prm, wave_days, recruits, cards, np.where(phone_card, phone, -2 if own else -1),
+           hosp, docs)
     prm["institution"] = "private" if w.fac_kind[hosp] == PRIVATE else "township"
     mem = [("patient", int(p), "admitted") for p in recruits]
     if prm["how"] == "organiser_cards":
@@ -147,16 +151,26 @@ def _wave_days(w: World, rng, prm: dict, hosp: int) -> np.ndarray:
     return np.sort(np.array(picked, dtype=np.int64))
 
 
-def _waves(w, rng, cl, prm, recruits, cards, ophone, hosp, docs) -> None:
+def _turnouts(rng, prm: dict, n_recruits: int, n_waves: int) -> list[np.ndarray]:
+    """Recruit positions admitted in each wave (3 or more); everyone comes back at least once."""
+    out = []
+    for _ in range(n_waves):
+        sel = np.flatnonzero(rng.random(n_recruits) < prm["turnout"])
+        out.append(sel if len(sel) >= 3 else np.sort(rng.choice(n_recruits, min(3, n_recruits), replace=False)))
+    seen = np.bincount(np.concatenate(out), minlength=n_recruits) if out else np.zeros(n_recruits, int)
+    for r in np.flatnonzero(seen < min(2, n_waves)):
+        without = [i for i, sel in enumerate(out) if r not in sel]
+        for i in rng.choice(without, min(len(without), min(2, n_waves) - int(seen[r])), replace=False):
+            out[i] = np.sort(np.r_[out[i], r])
+    return out
+
+
+def _waves(w, rng, cl, prm, wave_days, recruits, cards, ophone, hosp, docs) -> None:
     """Waves of stays: most recruits admitted within days of each other, similar diagnoses and
     lengths; some seen at their village clinic during the stay (挂床)."""
     dxs = np.array([DX[c] for c in rng.choice(cat.SOFT_INPATIENT, prm["diagnoses"], replace=False)])
-    wave_days = _wave_days(w, rng, prm, hosp)
     svc = cat.SV["中医针刺"] if rng.random() < 0.5 else cat.SV["偏瘫肢体综合训练"]
-    for d0 in wave_days:
-        sel = np.flatnonzero(rng.random(len(recruits)) < prm["turnout"])
-        if len(sel) < 3:
-            sel = np.arange(min(3, len(recruits)))
+    for d0, sel in zip(wave_days, _turnouts(rng, prm, len(recruits), len(wave_days))):
         adm = d0 + rng.integers(0, prm["date_jitter"] + 1, len(sel))
         los = np.maximum(3, prm["los"] + rng.integers(-prm["los_jitter"], prm["los_jitter"] + 1, len(sel)))
         disch = np.minimum(adm + los, DAYS - 1)
