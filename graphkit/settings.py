@@ -48,13 +48,13 @@ class GangSettings:
     min_shared_days: int = 2
     #: a reported gang has at least this many cards
     min_cards: int = 4
-    #: community detection resolution (igraph Leiden, modularity objective)
-    resolution: float = 1.0
-    #: a community is split again when on its swipe days, typically, less than this share of its
-    #: cards was swiped (an organiser swipes most of the collected cards each time) ...
-    min_day_cover: float = 0.2
-    #: ... at most this many times, finer each time
-    split_depth: int = 3
+    #: a card is collected at a facility (swiped there by an organiser, not brought by its
+    #: holder) when at least this share of its outpatient/pharmacy settlements there fall in
+    #: bursts; so is a phone or terminal a controller when this share of its settlements do
+    collected_min_share: float = 0.5
+    #: two bursts at a facility are one organiser's sessions when they share this many cards
+    #: collected there (one is enough on the same controlling terminal or controller phone)
+    link_min_cards: int = 2
     #: a community clinic's refill day falls on one date each month give or take this many days
     refill_day_slack_days: int = 2
     #: ... and holds at least this share of the group's swipe days (its patients also meet there
@@ -204,7 +204,7 @@ def _build(cls, data: dict, where: str):
 
 
 #: settings that are shares or scores: between 0 and 1 (and every ``*_share``)
-_FRACTIONS = frozenset({"min_score", "min_day_cover", "lookalike_discount"})
+_FRACTIONS = frozenset({"min_score", "lookalike_discount"})
 
 
 def _number(value, default, name: str, where: str):

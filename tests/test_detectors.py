@@ -165,24 +165,6 @@ def test_a_card_in_the_gangs_bursts_on_one_day_only_is_not_the_gangs(tmp_path):
     assert set(ring.patients) == set(ids)
 
 
-def test_a_community_whose_swipe_days_hold_a_small_part_of_it_is_split(tmp_path):
-    """Six gangs of five at one pharmacy, neighbours bridged by two shared sessions. A coarse
-    partition (here forced by a low resolution; in a large graph modularity does it by itself)
-    runs them together; each swipe day then holds a sixth of the community, so it is split again
-    on its own edges into the six gangs."""
-    w = World()
-    background(w)
-    gangs = [plant_gang(w, "P1", 5, 5, prefix=f"1500000000000{g}", first_day=10 + g * 50,
-                        device="") for g in range(6)]
-    for g in range(5):
-        for d in range(2):
-            for i, pid in enumerate(gangs[g][:3] + gangs[g + 1][:3]):
-                w.claim(pid, "P1", day(5 + g * 50 + d * 3, 10, i * 2), fund=180.0)
-    coarse = Settings.from_dict({"gang": {"resolution": 0.02}})
-    rings = [r for r in detect_gangs(w.load(tmp_path), coarse) if r.score >= 0.5]
-    assert sorted(r.patients for r in rings) == gangs
-
-
 def _spread_session(w: World, fac: str, usual_gap_minutes: int):
     """Eight collected cards swiped 30 minutes apart on six days at ``fac``, where ordinary
     people otherwise come two a day ``usual_gap_minutes`` apart."""

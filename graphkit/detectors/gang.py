@@ -9,17 +9,21 @@ Method
 1. Bursts (:mod:`graphkit.detectors.bursts`): runs of outpatient/pharmacy settlements at one
    facility close together in time, holding ``burst_min_cards`` to ``burst_max_cards`` cards;
    the allowed gap grows at a quiet facility and shrinks inside a pharmacy busy all day.
-2. Projection: card x card, weighted by the bursts two cards share over the geometric mean of
-   their own bursts (cosine; scipy sparse ``B.T @ B``); keep pairs sharing at least
-   ``min_shared_days`` bursts. Raw co-visits are never
-   used, so dialysis rooms and nursing-home outings only enter when they burst in lockstep.
-3. Groups: Leiden communities (igraph, seeded) of that projection. A community whose lockstep
-   days each hold less than ``min_day_cover`` of its cards is split again on its own edges
-   (modularity merges small groups in a large graph); groups sharing at least half of their
-   lockstep sessions are joined again (modularity also cuts one large gang whose sessions
-   each swipe a part of it); a member is a card in the
-   group's lockstep bursts (>= ``burst_min_cards`` of its cards) on >= ``min_shared_days``
-   days; one caught in a single session is dropped and the rest scored again.
+2. Collected cards: a card swiped in ``min_shared_days`` bursts whose settlements at a facility
+   fall mostly in bursts there (``collected_min_share``, and markedly more than the facility's
+   other customers': at a busy counter everyone falls in a dense run now and then). Its holder
+   does not come there; the organiser swipes it. Controllers likewise: a phone presenting
+   others' 电子凭证 mostly in bursts, a terminal whose settlements are mostly bursts.
+3. Groups: one organiser's sessions. Bursts at a facility are joined when they share
+   ``link_min_cards`` collected cards, or one collected card on the same controlling terminal,
+   or the same controller phone; groups of that graph are its connected components (no
+   community-size preference: a pool of 30 swiped 4-8 at a time is one group). Groups with the
+   same pool (half of the smaller's cards) or the same sessions (half of its facility-days) are
+   one organiser's; a group is cut only where two controller phones each present their own
+   cards (two organisers). A member is a collected card in ``min_shared_days`` of the group's
+   bursts; one caught in a single session is dropped and the rest scored again. Raw co-visits
+   are never used, so dialysis rooms and nursing-home outings only enter when they burst in
+   lockstep.
 4. Score: lockstep days, holders from unrelated households, shared controller (an operator phone
    or one terminal), concentration at one facility; look-alike cohorts are discounted by what
    makes them legitimate: one household or shared address (nursing home, family), one treatment
@@ -39,7 +43,6 @@ from graphkit._frames import row_positions
 from graphkit.detectors.bursts import bursts
 from graphkit.detectors.signals import (
     Context,
-    communities,
     components_of_pairs,
     evidence,
     make_ring,
@@ -98,93 +101,199 @@ def _detect_gangs(ctx: Context, settings: Settings) -> list[Ring]:
     b = bursts(ctx, settings)
     if not len(b):
         return []
-    bc = b[["burst", "card_id"]].drop_duplicates()
-    card_codes, card_ids = pd.factorize(bc["card_id"], sort=True)
-    burst_codes, _ = pd.factorize(bc["burst"], sort=True)
-    B = sparse.csr_matrix((np.ones(len(bc), dtype=np.float32), (burst_codes, card_codes)),
-                          shape=(burst_codes.max() + 1, len(card_ids)))
-    C = (B.T @ B).tocoo()
-    keep = (C.row < C.col) & (C.data >= s.min_shared_days)
-    a, z, w = C.row[keep], C.col[keep], C.data[keep]
-    # weight: shared bursts over the geometric mean of each card's bursts (cosine), so a card
-    # that bursts with everyone (a chronic patient on refill days) binds no community together
-    deg = np.asarray(B.sum(axis=0)).ravel()
-    w = w / np.sqrt(deg[a] * deg[z])
-    if not len(a):
-        return []
-    used = np.unique(np.concatenate([a, z]))
-    remap = -np.ones(len(card_ids), dtype=np.int64)
-    remap[used] = np.arange(len(used))
-    ra, rz = remap[a], remap[z]
-    labels = communities(ra, rz, w, len(used), seed=settings.seed, resolution=s.resolution)
-    names = card_ids[used]
     b_rows = row_positions(b["card_id"])
-    # a community whose swipe days each hold a small part of it is several groups (or a busy
-    # counter's regulars) run together, as modularity does in a large graph: split it again on
-    # its own edges (modularity of that subgraph, at least resolution 1), finer each time
-    todo = [(np.flatnonzero(labels == lab), 0) for lab in np.unique(labels)]
-    groups = []
-    while todo:
-        nodes, depth = todo.pop(0)
-        if len(nodes) < s.min_cards:
-            continue
-        cards = sorted(names[nodes])
-        lb = _lockstep(b, b_rows, cards, s)  # read again only when the group changes
-        if (depth < s.split_depth and len(nodes) >= 2 * s.min_cards
-                and day_cover(lb, len(cards)) < s.min_day_cover):
-            inside = np.zeros(len(used), dtype=bool)
-            inside[nodes] = True
-            keep = inside[ra] & inside[rz]
-            local = -np.ones(len(used), dtype=np.int64)
-            local[nodes] = np.arange(len(nodes))
-            sub = communities(local[ra[keep]], local[rz[keep]], w[keep], len(nodes),
-                              seed=settings.seed, resolution=max(1.0, s.resolution) * 2 ** depth)
-            if len(np.unique(sub)) > 1:
-                todo += [(nodes[sub == k], depth + 1) for k in np.unique(sub)]
-                continue
-        groups.append((cards, lb))
     rings = []
-    for cards, lb in _merge_shared_sessions(groups, b, b_rows, s):
-        ring = _score_group(ctx, b, b_rows, cards, settings, lb)
+    for cards in _organiser_groups(ctx, b, s):
+        ring = _score_group(ctx, b, b_rows, cards, settings)
         if ring is not None:
             rings.append(ring)
     return rings
 
 
-def _merge_shared_sessions(groups: list, b: pd.DataFrame, b_rows: dict, s) -> list:
-    """Join groups whose lockstep sessions are mostly the same sessions.
+def _organiser_groups(ctx: Context, b: pd.DataFrame, s) -> list[list[str]]:
+    """The cards of each organiser: bursts joined by what one organiser leaves on them.
 
-    Modularity may cut one large gang in two; the organiser still swipes both halves in the
-    same sessions (a facility and a day: a long session may fall into several bursts). Two
-    groups sharing at least ``min_shared_days`` sessions, and half of the sessions of the one
-    with fewer, are one group. (Neighbouring gangs bridged by a session or two share few of
-    their sessions and stay apart.)"""
-    # a session is a facility-day: a long session may be cut into several bursts
-    sessions = [set(zip(lb["facility_id"], lb["day"])) for _, lb in groups]
-    by_session: dict = {}
-    for i, ss in enumerate(sessions):
-        for x in ss:
-            by_session.setdefault(x, []).append(i)
-    shared: dict = {}
-    for owners in by_session.values():
-        for k, i in enumerate(owners):
-            for j in owners[k + 1:]:
-                shared[i, j] = shared.get((i, j), 0) + 1
-    same = np.array([(i, j) for (i, j), n in sorted(shared.items())
-                     if n >= max(s.min_shared_days, 0.5 * min(len(sessions[i]), len(sessions[j])))],
-                    dtype=np.int64).reshape(-1, 2)
-    if not len(same):
-        return groups
-    label = components_of_pairs(same[:, 0], same[:, 1], len(groups))
-    out = []
-    for lab in np.unique(label):
-        members = np.flatnonzero(label == lab)
-        if len(members) == 1:
-            out.append(groups[members[0]])
+    An organiser swipes a pool of collected cards, a different handful each session, so two of
+    its sessions may share few cards; what they share is the pool, the facility and the
+    organiser's own phone or terminal. Two bursts are one organiser's when they share
+    ``link_min_cards`` of the cards collected at that facility, or one such card swiped on the
+    same controlling terminal in both, or the same controller phone (:func:`_collected`,
+    :func:`_controllers`). Only collected cards join sessions: a walk-in customer caught in two
+    sessions of a busy pharmacy is there by chance and joins nothing. The groups are the
+    connected components of that session graph, with no preference for their size; a card is a
+    group's when it was collected there and swiped in ``min_shared_days`` of its bursts. Groups
+    are then joined where the same pool or the same sessions show one organiser
+    (:func:`_join_same_organiser`).
+    """
+    n_bursts = int(b["burst"].max()) + 1 if len(b) else 0
+    collected = _collected(ctx, b, s)
+    burst = b["burst"].to_numpy()
+    links = []
+    card_key, _ = pd.factorize(pd.Series(b["facility_id"].astype("str").to_numpy())
+                               + "\x1f" + b["card_id"].astype("str").to_numpy())
+    card_key[~collected] = -1
+    phone_key, device_key = _controllers(ctx, b, collected, s)
+    for keys, need in ((card_key, s.link_min_cards), (phone_key, 1), (device_key, 1)):
+        keep = keys >= 0
+        links.append(_shared_pairs(burst[keep], keys[keep], n_bursts, need))
+    pairs = np.concatenate(links) if links else np.zeros((0, 2), dtype=np.int64)
+    label = components_of_pairs(pairs[:, 0], pairs[:, 1], n_bursts)
+    rows = pd.DataFrame({"burst": burst[collected], "card_id": b["card_id"].to_numpy()[collected],
+                         "session": _sessions(b)[collected], "phone": phone_key[collected]})
+    rows["group"] = _join_same_organiser(label[rows["burst"].to_numpy()], rows, s)
+    # a card is the group's when collected at the facility and swiped in several of its bursts
+    per_card = rows.drop_duplicates(["group", "burst", "card_id"]).groupby(
+        ["group", "card_id"], sort=True).size()
+    per_card = per_card[per_card >= s.min_shared_days].reset_index()
+    groups = []
+    for group, cards in per_card.groupby("group", sort=True)["card_id"]:
+        groups += _by_controller(rows[rows["group"].to_numpy() == group], sorted(cards), s)
+    return [g for g in groups if len(g) >= s.min_cards]
+
+
+def _by_controller(rows: pd.DataFrame, cards: list[str], s) -> list[list[str]]:
+    """``cards`` of one group, cut where two controller phones show two organisers.
+
+    Two organisers swiping at one facility on the same afternoons leave bursts holding cards of
+    both; each presents the 电子凭证 of their own pool from their own phone. A card goes with the
+    controller phone that presented it most; a card no phone presented (社保卡) with the phone
+    whose cards share most of its bursts. One controller, or none, leaves the group whole."""
+    mine = rows[rows["card_id"].isin(cards).to_numpy()]
+    presented = mine[mine["phone"].to_numpy() >= 0]
+    if not len(presented):
+        return [cards]
+    top = presented.groupby("card_id")["phone"].agg(lambda v: v.value_counts().index[0])
+    per_phone = top.value_counts()
+    phones = sorted(per_phone.index[per_phone >= s.burst_min_cards])
+    if len(phones) < 2:
+        return [cards]
+    side = {p: set(top.index[top.to_numpy() == p]) for p in phones}
+    bursts_of = mine.groupby("card_id")["burst"].agg(set)
+    phone_bursts = {p: set().union(*(bursts_of[c] for c in side[p])) for p in phones}
+    for card in cards:
+        if any(card in side[p] for p in phones):
             continue
-        cards = sorted(set().union(*(groups[i][0] for i in members)))
-        out.append((cards, _lockstep(b, b_rows, cards, s)))
-    return out
+        shared = [len(bursts_of.get(card, set()) & phone_bursts[p]) for p in phones]
+        side[phones[int(np.argmax(shared))]].add(card)
+    return [sorted(side[p]) for p in phones]
+
+
+def _sessions(b: pd.DataFrame) -> np.ndarray:
+    """Per burst row, a code of its session: the facility and the day (an organiser's session
+    may fall into several bursts)."""
+    return pd.factorize(pd.Series(b["facility_id"].astype("str").to_numpy())
+                        + "\x1f" + b["day"].astype("str").to_numpy())[0]
+
+
+def _shared_pairs(burst: np.ndarray, key: np.ndarray, n_bursts: int, need: int) -> np.ndarray:
+    """Pairs of bursts (i < j) sharing at least ``need`` distinct values of ``key`` (sparse
+    ``M @ M.T`` of the burst x key incidence)."""
+    if not len(burst):
+        return np.zeros((0, 2), dtype=np.int64)
+    pair = np.unique(np.stack([burst, key], axis=1), axis=0)
+    key_codes, key_n = pd.factorize(pair[:, 1])[0], len(np.unique(pair[:, 1]))
+    m = sparse.csr_matrix((np.ones(len(pair), dtype=np.int32), (pair[:, 0], key_codes)),
+                          shape=(n_bursts, key_n))
+    shared = sparse.triu(m @ m.T, k=1).tocoo()
+    keep = shared.data >= need
+    return np.stack([shared.row[keep], shared.col[keep]], axis=1).astype(np.int64)
+
+
+def _collected(ctx: Context, b: pd.DataFrame, s) -> np.ndarray:
+    """Per burst row: is its card collected at its facility, i.e. swiped in at least
+    ``min_shared_days`` bursts, and at this facility mostly in bursts (``collected_min_share``
+    of its outpatient/pharmacy settlements there)? A collected card's holder does not come to the
+    facility; the organiser swipes it there in sessions (空刷). A regular customer comes on
+    their own and falls into a busy pharmacy's dense runs now and then, as often as its other
+    customers."""
+    c = ctx.claims
+    c = c.loc[c["claim_type"] != "inpatient", ["facility_id", "card_id"]]
+    pair_all = pd.MultiIndex.from_arrays([c["facility_id"], c["card_id"]])
+    visits = pd.Series(1, index=pair_all).groupby(level=[0, 1]).size()
+    pair_b = pd.MultiIndex.from_arrays([b["facility_id"], b["card_id"]])
+    in_bursts = pd.Series(1, index=pair_b).groupby(level=[0, 1]).size()
+    # swiped again and again, at this facility or at another of the organiser's
+    n_bursts = b.groupby("card_id")["burst"].nunique().reindex(
+        in_bursts.index.get_level_values(1)).to_numpy()
+    share = in_bursts / visits.reindex(in_bursts.index)
+    # where the facility's own customers fall in bursts often (a busy counter's dense hours), a
+    # collected card is in bursts markedly more: at most half of its visits there as the
+    # facility's share of settlements outside bursts
+    facility = share.index.get_level_values(0)
+    usual = (in_bursts.groupby(level=0).sum() / visits.groupby(level=0).sum()).reindex(facility)
+    bar = np.maximum(s.collected_min_share, (1 + usual.to_numpy()) / 2)
+    ok = pd.Series((n_bursts >= s.min_shared_days) & (share.to_numpy() >= bar),
+                   index=in_bursts.index)
+    return ok.reindex(pair_b).to_numpy(dtype=bool)
+
+
+def _controllers(ctx: Context, b: pd.DataFrame, collected: np.ndarray,
+                 s) -> tuple[np.ndarray, np.ndarray]:
+    """Per burst row, the code of its controller phone and of its card on a controlling
+    terminal (-1 for none): keys that join bursts as one controller's.
+
+    A controller phone presents the 电子凭证 of people it does not belong to, mostly in bursts,
+    for at least ``burst_min_cards`` cards: the organiser's own phone, which joins every session
+    it presents in. A controlling terminal is one whose settlements are mostly bursts of
+    collected cards (the facility's counter, shared with walk-ins, is not): one collected card
+    swiped on it in two bursts joins them."""
+    c = ctx.claims
+    phone_key = np.full(len(b), -1, dtype=np.int64)
+    device_key = np.full(len(b), -1, dtype=np.int64)
+    holders = ctx.holder_of(b["card_id"].tolist())
+    own = ctx.patients["phone"].reindex(holders).to_numpy()
+    phone = b["operator_phone"].to_numpy(dtype=object)
+    foreign = pd.notna(phone) & (phone != own) & collected
+    if foreign.any():
+        all_uses = c["operator_phone"].value_counts()
+        f_rows = pd.DataFrame({"phone": phone[foreign], "card": b["card_id"].to_numpy()[foreign]})
+        cards = f_rows.groupby("phone")["card"].nunique()
+        share = f_rows.groupby("phone").size() / all_uses.reindex(cards.index)
+        ok = set(cards.index[(cards >= s.burst_min_cards) & (share >= s.collected_min_share)])
+        use = foreign & pd.Series(phone).isin(ok).to_numpy()
+        phone_key[use] = pd.factorize(phone[use])[0]
+    device = b["device_id"].to_numpy(dtype=object)
+    has = pd.notna(device) & collected
+    if has.any():
+        # a controlling terminal is in bursts of collected cards markedly more than its
+        # facility's settlements are (the bar of :func:`_collected`)
+        share = (pd.Series(device[has]).value_counts()
+                 / c["device_id"].value_counts().reindex(pd.unique(device[has])))
+        facility = pd.Series(b["facility_id"].to_numpy()[has], index=device[has])
+        facility = facility[~facility.index.duplicated()].reindex(share.index)
+        usual = (b["facility_id"].value_counts()
+                 / c.loc[c["claim_type"] != "inpatient", "facility_id"].value_counts())
+        bar = np.maximum(s.collected_min_share, (1 + usual.reindex(facility).to_numpy()) / 2)
+        ok = set(share.index[share.to_numpy() >= bar])
+        use = has & pd.Series(device).isin(ok).to_numpy()
+        device_key[use] = pd.factorize(pd.Series(device[use]).astype("str")
+                                       + "\x1f" + b["card_id"].astype("str").to_numpy()[use])[0]
+    return phone_key, device_key
+
+
+def _join_same_organiser(label: np.ndarray, rows: pd.DataFrame, s) -> np.ndarray:
+    """Groups of the session graph joined where one organiser's evidence binds them, as a new
+    label per row of ``rows`` (``label``: its burst's group).
+
+    The same pool of collected cards (half of the smaller group's cards, at another of its
+    facilities or in sessions that share too few cards to be joined one by one), or the same
+    sessions (half of the smaller's facility-days, and ``min_shared_days``: an organiser
+    swiping a morning and an afternoon batch) are one organiser's. Groups that share a card or
+    a day or two (a chance customer, a busy day) stay apart."""
+    codes, n_groups = pd.factorize(label)[0], len(np.unique(label))
+    pairs = []
+    for column, least in (("card_id", s.link_min_cards), ("session", s.min_shared_days)):
+        key = pd.factorize(rows[column])[0]
+        pair = np.unique(np.stack([codes, key], axis=1), axis=0)  # one per (group, key)
+        m = sparse.csr_matrix((np.ones(len(pair), dtype=np.int32), (pair[:, 0], pair[:, 1])),
+                              shape=(n_groups, key.max() + 1 if len(key) else 0))
+        size = np.asarray(m.sum(axis=1)).ravel()
+        shared = sparse.triu(m @ m.T, k=1).tocoo()
+        need = np.maximum(0.5 * np.minimum(size[shared.row], size[shared.col]), least)
+        keep = shared.data >= need
+        pairs.append(np.stack([shared.row[keep], shared.col[keep]], axis=1))
+    pairs = np.concatenate(pairs)
+    return components_of_pairs(pairs[:, 0], pairs[:, 1], n_groups)[codes]
 
 
 def _lockstep(b: pd.DataFrame, b_rows: dict, cards: list[str], s) -> pd.DataFrame:
@@ -192,14 +301,6 @@ def _lockstep(b: pd.DataFrame, b_rows: dict, cards: list[str], s) -> pd.DataFram
     gb = b.iloc[np.sort(np.concatenate([b_rows[c] for c in cards if c in b_rows]))]
     per_burst = gb.groupby("burst")["card_id"].transform("nunique")
     return gb[(per_burst >= s.burst_min_cards).to_numpy()]
-
-
-def day_cover(lb: pd.DataFrame, n_cards: int) -> float:
-    """Median share of a group's ``n_cards`` swiped on each of its lockstep days (``lb``: its
-    swipes in lockstep bursts). An organiser swipes most of the collected cards each time."""
-    if not len(lb):
-        return 0.0
-    return float(lb.groupby("day")["card_id"].nunique().median() / n_cards)
 
 
 def _score_group(ctx: Context, b: pd.DataFrame, b_rows: dict, cards: list[str],

@@ -1,0 +1,140 @@
+"""Gang groups bound by what binds the fraud: one organiser's pool, facility, terminal, phone.
+
+Hand-built cases of how an organiser works: a pool of collected cards of which each session
+swipes a different handful, at one colluding facility or several, on the organiser's terminal or
+the facility's own amid walk-in customers, with or without 电子凭证 from the organiser's phone.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+import pytest
+
+from graphkit.detectors import detect_gangs
+from graphkit.settings import Settings
+from tests.test_detectors import World, background, day
+
+
+def plant_pool(w: World, *, pool=30, sessions=20, subset=(4, 8), facilities=("P1",),
+               first_day=10, every_days=9, device="DEV-P1-9", phone_cards=0,
+               prefix="1600000000000", seed=1):
+    """An organiser's ``pool`` collected cards (unrelated holders, 社保卡), ``sessions`` swipe
+    sessions ``every_days`` apart from ``first_day``, each a random ``subset`` of the pool two
+    minutes apart at one of ``facilities`` on ``device``; the organiser's phone presents the
+    first ``phone_cards`` of them as 电子凭证. Every card is swiped in at least two sessions."""
+    rng = np.random.default_rng(seed)
+    ids = []
+    for i in range(pool):
+        pid = f"{prefix}{i:03d}"
+        w.person(pid, region=["510104", "510121", "510129"][i % 3])
+        ids.append(pid)
+    picks = [rng.choice(pool, int(rng.integers(subset[0], subset[1] + 1)), replace=False)
+             for _ in range(sessions)]
+    for card in range(pool):  # each collected card comes back: top up to two sessions
+        while sum(card in p for p in picks) < 2:
+            k = int(rng.integers(sessions))
+            if card not in picks[k]:
+                picks[k] = np.append(picks[k], card)
+    for k, pick in enumerate(picks):
+        fac = facilities[k % len(facilities)]
+        for j, card in enumerate(pick):
+            w.claim(ids[card], fac, day(first_day + k * every_days, 14) + timedelta(minutes=2 * j),
+                    device=device, fund=180.0,
+                    phone="13700001111" if card < phone_cards else "")
+    return ids
+
+
+def walk_ins(w: World, fac: str, days, *, device: str, people=60, per_day=30, seed=2,
+             prefix="9800000000"):
+    """Ordinary customers at ``fac``'s counter terminal ``device``: ``per_day`` a day from 8:00
+    to 18:00, drawn from ``people`` regulars, each on their own card."""
+    rng = np.random.default_rng(seed)
+    ids = [f"{prefix}{k:06d}" for k in range(people)]
+    for pid in ids:
+        w.person(pid)
+    for d in days:
+        for m in np.sort(rng.choice(600, per_day, replace=False)):
+            w.claim(ids[int(rng.integers(people))], fac, day(d, 8) + timedelta(minutes=int(m)),
+                    device=device, fund=40.0)
+    return ids
+
+
+def reported(ctx) -> list[set[str]]:
+    return [set(r.patients) for r in detect_gangs(ctx, Settings()) if r.score >= 0.5]
+
+
+def test_a_pool_swiped_in_random_subsets_at_one_terminal_is_one_ring(tmp_path):
+    """Thirty collected cards, four to eight of them per session, at one terminal over five
+    months: two sessions share a card or two at most, yet they are one organiser's."""
+    w = World()
+    background(w)
+    ids = plant_pool(w)
+    assert reported(w.load(tmp_path)) == [set(ids)]
+
+
+@pytest.mark.parametrize("phone_cards", [0, 12], ids=["shebaoka-only", "phone-on-some-cards"])
+def test_a_pool_swiped_on_the_pharmacys_own_terminal_amid_walk_ins_is_one_ring(tmp_path,
+                                                                                phone_cards):
+    """The same organiser on the pharmacy's counter terminal, which thirty walk-in customers a
+    day also pass through: the terminal binds nothing, the collected cards do; the walk-ins
+    caught in a session are no members."""
+    w = World()
+    background(w)
+    ids = plant_pool(w, device="DEV-P1-1", phone_cards=phone_cards)
+    walk_ins(w, "P1", range(0, 200), device="DEV-P1-1")
+    assert reported(w.load(tmp_path)) == [set(ids)]
+
+
+def test_a_pool_swiped_at_two_colluding_pharmacies_is_one_ring(tmp_path):
+    """One organiser alternating between two pharmacies with the same pool: one ring naming
+    both."""
+    w = World()
+    background(w)
+    ids = plant_pool(w, facilities=("P1", "P2"), device="")
+    rings = [r for r in detect_gangs(w.load(tmp_path), Settings()) if r.score >= 0.5]
+    assert [set(r.patients) for r in rings] == [set(ids)]
+    assert {m.id for m in rings[0].members if m.type == "pharmacy"} == {"P1", "P2"}
+
+
+def test_two_organisers_at_two_pharmacies_in_different_months_are_two_rings(tmp_path):
+    w = World()
+    background(w)
+    first = plant_pool(w, pool=12, sessions=8, facilities=("P1",), device="DEV-P1-9",
+                       prefix="1610000000000", first_day=5, every_days=7)
+    second = plant_pool(w, pool=12, sessions=8, facilities=("P2",), device="DEV-P2-9",
+                        prefix="1620000000000", first_day=150, every_days=7, seed=3)
+    assert sorted(reported(w.load(tmp_path)), key=min) == [set(first), set(second)]
+
+
+def test_two_organisers_at_one_pharmacy_in_different_months_are_two_rings(tmp_path):
+    """Same pharmacy, same counter, two pools swiped in different months: no card and no day in
+    common, nothing of one organiser binds the other's."""
+    w = World()
+    background(w)
+    first = plant_pool(w, pool=12, sessions=8, device="DEV-P1-1", prefix="1630000000000",
+                       first_day=5, every_days=7)
+    second = plant_pool(w, pool=12, sessions=8, device="DEV-P1-1", prefix="1640000000000",
+                        first_day=150, every_days=7, seed=3)
+    walk_ins(w, "P1", range(0, 220), device="DEV-P1-1")
+    assert sorted(reported(w.load(tmp_path)), key=min) == [set(first), set(second)]
+
+
+def test_customers_caught_in_two_gangs_sessions_do_not_join_them(tmp_path):
+    """Six gangs of five at one busy counter, one after another; between two gangs' spans a few
+    regular customers happen to be at the counter in sessions of both. They come there on their
+    own most days, so they are no collected cards and chain no gangs together."""
+    w = World()
+    background(w)
+    gangs = [plant_pool(w, pool=5, sessions=5, subset=(5, 5), device="DEV-P1-1",
+                        prefix=f"165000000000{g}", first_day=10 + g * 50, seed=g)
+             for g in range(6)]
+    regulars = walk_ins(w, "P1", range(0, 320), device="DEV-P1-1", per_day=12)
+    # each gang's sessions also catch the same three regulars at the counter
+    for g in range(6):
+        for k in range(5):
+            for j, pid in enumerate(regulars[g * 3:g * 3 + 6]):
+                w.claim(pid, "P1", day(10 + g * 50 + k * 9, 14, 11 + j), device="DEV-P1-1")
+    found = sorted(reported(w.load(tmp_path)), key=min)
+    assert found == [set(g) for g in gangs]
