@@ -14,9 +14,9 @@ variant and a stamp of the generator's source), then ``graphkit rings --no-pages
 runs once and :func:`graphkit.evaluate.evaluate_thresholds` scores it at every threshold of
 ``graphkit.evaluate.PR_THRESHOLDS`` and at the default ``min_score``: a threshold keeps the
 rings scoring at least it. Printed and written to ``bench/out/quality.md``: per typology, ring
-F1 median, worst decile (the 10th percentile, an observed world: the lowest of up to 19 worlds,
-the second lowest of 20–29) and minimum over the worlds, pooled ring precision and recall; the
-largest share of patients two reported rings have in common (|a & b| / min size; contract
+F1 median, worst decile (the 10th percentile, an observed world: the lowest of up to 10 worlds,
+the second lowest of 11–20, the third of 21–30) and minimum over the worlds, pooled ring
+precision and recall; the largest share of patients two reported rings have in common (|a & b| / min size; contract
 section 2: at most one half) and the pairs above one half; look-alike cohorts reported as rings;
 the miss kinds of ``graphkit.evaluate`` summed over the worlds; ring F1 per data-quality variant
 and recall / precision per planted scenario (``scenarios.csv``); one row per world.
