@@ -208,7 +208,7 @@ def test_render_cli_bad_rings_file_is_one_line_error(tmp_path):
     assert res.exit_code == 2 and "rings.json" in res.output and "Traceback" not in res.output
 
 
-@pytest.mark.parametrize("cmd", ["render", "package", "verify"])
+@pytest.mark.parametrize("cmd", ["render", "package", "verify", "keygen"])
 def test_commands_have_help_with_example(cmd):
     res = CliRunner().invoke(main, [cmd, "--help"])
     assert res.exit_code == 0 and "Example:" in res.output
