@@ -16,10 +16,11 @@ runs once and :func:`graphkit.evaluate.evaluate_thresholds` scores it at every t
 rings scoring at least it. Printed and written to ``bench/out/quality.md``: per typology, ring
 F1 median, worst decile (the 10th percentile, an observed world: the lowest of up to 10 worlds,
 the second lowest of 11–20, the third of 21–30) and minimum over the worlds, pooled ring
-precision and recall; the largest share of patients two reported rings have in common (|a & b| / min size; contract
-section 2: at most one half) and the pairs above one half; look-alike cohorts reported as rings;
-the miss kinds of ``graphkit.evaluate`` summed over the worlds; ring F1 per data-quality variant
-and recall / precision per planted scenario (``scenarios.csv``); one row per world.
+precision and recall; the largest share of patients two reported rings have in common
+(|a & b| / min size; contract section 2: at most one half) and the pairs above one half;
+look-alike cohorts reported as rings; the miss kinds of ``graphkit.evaluate`` summed over the
+worlds; ring F1 per data-quality variant and recall / precision per planted scenario
+(``scenarios.csv``); one row per world.
 ``bench/out/pr.md`` gets the precision–recall table by threshold (pooled over the worlds, per
 typology and overall) and the lowest threshold at which pooled ring precision reaches 0.95.
 
@@ -414,7 +415,8 @@ def quality_report(rows: list[dict], default: float, seed: int) -> str:
     out += ["", "## Misses, summed over the worlds", "",
             "Kinds as defined in `graphkit/evaluate.py`; truth = planted rings not matched, "
             "detected = reported rings not matched.", ""]
-    head = ["typology"] + [f"truth {k}" for k in TRUTH_MISS_KINDS] + [f"found {k}" for k in DETECTED_MISS_KINDS]
+    head = (["typology"] + [f"truth {k}" for k in TRUTH_MISS_KINDS]
+            + [f"found {k}" for k in DETECTED_MISS_KINDS])
     table = []
     for t in (*TYPOLOGIES, None):
         tm = [x["by_typology"][t]["truth_misses"] if t else x["miss_counts"]["truth"] for x in res]
@@ -471,7 +473,8 @@ def quality_report(rows: list[dict], default: float, seed: int) -> str:
         out += ["## By planted scenario (pooled over the worlds)", "",
                 "A reported ring counts for the scenario of the planted ring of its typology it "
                 "shares most patients with.", "",
-                _md(["typology", "scenario", "worlds", "truth", "recall", "precision", "F1", "misses"], table), ""]
+                _md(["typology", "scenario", "worlds", "truth", "recall", "precision", "F1",
+                     "misses"], table), ""]
     table = []
     for r, x in zip(rows, res):
         w = r["world"]
