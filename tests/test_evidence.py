@@ -470,3 +470,17 @@ def test_signed_package_is_reproducible(sample, keys, tmp_path, monkeypatch):
 def test_keygen_has_help_with_example():
     res = CliRunner().invoke(main, ["keygen", "--help"])
     assert res.exit_code == 0 and "Example:" in res.output
+
+
+def test_a_key_file_that_is_no_ed25519_public_key_is_a_usage_error(sample, signed, keys,
+                                                                   tmp_path):
+    (private, _), _ = keys
+    rings_json, _ = write_rings(sample[1], tmp_path / "rings")
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a key\n", encoding="utf-8")
+    for bad in (junk, private):  # a private key where the public one belongs
+        res = CliRunner().invoke(main, ["verify", str(signed), "--key", str(bad)])
+        assert res.exit_code == 2 and "public key" in res.output and "Traceback" not in res.output
+    res = CliRunner().invoke(main, ["package", str(rings_json), "R0001", "-o",
+                                    str(tmp_path / "p"), "--sign", str(junk)])
+    assert res.exit_code == 2 and "private key" in res.output and not (tmp_path / "p").exists()
