@@ -84,7 +84,8 @@ def test_rings_writes_the_contract_files_and_is_byte_identical(tmp_path):
     contract_keys = {"ring_id", "typology", "score", "members", "claims", "fund_amount",
                      "first_seen", "last_seen", "evidence"}
     for r in doc["rings"]:
-        assert contract_keys <= set(r) and set(r) - contract_keys <= {"typology_zh", "extra"}
+        extensions = {"typology_zh", "extra", "also", "case_id", "case_status", "repeat"}
+        assert contract_keys <= set(r) and set(r) - contract_keys <= extensions
         assert all({"type", "id"} <= set(m) for m in r["members"])
         assert all(set(e) == {"rule", "clause", "detail", "count"} for e in r["evidence"])
         assert r["first_seen"] <= r["last_seen"] and len(r["first_seen"]) == 10
