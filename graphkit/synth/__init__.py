@@ -6,8 +6,12 @@ and addresses, 社保卡 and 医保电子凭证 cards, hospitals, community cent
 卫生室, private hospitals and pharmacies with doctors, pharmacists and terminals; outpatient,
 pharmacy and about 3% inpatient settlements with itemised drugs carrying 20-digit trace codes.
 
-Planted on top: rings of the four typologies (gang, impersonation, diversion, fake_admission),
-whose members keep their normal activity, and every look-alike of the contract (dialysis
+The world itself is drawn from the seed (how many pharmacies, clinics and private hospitals
+per head, how much walk-in traffic, how many people present a 医保电子凭证). Planted on top:
+rings of the four typologies (gang, impersonation, diversion, fake_admission), each carried out
+by a variant drawn per ring with its own parameters (see ``_gang``, ``_impersonation``,
+``_diversion``, ``_fake_admission``), whose members keep their normal activity, and every
+look-alike of the contract in cohorts of drawn size and rhythm (dialysis
 cohorts, nursing homes, families sharing a phone, chronic refill days, a group admission after
 an incident, chemotherapy cycles, a cataract campaign, long rehabilitation stays, deaths in
 hospital, newborns on a parent's card, refund-and-resettle, split packs, transfers, relatives
