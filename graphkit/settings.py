@@ -73,8 +73,19 @@ class ImpersonationSettings:
     death_grace_days: int = 0
     #: two stays overlapping by at most this many days are a transfer, not impersonation
     transfer_overlap_days: int = 1
-    #: two claims in different regions on one card within this many hours are "two places"
+    #: two claims in different regions on one person's cards within this many hours are "two
+    #: places"
     two_places_hours: float = 3.0
+    #: so are two outpatient visits on one person's cards settled at two institutions within
+    #: this many minutes, in any region (no one travels, registers and sees a second doctor
+    #: in that time)
+    two_institutions_minutes: float = 30.0
+    #: "two places" alone makes a ring when seen on at least this many days (a referral across
+    #: districts happens now and then; someone else using the card goes on)
+    two_places_alone_min_days: int = 3
+    #: ... and on at least this share of the days its card was at an institution (someone at
+    #: the doctor's every other day meets "two places" by chance now and then)
+    two_places_alone_min_share: float = 0.1
     #: an operator phone presenting cards of at least this many unrelated households
     phone_min_households: int = 2
     #: a device used with more than this many cards is a facility terminal, not a controller

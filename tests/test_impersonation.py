@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from graphkit.detectors import detect_fake_admissions, detect_impersonation
-from graphkit.detectors.impersonation import organised_stays, sittings
+from graphkit.detectors.impersonation import card_signals, organised_stays, sittings
 from graphkit.settings import Settings
 from tests.test_detectors import World, background, day
 
@@ -255,3 +255,29 @@ def test_one_card_settled_after_the_same_persons_again_and_again_is_no_ring(tmp_
     assert not _reported(ctx)
     ties = sittings(ctx, Settings())
     assert len(ties) == 2 and not ties["hub"].any()  # tied both ways, accusing neither
+
+
+def test_a_holder_seen_at_two_institutions_minutes_apart_again_and_again_is_a_ring(tmp_path):
+    """The holder sees his own doctor at K1 while his lent card is at H1 twelve minutes later,
+    on three of the eight days his card went to a doctor: one person cannot be at both, and
+    no one else is linked, so the card is a ring of its own. The same three coincidences among
+    a very frequent visitor's sixty days of visits are not."""
+    w = World()
+    background(w)
+    lent, busy = "4900000000000001", "4900000000000002"
+    w.person(lent, birth="1952-01-01")
+    w.person(busy, birth="1950-01-01")
+    for d in (30, 90, 150):
+        w.claim(lent, "K1", day(d, 9, 0), ctype="outpatient", dx="I10.x00")
+        w.claim(lent, "H1", day(d, 9, 12), ctype="outpatient", dx="J06.900")
+        w.claim(busy, "K1", day(d + 1, 9, 0), ctype="outpatient", dx="I10.x00")
+        w.claim(busy, "H1", day(d + 1, 9, 12), ctype="outpatient", dx="I10.x00")
+    for d in (10, 50, 200, 230, 260):
+        w.claim(lent, "K1", day(d, 10), ctype="outpatient", dx="I10.x00")
+    for d in range(2, 300, 5):
+        w.claim(busy, "K1", day(d, 15), ctype="outpatient", dx="I10.x00")
+    ctx = w.load(tmp_path)
+    sig = card_signals(ctx, Settings())
+    assert set(sig.loc[sig["signal"] == "two_places_one_day", "card_id"]) == {"C" + lent,
+                                                                             "C" + busy}
+    assert [r.patients for r in _reported(ctx)] == [[lent]]

@@ -327,19 +327,28 @@ def card_signals(ctx: Context, settings: Settings) -> pd.DataFrame:
     op = c[(c["claim_type"] == "outpatient") & (c["facility_type"] != "pharmacy")]
     if fac_region is not None and len(op) > 1:
         op = op.assign(region=op["facility_id"].map(fac_region))
-        op = op[op["region"].notna()][["card_id", "claim_id", "day", "t", "facility_id", "region"]]
-        multi = op[op.duplicated(["card_id", "day"], keep=False)]
+        op = op[op["region"].notna()][["card_id", "holder_id", "claim_id", "day", "t",
+                                       "facility_id", "region"]]
+        # per person, over all of the holder's cards: the holder seen at home on his own card
+        # while his lent card is at another institution is one person in two places
+        multi = op[op.duplicated(["holder_id", "day"], keep=False)]
         if len(multi):
-            pairs = multi.merge(multi, on=["card_id", "day"], suffixes=("", "_b"))
-            pairs = pairs[(pairs["claim_id"] < pairs["claim_id_b"])
-                          & (pairs["region"] != pairs["region_b"])
-                          & ((pairs["t"] - pairs["t_b"]).abs() <= s.two_places_hours * 3600)]
-            for col in ("claim_id", "claim_id_b"):
+            pairs = multi.merge(multi, on=["holder_id", "day"], suffixes=("", "_b"))
+            gap = (pairs["t"] - pairs["t_b"]).abs()
+            far = (pairs["region"] != pairs["region_b"]) & (gap <= s.two_places_hours * 3600)
+            # two outpatient visits settled at two institutions minutes apart: no one travels,
+            # registers and sees a second doctor in that time
+            near = ((pairs["facility_id"] != pairs["facility_id_b"])
+                    & (gap <= s.two_institutions_minutes * 60))
+            pairs = pairs[(pairs["claim_id"] < pairs["claim_id_b"]) & (far | near)]
+            for card, claim in (("card_id", "claim_id"), ("card_id_b", "claim_id_b")):
                 rows.append(pd.DataFrame({
-                    "card_id": pairs["card_id"], "signal": "two_places_one_day",
-                    "claim_id": pairs[col],
-                    "detail": "同日 " + pairs["region"].astype(str) + " 与 "
-                    + pairs["region_b"].astype(str) + " 两地就诊"}))
+                    "card_id": pairs[card], "signal": "two_places_one_day",
+                    "claim_id": pairs[claim],
+                    "detail": "同日 " + pairs["facility_id"].astype(str) + "（"
+                    + pairs["region"].astype(str) + "）与 " + pairs["facility_id_b"].astype(str)
+                    + "（" + pairs["region_b"].astype(str) + "）两地就诊，相隔 "
+                    + (pairs["t"] - pairs["t_b"]).abs().floordiv(60).astype(str) + " 分钟"}))
     # --- one phone presents cards of unrelated households --------------------------------------
     # claims swiped in bursts are the gang pattern (空刷, see gang.py), not one person's care
     burst_claims = bursts(ctx, settings)["claim_id"]  # a column: isin takes it as it is
@@ -429,6 +438,15 @@ def detect_impersonation(ctx: Context, settings: Settings, *,
     row = positions(sig["claim_id"], ctx.claims["claim_id"])
     sig = sig.assign(row=row, day=ctx.claims["day"].to_numpy()[row],
                      facility_id=ctx.claims["facility_id"].to_numpy()[row])
+    # how many days each card seen in two places was at an institution at all: someone at the
+    # doctor's every other day meets "two places" by chance now and then
+    placed = sig.loc[sig["signal"] == "two_places_one_day", "card_id"].unique()
+    if len(placed):
+        visits = ctx.claims_of_cards(placed)
+        visits = visits[(visits["claim_type"] == "outpatient")
+                        & (visits["facility_type"] != "pharmacy")]
+        visit_days = visits.groupby("card_id")["day"].nunique()
+        sig = sig.assign(visit_days=sig["card_id"].map(visit_days).fillna(0).to_numpy())
     cards = pd.Index(sorted(sig["card_id"].unique()))
     sessions = sittings(ctx, settings)
     sessions = sessions[isin(sessions["card_id"], cards)]
@@ -442,7 +460,8 @@ def detect_impersonation(ctx: Context, settings: Settings, *,
     ring_claims = ctx.claims[list(_RING_COLUMNS)]
     rings = []
     for lab, part in sig.groupby("group", sort=True):
-        score, counts = _signal_score(part, s.present_min, s.mismatch_alone_min_days)
+        score, counts = _signal_score(part, s.present_min, s.mismatch_alone_min_days,
+                                      s.two_places_alone_min_days, s.two_places_alone_min_share)
         if score < settings.min_score:
             continue  # below what is reported: skip building the ring
         group_cards = members[lab]
@@ -633,6 +652,9 @@ def _controller_groups(ctx: Context, sig: pd.DataFrame, cards: pd.Index, session
         union(nodes[("card", cd)], user)
         if ("card", other) in nodes:
             union(nodes[("card", cd)], nodes[("card", other)])
+    # one holder's cards are one person's
+    for cd, h in zip(cards, ctx.holder_of(cards)):
+        union(nodes[("card", cd)], node("holder", h))
     # a controller's own household: its members' cards are in its hands
     controlled_hh = {key for (kind, key), i in nodes.items() if kind == "household"}
     # a card showing only weak signals (a cross-district day, a transfer overlap: common among
@@ -663,8 +685,9 @@ def _controller_groups(ctx: Context, sig: pd.DataFrame, cards: pd.Index, session
     return pd.factorize(roots, sort=True)[0].astype(np.int64)
 
 
-def _signal_score(sig: pd.DataFrame, present_min: int,
-                  mismatch_alone_min_days: int = 3) -> tuple[float, pd.Series]:
+def _signal_score(sig: pd.DataFrame, present_min: int, mismatch_alone_min_days: int = 3,
+                  two_places_alone_min_days: int = 3, two_places_alone_min_share: float = 0.1
+                  ) -> tuple[float, pd.Series]:
     """Combined score of one card group's signals, and the claim count per signal kind."""
     counts = sig.groupby("signal")["claim_id"].nunique()
     kinds = list(counts.index)
@@ -681,6 +704,12 @@ def _signal_score(sig: pd.DataFrame, present_min: int,
         # a phone presenting others' cards now and then is a favour, and a gang's controller's
         # bursts are the gang's: only repeated presentations of several people's cards count
         strong = only == "claims_after_death" and n >= 3
+        # one person in two places on several days, and on a good share of the days the card
+        # was at the doctor's at all, is no referral repeated nor a busy patient's coincidence
+        if only == "two_places_one_day" and "visit_days" in sig:
+            days = sig["day"].nunique()
+            strong = (days >= two_places_alone_min_days
+                      and days >= two_places_alone_min_share * sig["visit_days"].max())
         # a diagnosis impossible for the holder, made on several days at several facilities, is
         # no slip of one coder: someone else's body is being treated on the card
         if only == "diagnosis_sex_age_mismatch" and "day" in sig:
