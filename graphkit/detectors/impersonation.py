@@ -44,7 +44,7 @@ import pandas as pd
 
 from graphkit._arrow import isin, positions
 from graphkit._frames import most_frequent
-from graphkit.detectors.gang import bursts
+from graphkit.detectors.bursts import bursts
 from graphkit.detectors.signals import Context, components_of_pairs, evidence, make_ring
 from graphkit.rings import Member, Ring
 from graphkit.settings import Settings
@@ -458,6 +458,14 @@ def detect_impersonation(ctx: Context, settings: Settings, *,
     members = pd.Series(cards).groupby(labels).agg(list)
     # the columns a ring reads of its claims, taken once (a ring takes its rows by position)
     ring_claims = ctx.claims[list(_RING_COLUMNS)]
+    # the most a group's signals can score (caps only lower it): groups that cannot reach what
+    # is reported are not scored one by one
+    per_kind = sig.groupby(["group", "signal"])["claim_id"].nunique()
+    weights = per_kind.index.get_level_values("signal").map(lambda k: _WEIGHTS.get(k, 0.2))
+    clean = pd.Series((1 - np.asarray(weights, dtype=float)) ** np.minimum(per_kind.to_numpy(), 4),
+                      index=per_kind.index.get_level_values("group"))
+    can_report = 1 - clean.groupby(level=0).prod() >= settings.min_score - 1e-9
+    sig = sig[sig["group"].map(can_report).to_numpy()]
     rings = []
     for lab, part in sig.groupby("group", sort=True):
         score, counts = _signal_score(part, s.present_min, s.mismatch_alone_min_days,
