@@ -464,7 +464,8 @@ def _write_csv(path: Path, header: tuple, rows: list[tuple]) -> None:
 
 
 def _family_phones(w, c, looks, rings) -> list:
-    """Phones presenting the 电子凭证 of >= 2 people of one household (ring phones excluded)."""
+    """Phones presenting the 电子凭证 of >= 2 people of one household (ring phones and
+    households with a ring member excluded)."""
     m = c["ophone"] >= 0
     if not m.any():
         return []
@@ -476,10 +477,11 @@ def _family_phones(w, c, looks, rings) -> list:
     ph, start, cnt = np.unique(pairs[0], return_index=True, return_counts=True)
     multi = set(ph[cnt >= 2].tolist())
     excluded = {x for r in rings for t, x, _ in r["members"] if t == "phone"}
+    in_rings = {int(x) for r in rings for x in r["patients"]}
     out = []
     for p in sorted(multi - excluded):
         i = int(np.searchsorted(ph, p))
         hs = pairs[1][start[i]:start[i] + cnt[i]]
-        if len(np.unique(w.hh[hs])) == 1:
-            out.append(np.sort(hs))
+        if len(np.unique(w.hh[hs])) == 1 and not in_rings.intersection(hs.tolist()):
+            out.append(np.sort(hs))   # a family of ring members is not a look-alike cohort
     return out
