@@ -126,6 +126,9 @@ class DiversionSettings:
     straw_min_days: int = 3
     #: ... and those are more than this share of all re-settled packs settled on the card
     straw_min_share: float = 0.5
+    #: at one reseller and drug, two groups of mules are one collector's when more than this
+    #: share of one group's re-settled packs there were prescribed by the other group's doctors
+    collector_min_share: float = 0.5
 
 
 @dataclass(frozen=True)

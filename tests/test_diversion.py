@@ -14,16 +14,17 @@ STATIN = "阿托伐他汀钙片"
 
 
 def mules_collect(w: World, mules: list[str], visits: int, first_code: int, drug: str = INSULIN,
-                  start: int = 20) -> list[list[int]]:
-    """Each mule collects 3 packs a visit at H1/H2/K1; returns each mule's trace code numbers."""
+                  start: int = 20, doctors: tuple[str, ...] = ("",)) -> list[list[int]]:
+    """Each mule collects 3 packs a visit at H1/H2/K1, prescribed by ``doctors`` in turn (none by
+    default); returns each mule's trace code numbers."""
     code = first_code
     out = []
-    for m in mules:
+    for i, m in enumerate(mules):
         w.person(m)
         mine = []
         for k in range(visits):
             cid = w.claim(m, ["H1", "H2", "K1"][k % 3], day(start + k * 10), ctype="outpatient",
-                          dx="E11.900")
+                          dx="E11.900", doctor=doctors[(i + k) % len(doctors)])
             for _ in range(3):
                 code += 1
                 w.item(cid, drug, trace(code))
@@ -179,3 +180,80 @@ def test_chains_of_two_drugs_through_one_pharmacy_are_two_rings(tmp_path):
                 resell(w, pid, "P9", 150 + buyer, (mine[k],), drug=drug)
     rings = reported(w.load(tmp_path))
     assert sorted(r.patients for r in rings) == [insulin_mules, statin_mules]
+
+
+def test_a_walk_in_chain_sold_in_small_lots_is_one_ring_by_its_prescribers(tmp_path):
+    """One collector's four mules, sent to the same two doctors; their packs come back one or
+    two at a time to walk-in buyers, so the lots bind two pairs of mules that share no lot and
+    no straw card. Their prescribers make them one operation."""
+    w = World()
+    background(w)
+    mules = [f"31000000000000{i:02d}" for i in range(4)]
+    codes = mules_collect(w, mules, 4, 0, doctors=("D1", "D2"))
+    buyer = 0
+    for one, other in ((0, 1), (2, 3)):
+        for k in range(4):
+            buyer += 1
+            pid = f"32000000000000{buyer:02d}"
+            w.person(pid)
+            resell(w, pid, "P9", 150 + buyer, (codes[one][k], codes[other][k]))
+            buyer += 1
+            pid = f"32000000000000{buyer:02d}"
+            w.person(pid)
+            resell(w, pid, "P9", 150 + buyer, (codes[one][k + 4],))
+    rings = reported(w.load(tmp_path))
+    assert [r.patients for r in rings] == [mules]
+    assert sorted(rings[0].member_ids("doctor")) == ["D1", "D2"]
+
+
+def test_two_collectors_of_one_drug_at_one_pharmacy_keep_their_own_prescribers(tmp_path):
+    """Two operations re-settle insulin at P9 in the same months, from the same hospitals. The
+    first shows a lot of two mules' packs; the second's packs come back one at a time. Each
+    collector's mules see their own doctors, and one mule of each once saw the same popular
+    doctor D9: a minority of their packs, which ties no one. Two rings."""
+    w = World()
+    background(w)
+    first = [f"31000000000000{i:02d}" for i in range(3)]
+    second = [f"33000000000000{i:02d}" for i in range(3)]
+    first_codes = mules_collect(w, first, 5, 0, doctors=("D1", "D2"))
+    second_codes = mules_collect(w, second, 5, 500, start=22, doctors=("D3", "D4"))
+    for mule, codes in ((first[0], first_codes[0]), (second[0], second_codes[0])):
+        visit = w.claim(mule, "H1", day(90), ctype="outpatient", dx="E11.900", doctor="D9")
+        code = codes[0] + 900
+        w.item(visit, INSULIN, trace(code))
+        codes.append(code)
+    buyer = 0
+    for k in range(5):
+        buyer += 1
+        pid = f"32000000000000{buyer:02d}"
+        w.person(pid)
+        resell(w, pid, "P9", 150 + 2 * k, (first_codes[k % 3][3 * k], first_codes[(k + 1) % 3][3 * k + 1]))
+    for m, codes in enumerate(second_codes):
+        for k in range(3):
+            buyer += 1
+            pid = f"32000000000000{buyer:02d}"
+            w.person(pid)
+            resell(w, pid, "P9", 151 + 2 * k + 6 * m, (codes[3 * k],))  # one pack a visit
+    for m, codes in enumerate((first_codes[0], second_codes[0])):
+        buyer += 1
+        pid = f"32000000000000{buyer:02d}"
+        w.person(pid)
+        resell(w, pid, "P9", 200 + m, (codes[-1],))
+    rings = reported(w.load(tmp_path))
+    assert sorted(r.patients for r in rings) == [first, second]
+
+
+def test_one_mules_packs_sold_back_once_are_no_ring(tmp_path):
+    """Two packs of one person re-settled in one sale are one event: the chain scores below the
+    threshold, even with the holder's use far beyond need."""
+    w = World()
+    background(w)
+    mule = "3100000000000001"
+    codes = mules_collect(w, [mule], 6, 0, doctors=("D1", "D2", "D3"))
+    w.person("3200000000000001")
+    resell(w, "3200000000000001", "P9", 150, (codes[0][0], codes[0][1]))
+    ctx = w.load(tmp_path)
+    chains = detect_diversion(ctx, Settings())
+    assert [r.patients for r in chains] == [[mule]]
+    assert reported(ctx) == []
+    assert chains[0].extra["features"]["resales"] == 1

@@ -18,27 +18,39 @@ it controls. Every other such card is a walk-in buyer's, who was sold a pack: co
 ring's claims and counted in its evidence, never a member, and never a link between two chains.
 
 What binds one operation
+One operation is one collector: its mules, sent to the doctors who will write the drug for them,
+and the reseller pharmacies it sells their packs on to. Per reseller and drug:
 1. A lot: packs of one drug from several mules re-settled in one claim were sold on together, out
    of one collector's lot; the mules they came from are that collector's (components of mule --
-   re-settlement claim and drug).
-2. A pharmacy is no binder on its own: it may buy back from several collectors, and an area has
-   few pharmacies, so unrelated chains pass through the same one. Nor is a straw card, which is
-   the reseller's instrument, not the collector's (and a regular customer of the reseller can look
-   like one), on its own. Within one reseller and one drug, a lot of two or more people's packs
-   is evidence of one collector; two such lots are one collector's when their packs went onto one
-   straw card and their mules were prescribed the drug by one doctor. A mule tied to no such lot
-   (its packs re-settled one at a time, or only with its holder's other card's) joins the chain of its pharmacy and drug when there is only one there, or when there
-   are none (nothing in the data shows a second collector); where several collectors are in
-   evidence it joins the one whose mules were prescribed the drug by one of its own prescribers,
-   when exactly one was, and otherwise the other untied mules of that pharmacy and drug.
+   re-settlement claim and drug). Two cards of one holder are one mule.
+2. Shared prescribers: a collector sends its mules to the same few doctors, so one operation's
+   mules share most of their prescribers. Two lot groups at one reseller and drug are one
+   collector's when more than ``collector_min_share`` of either group's re-settled packs there
+   were prescribed by doctors who also prescribed the other group's (counted in packs, so one
+   visit to a popular doctor ties no one). This is what makes a walk-in chain, whose packs
+   come back one or two at a time in many small lots, one ring. Dispensing facilities bind
+   nothing: an area's hospitals and 外配 pharmacies serve unrelated people alike. Nor do
+   periods: a collector runs its mules one after another, so one operation's mules' windows
+   need not overlap.
 3. A mule is one node: a collector selling one mule's packs on to two or three pharmacies makes
    their chains one ring. Chains of different drugs share no lot, so they meet only in a mule.
-Two chains through one pharmacy that share no mule stay two rings when each shows its own lots;
-so do chains of different drugs. Straw cards and walk-in buyers belong to the chain whose packs
-they received.
+4. A mule tied to no one by steps 1-3 (its packs re-settled alone, its prescribers not the
+   others') joins the chain of two or more people at its pharmacy and drug when there is one, or the other
+   untied mules there when there is none (nothing in the data shows a second collector); where
+   several chains are there it joins the one whose mules' prescribers include one of its own,
+   when exactly one does, and otherwise the other untied mules there.
+What keeps two operations through one pharmacy apart: different drugs (no lot, no unit in
+common), or their own prescribers (each a minority of the other's packs) and no lot in common.
+A pharmacy is no binder on its own (it may buy back from several collectors, and an area has
+few pharmacies); nor is a straw card, which is the reseller's instrument, not the collector's,
+nor a walk-in buyer. Straw cards and walk-in buyers belong to the chain whose packs they
+received.
 
 Support: each mule's key-drug quantity against the drug's population (median and MAD per drug,
-per card per year) and the number of distinct doctors and facilities it came from.
+per card per year) and the number of distinct doctors and facilities it came from. Packs that
+came back in one sale (one re-settlement claim) are one event, not a practice: such a chain
+scores half of what the rest of its evidence gives (below the default threshold), so a lone
+mule's one sale is not handed over as a ring of its own.
 """
 
 from __future__ import annotations
@@ -64,14 +76,14 @@ __all__ = ["detect_diversion", "diversion_cards", "resettled_packs", "key_drug_e
            "straw_cards"]
 
 _RESETTLED_COLUMNS = ["trace_code", "item_name", "first_claim", "first_card", "first_facility",
-                      "first_doctor", "claim_id", "card_id", "facility_id", "t"]
+                      "first_doctor", "first_t", "claim_id", "card_id", "facility_id", "t"]
 
 
 def resettled_packs(ctx: Context) -> pd.DataFrame:
     """Later settlements of a trace code at a facility other than the first one.
 
     Columns: trace_code, item_name, first_claim, first_card, first_facility, first_doctor,
-    claim_id, card_id, facility_id, t.
+    first_t (when the pack was first settled), claim_id, card_id, facility_id, t.
     """
     it = ctx.items
     it = it[it["trace_code"].notna()]
@@ -86,6 +98,7 @@ def resettled_packs(ctx: Context) -> pd.DataFrame:
         first_card=later["trace_code"].map(first["card_id"]),
         first_facility=later["trace_code"].map(first["facility_id"]),
         first_doctor=later["trace_code"].map(first["doctor_id"]),
+        first_t=later["trace_code"].map(first["t"]),
     )
     later = later[later["facility_id"] != later["first_facility"]]
     return later[_RESETTLED_COLUMNS].reset_index(drop=True)
@@ -185,7 +198,7 @@ def _detect_diversion(ctx: Context, settings: Settings) -> list[Ring]:
         straw=[k in straw_keys for k in zip(packs["facility_id"], packs["card_id"])])
     mules = pd.Index(sorted(packs["first_card"].unique()))
     mule = mules.get_indexer(packs["first_card"])
-    chain = _chains(packs, mule, ctx.holder_of(mules).to_numpy())
+    chain = _chains(packs, mule, ctx.holder_of(mules).to_numpy(), s.collector_min_share)
     packs = packs.assign(chain=chain[mule])
     excess = key_drug_excess(ctx, settings)
     excess = excess[isin(excess["card_id"], mules)]  # only mule cards are looked up below
@@ -197,63 +210,104 @@ def _detect_diversion(ctx: Context, settings: Settings) -> list[Ring]:
     return rings
 
 
-def _chains(packs: pd.DataFrame, mule: np.ndarray, holders: np.ndarray) -> np.ndarray:
+def _chains(packs: pd.DataFrame, mule: np.ndarray, holders: np.ndarray,
+            min_share: float) -> np.ndarray:
     """Chain label per mule card (0..len(holders)-1, ``holders`` their holder patients): the
-    rules of the module docstring, steps 1-3."""
+    rules of the module docstring, steps 1-4."""
     n_mules = len(holders)
-    # 1. lots: mule -- re-settlement claim of one drug
+    order = np.arange(n_mules)
+    # 1. lots: mule -- re-settlement claim of one drug; a lot group is named by its lowest mule
     lots = packs["claim_id"].astype(str) + "|" + packs["drug"]
     lot_nodes = pd.Index(sorted(lots.unique()))
     n_nodes = n_mules + len(lot_nodes)
     lot = components_of_pairs(mule, lot_nodes.get_indexer(lots) + n_mules, n_nodes)[:n_mules]
-    # per lot label: a collector's lot, of two people or more (two cards of one are one mule)
-    people = pd.DataFrame({"lot": lot, "holder": holders}).groupby("lot")["holder"].nunique()
-    in_evidence = np.zeros(n_nodes, dtype=bool)
-    in_evidence[people.index.to_numpy()] = people.to_numpy() >= 2
-    # 2. per reseller and drug: untied mules join the chain in evidence there
-    order = np.arange(n_mules)
     first_of_lot = np.full(n_nodes, n_mules, dtype=np.int64)
-    np.minimum.at(first_of_lot, lot, order)  # the lowest mule of each lot represents it
-    a, b = [order], [first_of_lot[lot]]
-    rows = pd.DataFrame({"mule": mule, "lot": lot[mule], "doctor": packs["first_doctor"].to_numpy(),
-                         "straw_card": packs["card_id"].where(packs["straw"]).to_numpy(),
-                         "unit": packs["facility_id"].astype(str) + "|" + packs["drug"]})
-    for _, unit in rows.groupby("unit", sort=True):
-        lots = np.unique(unit["lot"].to_numpy())
-        shown = lots[in_evidence[lots]]
-        if len(shown) >= 2:
-            held = unit[unit["lot"].isin(shown)].groupby("lot")
-            straws = {lt: set(g["straw_card"].dropna()) for lt, g in held}
-            doctors = {lt: set(g["doctor"].dropna()) for lt, g in held}
-            for i, one in enumerate(shown):
-                for other in shown[i + 1:]:
-                    if straws[one] & straws[other] and doctors[one] & doctors[other]:
-                        a.append(np.array([first_of_lot[one]]))
-                        b.append(np.array([first_of_lot[other]]))
-        untied = np.unique(unit.loc[~in_evidence[unit["lot"].to_numpy()], "mule"].to_numpy())
-        if not len(untied):
-            continue
-        if len(shown) <= 1:
-            anchor = first_of_lot[shown[0]] if len(shown) else untied[0]
-            a.append(untied)
-            b.append(np.full(len(untied), anchor))
-            continue
-        doctors_of_lot = {lt: set(g["doctor"].dropna()) for lt, g in
-                          unit[unit["lot"].isin(shown)].groupby("lot")}
-        rest = []
-        for m in untied:
-            mine = set(unit.loc[unit["mule"] == m, "doctor"].dropna())
-            hits = [lt for lt in shown if doctors_of_lot[lt] & mine]
-            if len(hits) == 1:
-                a.append(np.array([m]))
-                b.append(np.array([first_of_lot[hits[0]]]))
-            else:
-                rest.append(m)
-        if rest:
-            a.append(np.array(rest))
-            b.append(np.full(len(rest), rest[0]))
+    np.minimum.at(first_of_lot, lot, order)
+    group = first_of_lot[lot]
+    # 2. per reseller and drug: a group most of whose packs came from another's prescribers
+    one, other = _prescriber_links(packs, group[mule], min_share)
     # 3. a mule is one node across pharmacies
-    return components_of_pairs(np.concatenate(a), np.concatenate(b), n_mules)
+    a, b = np.r_[order, one], np.r_[group, other]
+    tied = components_of_pairs(a, b, n_mules)
+    # 4. untied mules: a chain of one person, tied to no one by a lot or its prescribers
+    people = pd.Series(holders).groupby(tied).nunique().to_numpy()
+    one, other = _untied_links(packs, mule, tied, people[tied] < 2)
+    return components_of_pairs(np.r_[a, one], np.r_[b, other], n_mules)
+
+
+def _prescriber_links(packs: pd.DataFrame, group: np.ndarray,
+                      min_share: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of lot groups (``group``: the lot group of each pack's mule, named by its lowest
+    mule) that are one collector's: at one reseller and drug, more than ``min_share`` of one
+    group's re-settled packs there were prescribed by doctors who also prescribed the other
+    group's re-settled packs there.
+
+    A collector sends its mules to the doctors who will write the drug for them, so one
+    operation's mules share most of their prescribers; a second collector's mules come from its
+    own, and a popular doctor they both saw is a minority of either's packs. The share is of
+    packs, so one visit to a common doctor does not tie two groups. Packs with no prescriber
+    bind nothing here: the dispensing facilities (an area's hospitals and 外配 pharmacies) are
+    the same for unrelated people.
+    """
+    empty = np.zeros(0, dtype=np.int64)
+    doctor = packs["first_doctor"].astype("object")
+    known = doctor.notna().to_numpy() & (doctor.astype(str) != "").to_numpy()
+    if not known.any():
+        return empty, empty
+    unit = packs["facility_id"].astype(str).to_numpy() + "|" + packs["drug"].to_numpy()
+    rows = pd.DataFrame({"unit": unit[known], "doctor": doctor.to_numpy()[known],
+                         "group": group[known]})
+    per = rows.groupby(["unit", "doctor", "group"], sort=True).size().rename("packs").reset_index()
+    per["share"] = per["packs"] / per.groupby(["unit", "group"])["packs"].transform("sum")
+    pairs = per.merge(per[["unit", "doctor", "group"]], on=["unit", "doctor"],
+                      suffixes=("", "_other"))
+    pairs = pairs[pairs["group"] != pairs["group_other"]]
+    share = pairs.groupby(["unit", "group", "group_other"], sort=True)["share"].sum()
+    share = share[share > min_share].reset_index()
+    return (share["group"].to_numpy().astype(np.int64),
+            share["group_other"].to_numpy().astype(np.int64))
+
+
+def _untied_links(packs: pd.DataFrame, mule: np.ndarray, chain: np.ndarray,
+                  untied: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each untied mule (``untied`` per mule; ``chain`` the labels so far) goes, per
+    reseller and drug: to the one chain of two or more people there, or, where there is none,
+    to the other untied mules there (nothing in the data shows a second collector); where
+    several are in evidence, to the one whose mules' prescribers include one of its own, when
+    exactly one does, and otherwise to the other untied mules there."""
+    a, b = [], []
+    unit = packs["facility_id"].astype(str) + "|" + packs["drug"]
+    rows = pd.DataFrame({"mule": mule, "chain": chain[mule], "untied": untied[mule],
+                         "doctor": packs["first_doctor"].to_numpy(), "unit": unit.to_numpy()})
+    for _, here in rows[rows["unit"].isin(set(unit[untied[mule]]))].groupby("unit", sort=True):
+        loose = np.unique(here.loc[here["untied"], "mule"].to_numpy())
+        held = here[~here["untied"]]
+        chains = np.unique(held["chain"].to_numpy())
+        rest = loose
+        if len(chains) == 1:
+            anchor = int(held["mule"].iloc[0])
+            a.append(loose)
+            b.append(np.full(len(loose), anchor))
+            continue
+        if len(chains) >= 2:
+            doctors = {c: set(g["doctor"].dropna()) - {""} for c, g in held.groupby("chain")}
+            first = held.groupby("chain")["mule"].min()
+            rest = []
+            for m in loose:
+                mine = set(here.loc[here["mule"] == m, "doctor"].dropna()) - {""}
+                hits = [c for c in chains if doctors[c] & mine]
+                if len(hits) == 1:
+                    a.append(np.array([m]))
+                    b.append(np.array([first[hits[0]]]))
+                else:
+                    rest.append(m)
+            rest = np.array(rest, dtype=np.int64)
+        if len(rest):
+            a.append(rest)
+            b.append(np.full(len(rest), rest[0]))
+    if not a:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(a).astype(np.int64), np.concatenate(b).astype(np.int64)
 
 
 def _ring(ctx: Context, part: pd.DataFrame, excess: pd.DataFrame, settings: Settings) -> Ring:
@@ -271,6 +325,10 @@ def _ring(ctx: Context, part: pd.DataFrame, excess: pd.DataFrame, settings: Sett
     score = 1 - (1 - score) * (1 - 0.5 * min(1.0, len(ex_cards["card_id"].unique()) / max(1, len(mule_cards))))
     if n_doctors >= s.min_sources or n_sources >= s.min_sources:
         score = 1 - (1 - score) * 0.8
+    n_sales = int(part["claim_id"].nunique())
+    if n_sales < 2:
+        # packs that came back in one sale are one event, not a practice of re-settling
+        score *= 0.5
     claim_ids = set(part["claim_id"]) | set(part["first_claim"])
     key_items = it[isin(it["item_name"], set(part["item_name"].dropna()))]
     claim_ids |= set(key_items["claim_id"])
@@ -312,7 +370,8 @@ def _ring(ctx: Context, part: pd.DataFrame, excess: pd.DataFrame, settings: Sett
         members.append(Member(ctx.graph.facility_type(f), f, "re-settling pharmacy"))
     for tc in sorted(part["trace_code"].unique()):
         members.append(Member("trace_code", tc, "re-settled pack"))
-    extra = {"features": {"resettled_codes": n_codes, "mules": len(mule_cards),
+    extra = {"features": {"resettled_codes": n_codes, "resales": n_sales,
+                          "mules": len(mule_cards),
                           "excess_mules": int(ex_cards["card_id"].nunique()),
                           "doctors": n_doctors, "sources": n_sources,
                           "straw_cards": len(straw_list),
