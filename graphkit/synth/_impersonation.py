@@ -54,7 +54,6 @@ def plant_impersonation(w: World, rng, cl: Claims, camo: float, n_claims: int) -
         if "deceased" in sig:
             w.death[h] = int(rng.integers(20, 220))
         _uses(w, rng, cl, prm, user, int(h), int(card), sig)
-    prm["signals"] = [sorted(s) for s in signals]
     if prm["link"] == "unlinked":
         return [_ring(w, prm, -1, [h], [c], s) for h, c, s in zip(holders, cards, signals)]
     return [_ring(w, prm, user, holders, cards, set().union(*signals))]
@@ -205,4 +204,5 @@ def _ring(w: World, prm: dict, user: int, holders, cards, signals: set) -> dict:
     pats = np.array(([user] if user >= 0 else []) + [int(h) for h in holders], dtype=np.int64)
     sig = "+".join(s for s in SIGNALS if s in signals) or "channel_only"
     return {"typology": "impersonation", "scenario": f"impersonation:{prm['link']}/{sig}",
-            "params": dict(prm, cards=len(cards)), "members": mem, "patients": pats}
+            "params": dict(prm, cards=len(cards), signals=sorted(signals)), "members": mem,
+            "patients": pats}
