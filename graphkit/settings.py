@@ -106,7 +106,7 @@ class ImpersonationSettings:
     #: a card whose only signal is a diagnosis impossible for its holder is a ring on its own
     #: when that diagnosis was made on at least this many days at two or more facilities (a
     #: coding slip happens once, at one place)
-    mismatch_alone_min_days: int = 3
+    mismatch_alone_min_days: int = 2
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from graphkit.detectors import detect_fake_admissions, detect_impersonation
 from graphkit.detectors.impersonation import card_signals, organised_stays, sittings
 from graphkit.settings import Settings
@@ -281,3 +283,22 @@ def test_a_holder_seen_at_two_institutions_minutes_apart_again_and_again_is_a_ri
     assert set(sig.loc[sig["signal"] == "two_places_one_day", "card_id"]) == {"C" + lent,
                                                                              "C" + busy}
     assert [r.patients for r in _reported(ctx)] == [[lent]]
+
+
+@pytest.mark.parametrize("visits, reported", [
+    ([("K1", 40), ("H1", 90)], True),    # two days, two institutions: two doctors saw someone else
+    ([("K1", 40), ("K1", 90)], False),   # one clinic's coding habit on one patient
+    ([("K1", 40)], False),               # one slip
+])
+def test_a_lone_card_with_a_diagnosis_impossible_for_its_holder(tmp_path, visits, reported):
+    """A man's 社保卡 carrying a gynaecological diagnosis, no phone, device, sitting or household
+    tying it to anyone: its own ring when two institutions on two days made the diagnosis."""
+    w = World()
+    background(w)
+    holder = "5000000000000001"
+    w.person(holder, gender="M", birth="1957-01-01")
+    for fac, d in visits:
+        w.claim(holder, fac, day(d), ctype="outpatient", dx="N76.000")
+    w.claim(holder, "P2", day(120), dx="I10.x00")
+    rings = _reported(w.load(tmp_path))
+    assert [r.patients for r in rings] == ([[holder]] if reported else [])

@@ -693,7 +693,7 @@ def _controller_groups(ctx: Context, sig: pd.DataFrame, cards: pd.Index, session
     return pd.factorize(roots, sort=True)[0].astype(np.int64)
 
 
-def _signal_score(sig: pd.DataFrame, present_min: int, mismatch_alone_min_days: int = 3,
+def _signal_score(sig: pd.DataFrame, present_min: int, mismatch_alone_min_days: int = 2,
                   two_places_alone_min_days: int = 3, two_places_alone_min_share: float = 0.1
                   ) -> tuple[float, pd.Series]:
     """Combined score of one card group's signals, and the claim count per signal kind."""
