@@ -15,8 +15,10 @@ Method
    close days stay two, whether it hosts two groups or twenty. A recruiter does not always
    bring the same people: an (institution, home place) with at least ``min_episodes`` waves of
    ``min_patients`` patients of that place, holding at least half of that place's admissions
-   there (so not chance clusters of a big 小区 at its local hospital), is a group too when no
-   ring above already covers it. A recruit who went along once joins a group when admitted
+   there (so not chance clusters of a big 小区 at its local hospital), is a group too. Pieces
+   of one recruitment — at one institution, from one home place, admitted in a common wave, or
+   sharing a member — are one group (:func:`_one_recruitment`). A recruit who went along once
+   joins a group when admitted
    within one of its waves, from its home place, for one of its diagnoses
    (``attach_wave_mates``).
 4. Score: repeated group episodes, similar length of stay, similar diagnoses, members from one
@@ -154,7 +156,7 @@ def _pair_episodes(x: pd.DataFrame, w: int) -> pd.Series:
 
 def place_waves(ctx: Context, settings: Settings) -> pd.DataFrame:
     """Home places that came back to one institution as a group: facility_id, place, patient,
-    waves — one row per patient of an (institution, place) with at least ``min_episodes`` waves
+    waves, patient_waves (how many of them the patient was in) — one row per patient of an (institution, place) with at least ``min_episodes`` waves
     of at least ``min_patients`` patients of that place admitted within ``admit_window_days``,
     those waves holding at least ``place_wave_min_share`` of the place's admissions there.
 
@@ -182,29 +184,157 @@ def place_waves(ctx: Context, settings: Settings) -> pd.DataFrame:
     keep = n_waves[(n_waves >= s.min_episodes)
                    & (share.reindex(n_waves.index) >= s.place_wave_min_share)]
     out = st.merge(keep.rename("waves").reset_index(), on=["facility_id", "place"])
+    out["patient_waves"] = out.groupby(["facility_id", "place", "patient"])["wave"].transform("nunique")
+    cols = cols + ["patient_waves"]
     return out[cols].drop_duplicates().sort_values(cols).reset_index(drop=True)
 
 
 def detect_fake_admissions(ctx: Context, settings: Settings) -> list[Ring]:
     ctx.check(settings)
     s = settings.fake_admission
+    groups: list[tuple[str, list[str]]] = []
     pairs = co_admissions(ctx, settings, s.min_episodes)
-    if not len(pairs):
-        return _place_rings(ctx, settings, [])
-    pairs = pairs.assign(weight=pair_weights(ctx, pairs))
+    if len(pairs):
+        pairs = pairs.assign(weight=pair_weights(ctx, pairs))
+        for fac, fp in pairs.groupby("facility_id", sort=True):
+            nodes = pd.Index(sorted(set(fp["patient_a"]) | set(fp["patient_b"])))
+            a = nodes.get_indexer(fp["patient_a"])
+            b = nodes.get_indexer(fp["patient_b"])
+            labels = communities(a, b, fp["weight"].to_numpy(), len(nodes), seed=settings.seed,
+                                 objective="CPM", resolution=s.group_min_weight)
+            for lab in np.unique(labels):
+                pieces = _split_by_place(ctx, list(nodes[labels == lab]), s.min_patients)
+                groups += [(fac, g) for g in _same_waves(ctx, fac, pieces, s.admit_window_days)]
+    pw = place_waves(ctx, settings)
+    for (fac, _place), part in pw.groupby(["facility_id", "place"], sort=True):
+        group = _recruits_of_place(ctx, fac, part)
+        if len(group) >= s.min_patients:
+            groups.append((fac, group))
     rings = []
-    for fac, fp in pairs.groupby("facility_id", sort=True):
-        nodes = pd.Index(sorted(set(fp["patient_a"]) | set(fp["patient_b"])))
-        a = nodes.get_indexer(fp["patient_a"])
-        b = nodes.get_indexer(fp["patient_b"])
-        labels = communities(a, b, fp["weight"].to_numpy(), len(nodes), seed=settings.seed,
-                             objective="CPM", resolution=s.group_min_weight)
-        for lab in np.unique(labels):
-            for group in _split_by_place(ctx, list(nodes[labels == lab]), s.min_patients):
-                ring = _score(ctx, fac, group, settings)
-                if ring is not None:
-                    rings.append(ring)
-    return _place_rings(ctx, settings, rings)
+    for fac, group in _one_recruitment(ctx, groups, s.admit_window_days):
+        ring = _score(ctx, fac, group, settings)
+        if ring is not None:
+            rings.append(ring)
+    return rings
+
+
+def _wave_spans(ctx: Context, facility: str, group: list[str], w: int) -> list[tuple[int, int]]:
+    """(first, last) admission day of each wave in which two or more of ``group`` were admitted
+    to ``facility`` (admissions within ``w`` days of each other are one wave)."""
+    st = _stays(ctx)
+    if "stays_by_facility" not in ctx.cache:
+        ctx.cache["stays_by_facility"] = row_positions(st["facility_id"])
+    at = st.iloc[ctx.cache["stays_by_facility"].get(facility, [])]
+    days = np.sort(at.loc[at["patient"].isin(set(group)), "admit"].to_numpy())
+    wave = _waves(days, w)
+    return [(int(days[wave == k].min()), int(days[wave == k].max())) for k in np.unique(wave)
+            if (wave == k).sum() >= 2]
+
+
+def _same_waves(ctx: Context, facility: str, pieces: list[list[str]], w: int) -> list[list[str]]:
+    """Put back together the home places of one group that were admitted only in each other's
+    waves: a recruiter who brings a few from the neighbouring village along with a village brings
+    them in the same waves. A place's piece every one of whose waves is a wave of another piece
+    joins it; pieces with waves of their own are other recruitments and stay apart."""
+    if len(pieces) <= 1:
+        return pieces
+    spans = [_wave_spans(ctx, facility, g, w) for g in pieces]
+    order = sorted(range(len(pieces)), key=lambda i: (-len(pieces[i]), pieces[i]))
+    host = {i: i for i in order}
+    for i in order[1:]:
+        for j in order:
+            if j == i or host[j] != j or len(pieces[j]) < len(pieces[i]):
+                continue
+            if spans[i] and all(any(a0 <= b1 + w and b0 <= a1 + w for b0, b1 in spans[j])
+                                for a0, a1 in spans[i]):
+                host[i] = j
+                break
+    out: dict[int, list[str]] = {}
+    for i in order:
+        out.setdefault(host[i], []).extend(pieces[i])
+    return [sorted(g) for g in out.values()]
+
+
+def _recruits_of_place(ctx: Context, facility: str, part: pd.DataFrame) -> list[str]:
+    """The villagers of a place's waves (:func:`place_waves` rows of one institution and place)
+    who were recruited: those in two of its waves or more, and those in one whose complaint is
+    one of the others' (or unrecorded). A neighbour in on those days for a fracture is not."""
+    st = _stays(ctx)
+    at = st[(st["facility_id"] == facility) & st["patient"].isin(set(part["patient"]))]
+    dx = at.groupby("patient")["dx3"].agg(lambda x: set(x.dropna()))
+    again = set(part.loc[part["patient_waves"] >= 2, "patient"])
+    out = []
+    for p in sorted(set(part["patient"])):
+        mine = dx.get(p, set())
+        others = set().union(*(dx[q] for q in dx.index if q != p)) if len(dx) > 1 else set()
+        if p in again or not mine or mine & others:
+            out.append(p)
+    return out
+
+
+def _one_recruitment(ctx: Context, groups: list[tuple[str, list[str]]], w: int
+                     ) -> list[tuple[str, list[str]]]:
+    """Join the groups one recruitment made: at one institution, from one home place, admitted
+    in the same waves, or booked by one organiser.
+
+    A recruiter does not bring the same people every time, so repeated pairs (and the place's
+    waves) find a recruited village in pieces — those who went in together twice, those of the
+    place's waves. Pieces at one institution whose members come mostly from one home place, or
+    whose stays one organiser's phone booked (:func:`_organiser`), and that were admitted in a
+    common wave (admissions within ``w`` days of each other) are one group; so are pieces
+    sharing a member. Groups with neither (recruits from everywhere, no phone) are joined only
+    through a shared member. Two recruitments of one village by one hospital on other days stay
+    apart."""
+    if not groups:
+        return []
+    st = _stays(ctx)
+    if "stays_by_facility" not in ctx.cache:
+        ctx.cache["stays_by_facility"] = row_positions(st["facility_id"])
+    by_fac = ctx.cache["stays_by_facility"]
+    place = ctx.patients["place"]
+    homes, spans = [], []
+    for fac, group in groups:
+        pl = place.reindex(group).dropna()
+        top = pl.value_counts()
+        at = st.iloc[by_fac.get(fac, [])]
+        mine = at[at["patient"].isin(set(group))]
+        if len(top) and top.iloc[0] >= 0.6 * len(group):
+            homes.append(("place", top.index[0]))
+        else:  # recruits from everywhere: the organiser who booked them, if one did
+            phone, _share = _organiser(ctx, mine, group, ctx.patients.reindex(group))
+            homes.append(("organiser", phone) if phone is not None else None)
+        days = np.sort(mine["admit"].to_numpy())
+        wave = _waves(days, w)
+        spans.append([(days[wave == k].min(), days[wave == k].max()) for k in np.unique(wave)
+                      if (wave == k).sum() >= 2])
+    parent = list(range(len(groups)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    by_key: dict[tuple, list[int]] = {}
+    for i, (fac, _g) in enumerate(groups):
+        by_key.setdefault((fac, homes[i]), []).append(i)
+    for (fac, home), idx in sorted(by_key.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
+        if home is None:
+            continue
+        for x, i in enumerate(idx):
+            for j in idx[x + 1:]:
+                if any(a0 <= b1 + w and b0 <= a1 + w for a0, a1 in spans[i] for b0, b1 in spans[j]):
+                    parent[root(j)] = root(i)
+    owner: dict[tuple[str, str], int] = {}
+    for i, (fac, group) in enumerate(groups):
+        for p in group:
+            j = owner.setdefault((fac, p), i)
+            if j != i:
+                parent[root(i)] = root(j)
+    joined: dict[int, set[str]] = {}
+    for i, (_fac, group) in enumerate(groups):
+        joined.setdefault(root(i), set()).update(group)
+    return [(groups[r][0], sorted(joined[r])) for r in sorted(joined)]
 
 
 def pair_weights(ctx: Context, pairs: pd.DataFrame) -> np.ndarray:
@@ -243,31 +373,6 @@ def pair_weights(ctx: Context, pairs: pd.DataFrame) -> np.ndarray:
     pb = place.reindex(ab["patient_b"]).to_numpy()
     same = (pa == pb) & pd.notna(pa)
     return e * time_share ** 2 * (0.1 + dx_share) * np.where(same, 3.0, 1.0)
-
-
-def _place_rings(ctx: Context, settings: Settings, rings: list[Ring]) -> list[Ring]:
-    """Add the groups of :func:`place_waves` that no ring found from repeated pairs covers."""
-    pw = place_waves(ctx, settings)
-    if not len(pw):
-        return rings
-    taken: dict[str, set[str]] = {}
-    for r in rings:
-        if r.score >= settings.min_score:
-            inst = [m.id for m in r.members if m.type == "institution"]
-            for f in inst:
-                taken.setdefault(f, set()).update(r.patients)
-    out = list(rings)
-    for (fac, _place), part in pw.groupby(["facility_id", "place"], sort=True):
-        group = sorted(set(part["patient"]))
-        if len(set(group) & taken.get(fac, set())) * 2 > len(group):
-            continue  # already a ring
-        group = [p for p in group if p not in taken.get(fac, set())]
-        if len(group) < settings.fake_admission.min_patients:
-            continue
-        ring = _score(ctx, fac, group, settings)
-        if ring is not None:
-            out.append(ring)
-    return out
 
 
 def _split_by_place(ctx: Context, group: list[str], min_patients: int) -> list[list[str]]:
@@ -404,8 +509,11 @@ def _score(ctx: Context, facility: str, patients: list[str], settings: Settings)
     # one organiser who booked the stays with their collected 电子凭证 — then a private / 一级 /
     # 未定级 institution, stays of one length and one diagnosis
     recruited = max(top_region_share, organiser_share)
-    support = (0.45 * recruited + 0.2 * float(private)
-               + 0.2 * min(1.0, max(0.0, 1 - los_cv)) + 0.15 * top_dx_share)
+    # and the size of the group: chance brings two or three strangers in together twice at a
+    # busy hospital, never a dozen (3 people weigh 0.2, 6 people 0.5, 12 people 0.71)
+    size = squash(max(0, len(patients) - 2), 4.0)
+    support = (0.35 * recruited + 0.2 * size + 0.2 * float(private)
+               + 0.15 * min(1.0, max(0.0, 1 - los_cv)) + 0.1 * top_dx_share)
     score = squash(n_waves, 1.0) * (0.3 + 0.7 * support)
     # (a long stay settled monthly is one admission, see _build_stays: a long stay is no
     # excuse by itself — 挂床住院 is a long stay)
