@@ -257,3 +257,34 @@ def test_one_mules_packs_sold_back_once_are_no_ring(tmp_path):
     assert [r.patients for r in chains] == [[mule]]
     assert reported(ctx) == []
     assert chains[0].extra["features"]["resales"] == 1
+
+
+def test_a_mule_presenting_two_cards_at_two_resellers_is_one_node(tmp_path):
+    """A mule obtains on its 社保卡 and its 电子凭证; the collector sells the first card's packs on
+    to P7 with one mule's, the second card's to P8 with another's. One person, one operation."""
+    w = World()
+    background(w)
+    mules = [f"31000000000000{i:02d}" for i in range(3)]
+    codes = mules_collect(w, mules, 4, 0)
+    both = mules[0]
+    w.cards.append({"card_id": "E" + both, "patient_id": both, "card_type": "01"})
+    code = 900
+    second_card = []
+    for k in range(4):
+        cid = w.claim(both, "H2", day(25 + 10 * k), ctype="outpatient", dx="E11.900")
+        w.claims[-1]["card_id"] = "E" + both
+        for _ in range(3):
+            code += 1
+            w.item(cid, INSULIN, trace(code))
+            second_card.append(code)
+    buyer = 0
+    for k in range(4):
+        for pharmacy, pair in (("P7", (codes[0][k], codes[1][k])),
+                               ("P8", (second_card[k], codes[2][k]))):
+            buyer += 1
+            pid = f"32000000000000{buyer:02d}"
+            w.person(pid)
+            resell(w, pid, pharmacy, 150 + buyer, pair)
+    rings = reported(w.load(tmp_path))
+    assert [r.patients for r in rings] == [mules]
+    assert sorted(rings[0].member_ids("card")) == sorted(["C" + m for m in mules] + ["E" + both])

@@ -32,8 +32,8 @@ and the reseller pharmacies it sells their packs on to. Per reseller and drug:
    nothing: an area's hospitals and 外配 pharmacies serve unrelated people alike. Nor do
    periods: a collector runs its mules one after another, so one operation's mules' windows
    need not overlap.
-3. A mule is one node: a collector selling one mule's packs on to two or three pharmacies makes
-   their chains one ring. Chains of different drugs share no lot, so they meet only in a mule.
+3. A mule is one node, the person whichever of its cards it presented: a collector selling one
+   mule's packs on to two or three pharmacies makes their chains one ring. Chains of different drugs share no lot, so they meet only in a mule.
 4. A mule tied to no one by steps 1-3 (its packs re-settled alone, its prescribers not the
    others') joins the chain of two or more people at its pharmacy and drug when there is one, or the other
    untied mules there when there is none (nothing in the data shows a second collector); where
@@ -226,8 +226,11 @@ def _chains(packs: pd.DataFrame, mule: np.ndarray, holders: np.ndarray,
     group = first_of_lot[lot]
     # 2. per reseller and drug: a group most of whose packs came from another's prescribers
     one, other = _prescriber_links(packs, group[mule], min_share)
-    # 3. a mule is one node across pharmacies
-    a, b = np.r_[order, one], np.r_[group, other]
+    # 3. a mule is one node across pharmacies: the person, whichever of its cards it presented
+    person, _ = pd.factorize(holders)
+    first_card = np.full(person.max() + 1, n_mules, dtype=np.int64)
+    np.minimum.at(first_card, person, order)
+    a, b = np.r_[order, one, order], np.r_[group, other, first_card[person]]
     tied = components_of_pairs(a, b, n_mules)
     # 4. untied mules: a chain of one person, tied to no one by a lot or its prescribers
     people = pd.Series(holders).groupby(tied).nunique().to_numpy()
@@ -292,10 +295,11 @@ def _untied_links(packs: pd.DataFrame, mule: np.ndarray, chain: np.ndarray,
         if len(chains) >= 2:
             doctors = {c: set(g["doctor"].dropna()) - {""} for c, g in held.groupby("chain")}
             first = held.groupby("chain")["mule"].min()
+            own = {m: set(g["doctor"].dropna()) - {""}
+                   for m, g in here[here["untied"]].groupby("mule")}
             rest = []
             for m in loose:
-                mine = set(here.loc[here["mule"] == m, "doctor"].dropna()) - {""}
-                hits = [c for c in chains if doctors[c] & mine]
+                hits = [c for c in chains if doctors[c] & own[m]]
                 if len(hits) == 1:
                     a.append(np.array([m]))
                     b.append(np.array([first[hits[0]]]))
