@@ -93,6 +93,9 @@ class ImpersonationSettings:
     #: an operator phone that presented more than this many cards is a facility's line or an
     #: export's default number, not a person's phone: it presents for no one, controls nothing
     phone_max_cards: int = 15
+    #: a phone that presented at least this many other households' cards at one facility on
+    #: one day is a collector's (gang, organised admission): it presents for no impersonation
+    collector_min_cards: int = 3
     #: a phone presenting unrelated people's cards makes a ring on its own when it presented
     #: two or more people's cards at least this many times each (a favour is not repeated)
     present_min: int = 3

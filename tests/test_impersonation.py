@@ -302,3 +302,27 @@ def test_a_lone_card_with_a_diagnosis_impossible_for_its_holder(tmp_path, visits
     w.claim(holder, "P2", day(120), dx="I10.x00")
     rings = _reported(w.load(tmp_path))
     assert [r.patients for r in rings] == ([[holder]] if reported else [])
+
+
+def test_a_phone_presenting_several_households_cards_at_one_place_on_one_day_is_a_collector(
+        tmp_path):
+    """One phone presents three unrelated people's 电子凭证 at pharmacy P1 hours apart (no burst)
+    on four days: no one is treated three times a day on three cards; these are collected
+    cards, the gang's case, and no impersonation ring. The same phone presenting one of them
+    a day, as a borrower would, is one."""
+    w = World()
+    background(w)
+    held = [f"51000000000000{i:02d}" for i in range(3)]
+    for pid in held:
+        w.person(pid, birth="1950-01-01")
+    w.person("5100000000000099", birth="1978-01-01", phone="13900005199")
+    for d in (30, 60, 90, 120):
+        for i, pid in enumerate(held):
+            w.claim(pid, "P1", day(d, 9 + 4 * i), dx="I10.x00", phone="13900005199")
+    assert _reported(w.load(tmp_path)) == []
+    w.claims = [r for r in w.claims if r["operator_phone"] != "13900005199"]
+    for d in (30, 60, 90, 120):
+        for i, pid in enumerate(held):
+            w.claim(pid, "P1", day(d + 7 * i, 10), dx="I10.x00", phone="13900005199")
+    rings = _reported(w.load(tmp_path / "borrower"))
+    assert [sorted(r.patients) for r in rings] == [sorted(held + ["5100000000000099"])]

@@ -365,6 +365,14 @@ def card_signals(ctx: Context, settings: Settings) -> pd.DataFrame:
         foreign = [(p, hh) not in owned
                    for p, hh in zip(ph["operator_phone"].tolist(), ph["household"].tolist())]
         ph = ph[np.asarray(foreign, dtype=bool)]
+        # someone using borrowed cards for their own care is seen on one of them at a time; a
+        # phone that presented several other households' cards at one place on one day is
+        # swiping collected cards (a gang's or an organised admission's), whatever its rhythm
+        at = c[["facility_id", "day"]].iloc[positions(ph["claim_id"], c["claim_id"])]
+        ph = ph.assign(facility_id=at["facility_id"].to_numpy(), day=at["day"].to_numpy())
+        per_visit = ph.groupby(["operator_phone", "facility_id", "day"])["card_id"].nunique()
+        collectors = per_visit[per_visit >= s.collector_min_cards].index.get_level_values(0)
+        ph = ph[~isin(ph["operator_phone"], collectors.unique())]
         n_hh = ph.groupby("operator_phone")["household"].nunique()
         many = isin(ph["operator_phone"], n_hh[n_hh >= s.phone_min_households].index)
         for hit, kind in ((ph[many], "phone_presents_unrelated_cards"),
