@@ -227,7 +227,8 @@ def test_two_collectors_of_one_drug_at_one_pharmacy_keep_their_own_prescribers(t
         buyer += 1
         pid = f"32000000000000{buyer:02d}"
         w.person(pid)
-        resell(w, pid, "P9", 150 + 2 * k, (first_codes[k % 3][3 * k], first_codes[(k + 1) % 3][3 * k + 1]))
+        lot = (first_codes[k % 3][3 * k], first_codes[(k + 1) % 3][3 * k + 1])
+        resell(w, pid, "P9", 150 + 2 * k, lot)
     for m, codes in enumerate(second_codes):
         for k in range(3):
             buyer += 1

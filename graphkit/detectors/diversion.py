@@ -33,12 +33,13 @@ and the reseller pharmacies it sells their packs on to. Per reseller and drug:
    periods: a collector runs its mules one after another, so one operation's mules' windows
    need not overlap.
 3. A mule is one node, the person whichever of its cards it presented: a collector selling one
-   mule's packs on to two or three pharmacies makes their chains one ring. Chains of different drugs share no lot, so they meet only in a mule.
+   mule's packs on to two or three pharmacies makes their chains one ring. Chains of different
+   drugs share no lot, so they meet only in a mule.
 4. A mule tied to no one by steps 1-3 (its packs re-settled alone, its prescribers not the
-   others') joins the chain of two or more people at its pharmacy and drug when there is one, or the other
-   untied mules there when there is none (nothing in the data shows a second collector); where
-   several chains are there it joins the one whose mules' prescribers include one of its own,
-   when exactly one does, and otherwise the other untied mules there.
+   others') joins the chain of two or more people at its pharmacy and drug when there is one,
+   or the other untied mules there when there is none (nothing in the data shows a second
+   collector); where several chains are there it joins the one whose mules' prescribers include
+   one of its own, when exactly one does, and otherwise the other untied mules there.
 What keeps two operations through one pharmacy apart: different drugs (no lot, no unit in
 common), or their own prescribers (each a minority of the other's packs) and no lot in common.
 A pharmacy is no binder on its own (it may buy back from several collectors, and an area has
