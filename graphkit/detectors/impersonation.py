@@ -753,11 +753,13 @@ def _ring(ctx: Context, sig: pd.DataFrame, cards: list[str], score: float, count
     claims = (ctx.claims if ring_claims is None else ring_claims).iloc[
         np.unique(sig["row"].to_numpy())]
     ev = []
+    kind = sig["signal"].to_numpy()
+    card, claim, detail = (sig[k].to_numpy() for k in ("card_id", "claim_id", "detail"))
     for k in counts.index:
-        sub = sig[sig["signal"] == k]
-        example = sub["detail"].iloc[0]
-        ev.append(evidence(k, f"{sub['card_id'].nunique()} 张卡、{sub['claim_id'].nunique()} 笔结算；"
-                              f"例：{example}", int(sub["claim_id"].nunique())))
+        mine = np.flatnonzero(kind == k)
+        n_claims = len(set(claim[mine]))
+        ev.append(evidence(k, f"{len(set(card[mine]))} 张卡、{n_claims} 笔结算；"
+                              f"例：{detail[mine[0]]}", n_claims))
     holder_set = set(ctx.holder_of(cards))
     companions = sessions[~sessions["companion_holder"].isin(holder_set)]
     if len(companions):
