@@ -138,3 +138,24 @@ def test_customers_caught_in_two_gangs_sessions_do_not_join_them(tmp_path):
                 w.claim(pid, "P1", day(10 + g * 50 + k * 9, 14, 11 + j), device="DEV-P1-1")
     found = sorted(reported(w.load(tmp_path)), key=min)
     assert found == [set(g) for g in gangs]
+
+
+def test_cards_swiped_in_the_sessions_only_now_and_then_are_still_the_pools(tmp_path):
+    """Three of the pool's cards are swiped with the others in three sessions and, on seven
+    other session days, on their own hours later: mostly outside bursts, so not collected by
+    themselves, but every burst they are in is the gang's, at a pharmacy whose customers are
+    rarely in one. They are the gang's."""
+    w = World()
+    background(w)
+    ids = plant_pool(w, pool=9, sessions=10, subset=(9, 9), prefix="1670000000000")
+    slow = []
+    for i in range(3):
+        pid = f"1680000000000{i:03d}"
+        w.person(pid, region="510121")
+        slow.append(pid)
+        for k in range(10):
+            late = k >= 3
+            when = day(10 + k * 9, 17 + 2 * i) if late else day(10 + k * 9, 14, 18 + i)
+            w.claim(pid, "P1", when, device="DEV-P1-9", fund=180.0)
+    walk_ins(w, "P1", range(0, 200), device="DEV-P1-1", per_day=8)
+    assert reported(w.load(tmp_path)) == [set(ids) | set(slow)]

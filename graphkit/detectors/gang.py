@@ -20,8 +20,10 @@ Method
    community-size preference: a pool of 30 swiped 4-8 at a time is one group). Groups with the
    same pool (half of the smaller's cards) or the same sessions (half of its facility-days) are
    one organiser's; a group is cut only where two controller phones each present their own
-   cards (two organisers). A member is a collected card in ``min_shared_days`` of the group's
-   bursts; one caught in a single session is dropped and the rest scored again. Raw co-visits
+   cards (two organisers). A member is a card in ``min_shared_days`` of the group's bursts,
+   collected there, or with most of its bursts the group's at a facility where it falls in
+   bursts more than the facility's customers do (a card swiped too slowly to be in all of
+   them); one caught in a single session is dropped and the rest scored again. Raw co-visits
    are never used, so dialysis rooms and nursing-home outings only enter when they burst in
    lockstep.
 4. Score: lockstep days, holders from unrelated households, shared controller (an operator phone
@@ -121,12 +123,11 @@ def _organiser_groups(ctx: Context, b: pd.DataFrame, s) -> list[list[str]]:
     :func:`_controllers`). Only collected cards join sessions: a walk-in customer caught in two
     sessions of a busy pharmacy is there by chance and joins nothing. The groups are the
     connected components of that session graph, with no preference for their size; a card is a
-    group's when it was collected there and swiped in ``min_shared_days`` of its bursts. Groups
-    are then joined where the same pool or the same sessions show one organiser
+    group's when swiped in ``min_shared_days`` of its bursts (see below). Groups are then joined where the same pool or the same sessions show one organiser
     (:func:`_join_same_organiser`).
     """
     n_bursts = int(b["burst"].max()) + 1 if len(b) else 0
-    collected = _collected(ctx, b, s)
+    collected, above_usual = _collected(ctx, b, s)
     burst = b["burst"].to_numpy()
     links = []
     card_key, _ = pd.factorize(pd.Series(b["facility_id"].astype("str").to_numpy())
@@ -141,10 +142,22 @@ def _organiser_groups(ctx: Context, b: pd.DataFrame, s) -> list[list[str]]:
     rows = pd.DataFrame({"burst": burst[collected], "card_id": b["card_id"].to_numpy()[collected],
                          "session": _sessions(b)[collected], "phone": phone_key[collected]})
     rows["group"] = _join_same_organiser(label[rows["burst"].to_numpy()], rows, s)
-    # a card is the group's when collected at the facility and swiped in several of its bursts
+    # a card is the group's when swiped in several of its bursts, and either collected there or
+    # swiped in bursts mostly the group's, at a facility where it falls in bursts more often than
+    # the facility's customers do (an organiser's card swiped too slowly to be in all bursts)
+    group_of = pd.Series(rows["group"].to_numpy(), index=label[rows["burst"].to_numpy()])
+    group_of = group_of[~group_of.index.duplicated()].reindex(label[burst]).to_numpy()
+    every = pd.DataFrame({"group": group_of, "burst": burst, "card_id": b["card_id"].to_numpy()})
+    every = every[above_usual & ~np.isnan(group_of)].drop_duplicates()
+    in_group = every.groupby(["group", "card_id"], sort=True).size()
+    n_bursts_of = b.groupby("card_id")["burst"].nunique()
+    mostly = in_group[in_group.to_numpy() >= 0.5 * n_bursts_of.reindex(
+        in_group.index.get_level_values(1)).to_numpy()]
     per_card = rows.drop_duplicates(["group", "burst", "card_id"]).groupby(
         ["group", "card_id"], sort=True).size()
-    per_card = per_card[per_card >= s.min_shared_days].reset_index()
+    per_card = pd.concat([per_card, mostly.rename(index=lambda g: int(g), level=0)])
+    per_card = per_card[per_card >= s.min_shared_days]
+    per_card = per_card[~per_card.index.duplicated()].sort_index().reset_index()
     groups = []
     for group, cards in per_card.groupby("group", sort=True)["card_id"]:
         groups += _by_controller(rows[rows["group"].to_numpy() == group], sorted(cards), s)
@@ -199,13 +212,15 @@ def _shared_pairs(burst: np.ndarray, key: np.ndarray, n_bursts: int, need: int) 
     return np.stack([shared.row[keep], shared.col[keep]], axis=1).astype(np.int64)
 
 
-def _collected(ctx: Context, b: pd.DataFrame, s) -> np.ndarray:
-    """Per burst row: is its card collected at its facility, i.e. swiped in at least
-    ``min_shared_days`` bursts, and at this facility mostly in bursts (``collected_min_share``
-    of its outpatient/pharmacy settlements there)? A collected card's holder does not come to the
-    facility; the organiser swipes it there in sessions (空刷). A regular customer comes on
-    their own and falls into a busy pharmacy's dense runs now and then, as often as its other
-    customers."""
+def _collected(ctx: Context, b: pd.DataFrame, s) -> tuple[np.ndarray, np.ndarray]:
+    """Per burst row: (is its card collected at its facility, is it in bursts there more often
+    than the facility's settlements are).
+
+    Collected: swiped in at least ``min_shared_days`` bursts, and at this facility mostly in
+    bursts (``collected_min_share`` of its outpatient/pharmacy settlements there). A collected
+    card's holder does not come to the facility; the organiser swipes it there in sessions
+    (空刷). A regular customer comes on their own and falls into a busy pharmacy's dense runs
+    now and then, as often as its other customers."""
     c = ctx.claims
     c = c.loc[c["claim_type"] != "inpatient", ["facility_id", "card_id"]]
     pair_all = pd.MultiIndex.from_arrays([c["facility_id"], c["card_id"]])
@@ -224,7 +239,8 @@ def _collected(ctx: Context, b: pd.DataFrame, s) -> np.ndarray:
     bar = np.maximum(s.collected_min_share, (1 + usual.to_numpy()) / 2)
     ok = pd.Series((n_bursts >= s.min_shared_days) & (share.to_numpy() >= bar),
                    index=in_bursts.index)
-    return ok.reindex(pair_b).to_numpy(dtype=bool)
+    above = pd.Series(share.to_numpy() > usual.to_numpy(), index=in_bursts.index)
+    return (ok.reindex(pair_b).to_numpy(dtype=bool), above.reindex(pair_b).to_numpy(dtype=bool))
 
 
 def _controllers(ctx: Context, b: pd.DataFrame, collected: np.ndarray,
