@@ -831,22 +831,6 @@ def test_a_gangs_collected_cards_are_not_also_impersonation(tmp_path):
     assert [r for r in detect_impersonation(ctx, Settings()) if set(r.patients) & set(ids)]
 
 
-def test_mailbox_hands_a_value_across_a_fork_and_never_waits_for_an_unexpected_key(tmp_path):
-    import multiprocessing as mp
-
-    from graphkit.detectors.signals import Mailbox
-
-    fork = mp.get_context("fork")
-    box = Mailbox({"diversion_cards"}, tmp_path)
-    child = fork.Process(target=box.post, args=("diversion_cards", {"C1", "C2"}))
-    child.start()
-    assert box.take("diversion_cards", timeout=30) == {"C1", "C2"}
-    child.join(timeout=30)
-    assert child.exitcode == 0
-    assert box.take("something_else") is None  # not expected: no wait at all
-    assert Mailbox({"k"}, tmp_path).take("k", timeout=0.1) is None  # nothing posted: gives up
-
-
 # --- diversion ---------------------------------------------------------------------------------
 
 def trace(n):
@@ -1286,7 +1270,10 @@ def test_two_diversion_chains_through_one_pharmacy_stay_apart(tmp_path):
     assert sorted(set(r.patients) for r in rings) == sorted(chains, key=sorted)
 
 
-def test_fake_admission_groups_from_two_villages_are_two_rings(tmp_path):
+def test_two_villages_admitted_in_the_same_waves_are_one_recruitment(tmp_path):
+    """Two villages' people admitted to X1 in the same waves every time: nothing in the claims
+    tells two recruiters apart (one brings the neighbouring village along), so they are one ring;
+    a village with waves of its own is another recruitment (see the next test)."""
     w = World()
     background(w)
     groups = []
@@ -1296,9 +1283,27 @@ def test_fake_admission_groups_from_two_villages_are_two_rings(tmp_path):
             w.person(pid, region="510129", birth="1950-01-01",
                      address=f"四川省成都市大邑县顺福镇{village}{pid[-1]}组{pid[-2:]}号")
         groups.append(set(ids))
-    # both villages' groups admitted to X1 in the same waves
     for start in (30, 95, 170):
         for g, ids in enumerate(groups):
+            for i, pid in enumerate(sorted(ids)):
+                _stay(w, pid, "X1", start + (i + g) % 2)
+    rings = detect_fake_admissions(w.load(tmp_path), Settings())
+    found = [set(r.patients) for r in rings if r.score >= 0.5]
+    assert found == [groups[0] | groups[1]]
+
+
+def test_two_villages_with_waves_of_their_own_are_two_rings(tmp_path):
+    w = World()
+    background(w)
+    groups = []
+    for v, village in enumerate(("峰前村", "联高村")):
+        ids = [f"44{v}000000000000{i}" for i in range(5)]
+        for pid in ids:
+            w.person(pid, region="510129", birth="1950-01-01",
+                     address=f"四川省成都市大邑县顺福镇{village}{pid[-1]}组{pid[-2:]}号")
+        groups.append(set(ids))
+    for g, ids in enumerate(groups):
+        for start in (30, 95, 170 + 60 * g):  # two waves in common, the third each its own
             for i, pid in enumerate(sorted(ids)):
                 _stay(w, pid, "X1", start + (i + g) % 2)
     rings = detect_fake_admissions(w.load(tmp_path), Settings())

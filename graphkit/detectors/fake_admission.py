@@ -15,12 +15,12 @@ Method
    close days stay two, whether it hosts two groups or twenty. A recruiter does not always
    bring the same people: an (institution, home place) with at least ``min_episodes`` waves of
    ``min_patients`` patients of that place, holding at least half of that place's admissions
-   there (so not chance clusters of a big 小区 at its local hospital), is a group too. Pieces
-   of one recruitment — at one institution, from one home place, admitted in a common wave, or
-   sharing a member — are one group (:func:`_one_recruitment`). A recruit who went along once
-   joins a group when admitted
-   within one of its waves, from its home place, for one of its diagnoses
-   (``attach_wave_mates``).
+   there (so not chance clusters of a big 小区 at its local hospital), finds the villagers the
+   pairs did not. Pieces of one recruitment — at one institution, from one home place or booked
+   by one organiser, a piece admitted only in a larger one's waves — are one group
+   (:func:`_one_recruitment`); a piece with waves of its own is another recruitment. A recruit
+   who went along once joins a group when admitted within one of its waves, from its home
+   place, for one of its diagnoses (``attach_wave_mates``).
 4. Score: repeated group episodes, similar length of stay, similar diagnoses, members from one
    region or address cluster, private / 一级 / 未定级 institution. Scheduled treatment cohorts
    (化疗 C00-D48 with Z51, 康复 Z50) are discounted by what makes them legitimate. A long stay
@@ -204,14 +204,26 @@ def detect_fake_admissions(ctx: Context, settings: Settings) -> list[Ring]:
                                  objective="CPM", resolution=s.group_min_weight)
             for lab in np.unique(labels):
                 pieces = _split_by_place(ctx, list(nodes[labels == lab]), s.min_patients)
-                groups += [(fac, g) for g in _same_waves(ctx, fac, pieces, s.admit_window_days)]
+                groups += [(fac, g) for g in _join_by_waves(ctx, fac, pieces, s.admit_window_days)]
+    # a place's waves find the villagers no two of whom went in together twice: those that no
+    # group above holds are another piece of that place's recruitment
+    covered: dict[str, set[str]] = {}
+    for fac, g in groups:
+        covered.setdefault(fac, set()).update(g)
     pw = place_waves(ctx, settings)
+    first_rest = len(groups)  # groups from here on are leftovers: they join, they never host
+    stragglers = set()
     for (fac, _place), part in pw.groupby(["facility_id", "place"], sort=True):
-        group = _recruits_of_place(ctx, fac, part)
-        if len(group) >= s.min_patients:
-            groups.append((fac, group))
+        recruits = _recruits_of_place(ctx, fac, part)
+        rest = [p for p in recruits if p not in covered.get(fac, ())]
+        if rest:
+            groups.append((fac, rest))
+            if 2 * len(rest) <= len(recruits):  # mostly found already: the rest only join
+                stragglers.add((fac, tuple(rest)))
     rings = []
-    for fac, group in _one_recruitment(ctx, groups, s.admit_window_days):
+    for fac, group in _one_recruitment(ctx, groups, s.admit_window_days, first_rest=first_rest):
+        if len(group) < s.min_patients or (fac, tuple(group)) in stragglers:
+            continue
         ring = _score(ctx, fac, group, settings)
         if ring is not None:
             rings.append(ring)
@@ -231,22 +243,38 @@ def _wave_spans(ctx: Context, facility: str, group: list[str], w: int) -> list[t
             if (wave == k).sum() >= 2]
 
 
-def _same_waves(ctx: Context, facility: str, pieces: list[list[str]], w: int) -> list[list[str]]:
-    """Put back together the home places of one group that were admitted only in each other's
-    waves: a recruiter who brings a few from the neighbouring village along with a village brings
-    them in the same waves. A place's piece every one of whose waves is a wave of another piece
-    joins it; pieces with waves of their own are other recruitments and stay apart."""
+def _diagnoses(ctx: Context, facility: str, group: list[str]) -> set[str]:
+    """The 3-character diagnoses of ``group``'s stays at ``facility``."""
+    st = _stays(ctx)
+    if "stays_by_facility" not in ctx.cache:
+        ctx.cache["stays_by_facility"] = row_positions(st["facility_id"])
+    at = st.iloc[ctx.cache["stays_by_facility"].get(facility, [])]
+    return set(at.loc[at["patient"].isin(set(group)), "dx3"].dropna())
+
+
+def _join_by_waves(ctx: Context, facility: str, pieces: list[list[str]], w: int,
+                   hosts: list[bool] | None = None) -> list[list[str]]:
+    """Join each piece every one of whose waves is a wave of a larger piece to that piece.
+
+    A recruiter who brings a few from the neighbouring village, or whose recruits do not all go
+    in twice with the same others, brings them in the same waves as the rest, with the same
+    made-up complaints: such a piece (sharing a diagnosis with the larger one, or with none
+    recorded) is part of it. A piece with a wave of its own is another recruitment and stays
+    apart, however alike it is (the same village, the same hospital, on other days); so is a
+    piece admitted for other conditions (a cataract campaign from the same village). ``hosts``
+    says which pieces may take others in (default: all)."""
     if len(pieces) <= 1:
         return pieces
     spans = [_wave_spans(ctx, facility, g, w) for g in pieces]
+    dxs = [_diagnoses(ctx, facility, g) for g in pieces]
     order = sorted(range(len(pieces)), key=lambda i: (-len(pieces[i]), pieces[i]))
     host = {i: i for i in order}
-    for i in order[1:]:
-        for j in order:
-            if j == i or host[j] != j or len(pieces[j]) < len(pieces[i]):
-                continue
-            if spans[i] and all(any(a0 <= b1 + w and b0 <= a1 + w for b0, b1 in spans[j])
-                                for a0, a1 in spans[i]):
+    for k, i in enumerate(order):
+        for j in order[:k]:
+            alike = not dxs[i] or not dxs[j] or bool(dxs[i] & dxs[j])
+            if host[j] == j and (hosts is None or hosts[j]) and spans[i] and alike and all(
+                    any(a0 <= b1 + w and b0 <= a1 + w for b0, b1 in spans[j])
+                    for a0, a1 in spans[i]):
                 host[i] = j
                 break
     out: dict[int, list[str]] = {}
@@ -272,19 +300,17 @@ def _recruits_of_place(ctx: Context, facility: str, part: pd.DataFrame) -> list[
     return out
 
 
-def _one_recruitment(ctx: Context, groups: list[tuple[str, list[str]]], w: int
-                     ) -> list[tuple[str, list[str]]]:
-    """Join the groups one recruitment made: at one institution, from one home place, admitted
-    in the same waves, or booked by one organiser.
+def _one_recruitment(ctx: Context, groups: list[tuple[str, list[str]]], w: int, *,
+                     first_rest: int | None = None) -> list[tuple[str, list[str]]]:
+    """Join the pieces one recruitment made: at one institution, from one home place or booked
+    by one organiser, a piece admitted only in the waves of a larger one (:func:`_join_by_waves`).
 
-    A recruiter does not bring the same people every time, so repeated pairs (and the place's
-    waves) find a recruited village in pieces — those who went in together twice, those of the
-    place's waves. Pieces at one institution whose members come mostly from one home place, or
-    whose stays one organiser's phone booked (:func:`_organiser`), and that were admitted in a
-    common wave (admissions within ``w`` days of each other) are one group; so are pieces
-    sharing a member. Groups with neither (recruits from everywhere, no phone) are joined only
-    through a shared member. Two recruitments of one village by one hospital on other days stay
-    apart."""
+    Repeated pairs find a recruited village in pieces (those who went in together twice), and a
+    place's waves find the rest; an organiser's collected cards likewise. Groups with neither a
+    home place nor an organiser (recruits from everywhere, no phone) are joined to nothing. Two
+    recruitments of one village by one hospital on other days stay apart. Groups from
+    ``first_rest`` on are a place's leftover villagers (several recruitments' stragglers may be
+    among them): they may join a group, never take one in."""
     if not groups:
         return []
     st = _stays(ctx)
@@ -292,49 +318,24 @@ def _one_recruitment(ctx: Context, groups: list[tuple[str, list[str]]], w: int
         ctx.cache["stays_by_facility"] = row_positions(st["facility_id"])
     by_fac = ctx.cache["stays_by_facility"]
     place = ctx.patients["place"]
-    homes, spans = [], []
-    for fac, group in groups:
-        pl = place.reindex(group).dropna()
-        top = pl.value_counts()
-        at = st.iloc[by_fac.get(fac, [])]
-        mine = at[at["patient"].isin(set(group))]
+    by_key: dict[tuple, list[tuple[list[str], bool]]] = {}
+    rest_from = len(groups) if first_rest is None else first_rest
+    for k, (fac, group) in enumerate(groups):
+        top = place.reindex(group).dropna().value_counts()
         if len(top) and top.iloc[0] >= 0.6 * len(group):
-            homes.append(("place", top.index[0]))
+            home = ("place", top.index[0])
         else:  # recruits from everywhere: the organiser who booked them, if one did
-            phone, _share = _organiser(ctx, mine, group, ctx.patients.reindex(group))
-            homes.append(("organiser", phone) if phone is not None else None)
-        days = np.sort(mine["admit"].to_numpy())
-        wave = _waves(days, w)
-        spans.append([(days[wave == k].min(), days[wave == k].max()) for k in np.unique(wave)
-                      if (wave == k).sum() >= 2])
-    parent = list(range(len(groups)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    by_key: dict[tuple, list[int]] = {}
-    for i, (fac, _g) in enumerate(groups):
-        by_key.setdefault((fac, homes[i]), []).append(i)
-    for (fac, home), idx in sorted(by_key.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
-        if home is None:
-            continue
-        for x, i in enumerate(idx):
-            for j in idx[x + 1:]:
-                if any(a0 <= b1 + w and b0 <= a1 + w for a0, a1 in spans[i] for b0, b1 in spans[j]):
-                    parent[root(j)] = root(i)
-    owner: dict[tuple[str, str], int] = {}
-    for i, (fac, group) in enumerate(groups):
-        for p in group:
-            j = owner.setdefault((fac, p), i)
-            if j != i:
-                parent[root(i)] = root(j)
-    joined: dict[int, set[str]] = {}
-    for i, (_fac, group) in enumerate(groups):
-        joined.setdefault(root(i), set()).update(group)
-    return [(groups[r][0], sorted(joined[r])) for r in sorted(joined)]
+            at = st.iloc[by_fac.get(fac, [])]
+            phone, _ = _organiser(ctx, at[at["patient"].isin(set(group))], group,
+                                  ctx.patients.reindex(group))
+            home = ("organiser", phone) if phone is not None else ("alone", group[0])
+        by_key.setdefault((fac,) + home, []).append((group, k < rest_from))
+    out = []
+    for key in sorted(by_key):
+        pieces = [g for g, _ in by_key[key]]
+        hosts = [h for _, h in by_key[key]]
+        out += [(key[0], g) for g in _join_by_waves(ctx, key[0], pieces, w, hosts)]
+    return out
 
 
 def pair_weights(ctx: Context, pairs: pd.DataFrame) -> np.ndarray:
