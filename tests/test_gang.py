@@ -159,3 +159,21 @@ def test_cards_swiped_in_the_sessions_only_now_and_then_are_still_the_pools(tmp_
             w.claim(pid, "P1", when, device="DEV-P1-9", fund=180.0)
     walk_ins(w, "P1", range(0, 200), device="DEV-P1-1", per_day=8)
     assert reported(w.load(tmp_path)) == [set(ids) | set(slow)]
+
+
+def test_a_session_spread_over_a_day_from_the_organisers_phone_is_one(tmp_path):
+    """Ten collected 电子凭证 presented from the organiser's phone an hour apart, slower than
+    any burst: the phone marks each day as one session."""
+    w = World()
+    background(w)
+    ids = []
+    for i in range(10):
+        pid = f"1660000000000{i:03d}"
+        w.person(pid, region=["510104", "510121", "510129"][i % 3])
+        ids.append(pid)
+    for k in range(8):
+        for j, pid in enumerate(ids):
+            w.claim(pid, "P1", day(10 + k * 9, 8) + timedelta(minutes=60 * j + 7),
+                    device="DEV-P1-1", phone="13700002222", fund=180.0)
+    walk_ins(w, "P1", range(0, 100), device="DEV-P1-1", per_day=4)
+    assert reported(w.load(tmp_path)) == [set(ids)]

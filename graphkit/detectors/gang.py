@@ -8,7 +8,9 @@ and again, while the holders have nothing in common (no shared household, phone 
 Method
 1. Bursts (:mod:`graphkit.detectors.bursts`): runs of outpatient/pharmacy settlements at one
    facility close together in time, holding ``burst_min_cards`` to ``burst_max_cards`` cards;
-   the allowed gap grows at a quiet facility and shrinks inside a pharmacy busy all day.
+   the allowed gap grows at a quiet facility and shrinks inside a pharmacy busy all day. A
+   session presented from one phone (others' 电子凭证, 3+ cards at a facility on a day) is one
+   however slow (:func:`swipe_sessions`).
 2. Collected cards: a card swiped in ``min_shared_days`` bursts whose settlements at a facility
    fall mostly in bursts there (``collected_min_share``, and markedly more than the facility's
    other customers': at a busy counter everyone falls in a dense run now and then). Its holder
@@ -54,7 +56,7 @@ from graphkit.detectors.signals import (
 from graphkit.rings import Member, Ring
 from graphkit.settings import Settings
 
-__all__ = ["detect_gangs", "gang_cards", "bursts"]
+__all__ = ["detect_gangs", "gang_cards", "bursts", "swipe_sessions"]
 
 #: ICD-10 3-character families of scheduled legitimate treatment (血透, 化疗/放疗, 康复)
 SCHEDULED_TREATMENT = {"N18", "N19", "Z49", "Z51", "Z50", "C"}
@@ -100,7 +102,7 @@ def gang_cards(ctx: Context, settings: Settings) -> set[str]:
 
 def _detect_gangs(ctx: Context, settings: Settings) -> list[Ring]:
     s = settings.gang
-    b = bursts(ctx, settings)
+    b = swipe_sessions(ctx, settings)
     if not len(b):
         return []
     b_rows = row_positions(b["card_id"])
@@ -110,6 +112,37 @@ def _detect_gangs(ctx: Context, settings: Settings) -> list[Ring]:
         if ring is not None:
             rings.append(ring)
     return rings
+
+
+def swipe_sessions(ctx: Context, settings: Settings) -> pd.DataFrame:
+    """The bursts, and the sessions an organiser's phone marks whatever their pace.
+
+    An organiser may spread a session over an afternoon, slower than any burst; when the
+    电子凭证 are presented from the organiser's phone, the phone itself says which swipes are one
+    session: at one facility on one day, the settlements outside bursts presented from one
+    phone for ``burst_min_cards`` to ``burst_max_cards`` cards of people it does not belong to
+    (their own household's phone is a family's). Each such session takes the next ``burst``
+    number after the bursts."""
+    key = ("gang_sessions", settings.gang, settings.people)
+    if key in ctx.cache:
+        return ctx.cache[key]
+    s = settings.gang
+    b = bursts(ctx, settings)
+    c = ctx.claims
+    c = c[(c["claim_type"] != "inpatient").to_numpy() & c["operator_phone"].notna().to_numpy()]
+    c = c[~c["claim_id"].isin(b["claim_id"]).to_numpy()]
+    own = ctx.patients["phone"].reindex(ctx.holder_of(c["card_id"].tolist())).to_numpy()
+    c = c[c["operator_phone"].to_numpy(dtype=object) != own]
+    if len(c):
+        place = ["facility_id", "day", "operator_phone"]
+        n_cards = c.groupby(place, sort=False)["card_id"].transform("nunique").to_numpy()
+        c = c[(n_cards >= s.burst_min_cards) & (n_cards <= s.burst_max_cards)]
+        c = c.sort_values(["facility_id", "t", "claim_id"], kind="stable")
+        first = int(b["burst"].max()) + 1 if len(b) else 0
+        c = c.assign(burst=first + c.groupby(place, sort=True).ngroup().to_numpy())
+        b = pd.concat([b, c[list(b.columns)]], ignore_index=True)
+    ctx.cache[key] = b
+    return b
 
 
 def _organiser_groups(ctx: Context, b: pd.DataFrame, s) -> list[list[str]]:
