@@ -108,7 +108,7 @@ def test_investigate_notebook_explains_the_dialysis_look_alike(run):
     assert "可疑药店 suspicious pharmacy: P51010554172" in text
     assert "H51012122004: 7 名 N18 患者，370 笔结算；其中被列入任何线索的患者：0" in text
     assert "100% 的结算诊断为 N18" in text
-    assert "verify: OK" in text
+    assert "verify: unsigned" in text  # an unsigned package never verifies as ok
 
 
 def test_diversion_notebook_traces_one_chain(run):
