@@ -1,13 +1,13 @@
 """Ring pages: an index of every ring and one self-contained interactive page per ring.
 
-Every page inlines vis-network (read from the installed pyvis package at run time), its CSS and
+Every page inlines vis-network (vendored as package data, graphkit/static/vis-network/), its CSS and
 its data, and loads nothing from any network: it works from a USB stick on a machine with no
 internet, and inside an ``<iframe srcdoc>``. The network data is built directly as vis-network
 node/edge JSON (pyvis's ``add_edge`` is quadratic), physics stabilises once and then stops.
 
 Every user string is escaped (HTML text, attributes, tooltips built as DOM text, JSON embedded
 with ``<``, ``>`` and ``&`` escaped). Personal data is masked by default with the functions of
-:mod:`graphkit.evidence`, the same ones evidence packages use.
+:mod:`graphkit.masking`, the same ones evidence packages use.
 
 Examples
 --------
@@ -90,19 +90,25 @@ _SOURCE_MAP_RE = re.compile(r"//# sourceMappingURL=\S*")
 # assets
 
 
+#: the vendored vis-network build (graphkit/static/vis-network/README.md: version, licence)
+VIS_NETWORK_VERSION = "9.1.2"
+VIS_NETWORK_SHA256 = "1f20f0736f32cb9bedf8f6383b25cfea2f839e1abe80d6e8040b4d5bea378c69"
+
+
+def vis_network_path() -> Path:
+    """The vendored vis-network build, package data of graphkit."""
+    return Path(__file__).resolve().parent / "static" / "vis-network" / "vis-network.min.js"
+
+
 @functools.lru_cache(maxsize=1)
 def vis_network_js() -> str:
-    """vis-network's minified JS from the installed pyvis package, safe to inline in <script>."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("pyvis")  # located, not imported (pyvis pulls in IPython)
-    if spec is None or not spec.submodule_search_locations:
-        raise GraphkitError("pyvis is not installed; `pip install pyvis` (it ships vis-network)")
-    lib = Path(list(spec.submodule_search_locations)[0]) / "lib"
-    candidates = sorted(lib.glob("vis-*/vis-network.min.js"), reverse=True)
-    if not candidates:
-        raise GraphkitError(f"vis-network.min.js not found under {lib}; reinstall pyvis")
-    js = candidates[0].read_text(encoding="utf-8")
+    """vis-network's minified JS (vendored, :data:`VIS_NETWORK_VERSION`), safe to inline in
+    <script>."""
+    path = vis_network_path()
+    if not path.is_file():
+        raise GraphkitError(f"vis-network is missing from the graphkit package ({path}); "
+                            "reinstall graphkit")
+    js = path.read_text(encoding="utf-8")
     js = _SOURCE_MAP_RE.sub("", js)
     return _script_safe(js)
 

@@ -250,3 +250,16 @@ def test_a_smuggled_script_is_not_allowed_by_the_policy(sample):
     smuggled = page.replace("</main>", "<script>alert(1)</script></main>")
     assert csp_problems(page) == []
     assert csp_problems(smuggled) and "script-src" in csp_problems(smuggled)[0]
+
+
+def test_the_vendored_vis_network_is_the_recorded_build_with_its_licence():
+    import hashlib
+
+    from graphkit.render import VIS_NETWORK_SHA256, VIS_NETWORK_VERSION, vis_network_path
+
+    path = vis_network_path()
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == VIS_NETWORK_SHA256
+    assert f"@version {VIS_NETWORK_VERSION}" in path.read_text(encoding="utf-8")[:400]
+    folder = path.parent
+    assert {"LICENSE-MIT", "LICENSE-APACHE-2.0", "README.md"} <= {p.name for p in folder.iterdir()}
+    assert VIS_NETWORK_SHA256 in (folder / "README.md").read_text(encoding="utf-8")
