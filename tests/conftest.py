@@ -7,6 +7,9 @@ import pytest
 import graphkit
 from tests.browser import write_sample
 
+# the session's Bolt test server (``bolt``) and a wiped store on it (``store``)
+pytest_plugins = ["tests.neo4j_fixtures"]
+
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):

@@ -21,10 +21,9 @@ from graphkit.neo4j_backend import (EXPORTS, MOTIFS, Neo4jStore, get_query, list
                                     parse_param)
 
 from tests.datadir import write_dir
-from tests.neo4j_fixtures import (EXPECTED, bolt, expected_ring_subgraph, motif_tables, rows,  # noqa: F401
-                            store, wipe)
+from tests.neo4j_fixtures import EXPECTED, expected_ring_subgraph, motif_tables, rows, wipe
 
-pytestmark = pytest.mark.neo4j
+pytestmark = [pytest.mark.neo4j, pytest.mark.slow]
 
 HOSTILE = ["'}) DETACH DELETE n //", "\" } ) MATCH (n) DETACH DELETE n //", "{x}", "'; DROP",
            "x' MATCH (n) DETACH DELETE n RETURN 1 AS v //", "P01' OR 1=1 //", "$rows", "\\'",

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.neo4j_fixtures import bolt  # noqa: F401  (session Bolt server)
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
@@ -22,6 +21,8 @@ nbclient = pytest.importorskip("nbclient")
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 DEMO = ROOT / "data_samples" / "demo"
+
+pytestmark = pytest.mark.slow
 NAMES = ["01_quickstart.ipynb", "02_investigate_a_ring.ipynb", "03_diversion_chain.ipynb",
          "04_neo4j.ipynb"]
 TIMEOUT = 180  # per cell; each notebook takes well under a minute
