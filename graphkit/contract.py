@@ -22,6 +22,8 @@ __all__ = [
     "REQUIRED_TABLES",
     "MEMBER_TYPES",
     "TYPOLOGIES",
+    "ROLE_ZH",
+    "role_zh",
     "CLAIM_TYPE_ALIASES",
     "CLAIM_TYPE_WORDS",
     "GENDER_ALIASES",
@@ -247,6 +249,45 @@ TYPOLOGIES = {
     "fake_admission": ("虚假住院 / 诱导住院 / 挂床住院", "groups admitted together, repeatedly"),
 }
 
+
+
+#: member roles as a person reads them (pages, 报告.html, members.csv, rings.csv's role_zh); a
+#: role not listed here is shown as it is
+ROLE_ZH = {
+    "swiped card": "被收集空刷的医保凭证",
+    "card holder": "持卡人",
+    "colluding pharmacy": "串通药店",
+    "colluding facility": "串通医疗机构",
+    "terminal": "刷卡终端",
+    "controller": "控制人手机号",
+    "organiser": "组织者",
+    "organiser (owns the controller phone)": "组织者（控制人手机号的机主）",
+    "organiser phone": "组织者手机号",
+    "card used by another": "被他人冒用的医保凭证",
+    "presented by the controller's phone": "由控制人手机出示的医保凭证",
+    "user (owns the presenting phone)": "冒用人（出示凭证手机号的机主）",
+    "user (the phone presents their own card most)": "冒用人（该手机最常出示其本人凭证）",
+    "user (settled next to the card by one doctor or terminal, minutes apart, on several days)":
+        "冒用人（多日在同一医师或终端前后数分钟内结算）",
+    "controller (device carried between facilities)": "控制设备（在多家机构间携带使用）",
+    "mule": "骗保开药人",
+    "mule card": "骗保开药人的医保凭证",
+    "prescriber": "开方医师",
+    "dispensing facility": "取药机构",
+    "re-settling pharmacy": "回收药店（再次结算）",
+    "re-settled pack": "再次结算的药品（追溯码）",
+    "straw card": "回收药店操控的医保凭证",
+    "straw card holder": "被操控凭证的持卡人",
+    "admitted": "被收治人员",
+    "card used": "住院所用医保凭证",
+    "admitting institution": "收治机构",
+    "admitting doctor": "收治医师",
+}
+
+
+def role_zh(role: str) -> str:
+    """The Chinese name of a member role (:data:`ROLE_ZH`), the role itself when it has none."""
+    return ROLE_ZH.get(role, role)
 
 
 def typology_name(name: str) -> str:

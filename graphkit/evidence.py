@@ -50,7 +50,7 @@ import pandas as pd
 from graphkit import _signing, render
 from graphkit._files import file_sha256, writing
 from graphkit._version import __version__
-from graphkit.contract import TYPOLOGIES
+from graphkit.contract import TYPOLOGIES, role_zh
 from graphkit.errors import GraphkitError, RingsFileError
 from graphkit.masking import (COMPOUND_SURNAMES, Masker, mask_address, mask_id_number, mask_name,
                               mask_phone)
@@ -427,6 +427,7 @@ def _members_frame(ring, view, masker: Masker) -> pd.DataFrame:
                 "类型": a["type_zh"],
                 "member_id": masker.ident(a["type"], code),
                 "role": masker.text(a.get("role", "")),
+                "role_zh": masker.text(role_zh(a.get("role", ""))),
                 "名称": a["display"] if len(codes) == 1 else "",
                 "claims": a.get("n_claims", 0) if len(codes) == 1 else "",
                 "fund_amount": round(float(a.get("fund", 0.0)), 2) if len(codes) == 1 else "",
@@ -437,10 +438,11 @@ def _members_frame(ring, view, masker: Masker) -> pd.DataFrame:
             rows.append({"ring_id": ring.ring_id, "member": "是", "member_type": mem.type,
                          "类型": render.TYPE_ZH.get(mem.type, mem.type),
                          "member_id": masker.ident(mem.type, mem.id),
-                         "role": masker.text(mem.role), "名称": "", "claims": "",
+                         "role": masker.text(mem.role),
+                         "role_zh": masker.text(role_zh(mem.role)), "名称": "", "claims": "",
                          "fund_amount": "", "detail": "图中未显示"})
     return pd.DataFrame(rows, columns=["ring_id", "member", "member_type", "类型", "member_id",
-                                       "role", "名称", "claims", "fund_amount", "detail"])
+                                       "role", "role_zh", "名称", "claims", "fund_amount", "detail"])
 
 
 def _esc(v) -> str:
@@ -468,7 +470,7 @@ def _report_html(doc, ring, view, masker: Masker, manifest_info: dict) -> str:
     counts = view.member_counts()
     members_html = "".join(
         f"<tr><td>{_esc(a['type_zh'])}</td><td class=mono>{_esc(masker.ident(a['type'], a['id']))}"
-        f"</td><td>{_esc(a['display'])}</td><td>{_esc(masker.text(a.get('role', '')))}</td>"
+        f"</td><td>{_esc(a['display'])}</td><td>{_esc(masker.text(role_zh(a.get('role', ''))))}</td>"
         f"<td class=num>{a.get('n_claims', 0)}</td><td class=num>{a.get('fund', 0.0):,.2f}</td></tr>"
         for _, a in sorted(view.graph_nodes_by_kind(), key=lambda x: (x[1]["type"], x[1]["id"]))
         if a["member"])

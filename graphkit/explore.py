@@ -34,7 +34,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from graphkit.contract import TYPOLOGIES
+from graphkit.contract import TYPOLOGIES, role_zh
 from graphkit.errors import GraphkitError
 from graphkit.rings import Ring, RingsDocument
 
@@ -452,7 +452,7 @@ def graph_page_html(G: nx.Graph, dataset=None, *, mask: bool = True, max_nodes: 
         solid = bool(a.get("member") or a.get("seed"))
         tip = [f"{TYPE_ZH.get(t, t)} {shown}" + (f"  {name}" if name else "")]
         if a.get("member"):
-            tip.append("线索成员" + (f"（{m.text(a['role'])}）" if a.get("role") else ""))
+            tip.append("线索成员" + (f"（{m.text(role_zh(a['role']))}）" if a.get("role") else ""))
         elif a.get("seed"):
             tip.append("起点 (seed)")
         tip.append(f"连接 {G.degree(n)} 条")

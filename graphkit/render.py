@@ -38,7 +38,7 @@ import pandas as pd
 
 from graphkit._arrow import isin
 from graphkit._files import writing
-from graphkit.contract import TABLES, TYPOLOGIES
+from graphkit.contract import TABLES, TYPOLOGIES, role_zh
 from graphkit.errors import GraphkitError
 from graphkit.masking import Masker, frame_of as _frame, text_of as _text
 from graphkit.rings import Ring
@@ -681,7 +681,7 @@ class RingView:
                 label = _short(shown_id, 22)
             head = f"{a['type_zh']} {shown_id}" + (f"  {disp}" if disp and disp != shown_id else "")
             tip = [head]
-            tip.append("线索成员" + (f"（{m.text(a['role'])}）" if a.get("role") else "")
+            tip.append("线索成员" + (f"（{m.text(role_zh(a['role']))}）" if a.get("role") else "")
                        if a["member"] else "关联节点（非线索成员）")
             tip += a["facts_display"]
             if a.get("n_claims"):
@@ -1028,7 +1028,7 @@ def _members_html(view: RingView) -> str:
         rows.append(
             f'<tr><td>{_esc(a["type_zh"])}</td><td class="mono">{_esc(ident)}'
             f'</td><td>{_esc(a["display"])}</td><td>{"是" if a["member"] else "关联"}</td>'
-            f'<td>{_esc(m.text(a.get("role", "")))}</td>'
+            f'<td>{_esc(m.text(role_zh(a.get("role", ""))))}</td>'
             f'<td class="num">{a.get("n_claims", 0)}</td>'
             f'<td class="num">{_money(a.get("fund", 0.0))}</td>'
             f'<td>{_esc("；".join(a["facts_display"]))}</td></tr>')
@@ -1036,7 +1036,7 @@ def _members_html(view: RingView) -> str:
         if (mem.type, mem.id) not in shown:
             rows.append(f'<tr><td>{_esc(TYPE_ZH.get(mem.type, mem.type))}</td>'
                         f'<td class="mono">{_esc(m.ident(mem.type, mem.id))}</td><td></td>'
-                        f'<td>是（图中未显示）</td><td>{_esc(m.text(mem.role))}</td>'
+                        f'<td>是（图中未显示）</td><td>{_esc(m.text(role_zh(mem.role)))}</td>'
                         '<td></td><td></td><td></td></tr>')
     return ('<table><thead><tr><th>类型</th><th>编号</th><th>名称</th><th>线索成员</th><th>角色</th>'
             '<th>结算笔数</th><th>基金支付（元）</th><th>信息</th></tr></thead><tbody>'

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from graphkit.contract import MEMBER_TYPES, TYPOLOGIES
+from graphkit.contract import MEMBER_TYPES, TYPOLOGIES, role_zh
 from graphkit._files import read_json, writing
 from graphkit.errors import RingsFileError
 
@@ -198,16 +198,17 @@ class RingsDocument:
         return pd.DataFrame(rows, columns=cols)
 
     def members_frame(self):
-        """One row per member: ring_id, typology, score, member_type, member_id, role (rings.csv's
-        columns) and whether the member was seen in an earlier run (``repeat``)."""
+        """One row per member: ring_id, typology, score, member_type, member_id, role, role_zh
+        (rings.csv's columns) and whether the member was seen in an earlier run (``repeat``)."""
         import pandas as pd
 
         rows = [{"ring_id": r.ring_id, "typology": r.typology, "score": round(float(r.score), 4),
                  "member_type": m.type, "member_id": m.id, "role": m.role,
+                 "role_zh": role_zh(m.role) if m.role else "",
                  "repeat": f"{m.type}:{m.id}" in set(r.repeat)}
                 for r in self.rings for m in r.members]
         return pd.DataFrame(rows, columns=["ring_id", "typology", "score", "member_type",
-                                           "member_id", "role", "repeat"])
+                                           "member_id", "role", "role_zh", "repeat"])
 
     def ring(self, ring_id: str) -> Ring:
         for r in self.rings:
@@ -236,10 +237,11 @@ def rings_json_text(doc: RingsDocument) -> str:
 def rings_csv_text(doc: RingsDocument) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["ring_id", "typology", "score", "member_type", "member_id", "role"])
+    w.writerow(["ring_id", "typology", "score", "member_type", "member_id", "role", "role_zh"])
     for r in doc.rings:
         for m in r.members:
-            w.writerow([r.ring_id, r.typology, f"{r.score:.4f}", m.type, m.id, m.role])
+            w.writerow([r.ring_id, r.typology, f"{r.score:.4f}", m.type, m.id, m.role,
+                        role_zh(m.role) if m.role else ""])
     return buf.getvalue()
 
 

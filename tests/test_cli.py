@@ -92,7 +92,7 @@ def test_rings_writes_the_contract_files_and_is_byte_identical(tmp_path):
     scores = [r["score"] for r in doc["rings"]]
     assert scores == sorted(scores, reverse=True) and all(s >= 0.5 for s in scores)
     header = (a / "rings.csv").read_text(encoding="utf-8").splitlines()[0]
-    assert header == "ring_id,typology,score,member_type,member_id,role"
+    assert header == "ring_id,typology,score,member_type,member_id,role,role_zh"  # contract + role_zh
 
 
 def test_rings_on_data_whose_every_claim_is_rejected_fails_and_keeps_the_rows(tmp_path):

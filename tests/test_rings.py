@@ -38,7 +38,7 @@ def test_one_row_per_ring_and_one_per_member():
     assert f.shape[0] == 2 and list(f["patients"]) == [1, 1] and list(f["cards"]) == [1, 0]
     assert f.loc[1, "also"] == "impersonation" and f.loc[0, "case_status"] == "new"
     m = _doc().members_frame()
-    assert m.shape == (4, 7)
+    assert m.shape == (4, 8)
     assert list(m.loc[m["member_type"] == "pharmacy", "repeat"]) == [True]
 
 
@@ -50,3 +50,21 @@ def test_typologies_are_named_in_english_or_chinese_and_an_unknown_name_is_an_er
     with pytest.raises(SettingsError, match="valid: gang"):
         doc.of_typology("gangs")
     assert typology_name("倒卖医保药品") == "diversion"
+
+
+def test_every_role_the_detectors_give_on_the_sample_has_a_chinese_name(tmp_path):
+    """Roles are read by investigators and 公安 in Chinese: rings.csv carries role_zh beside
+    role, and no role the detectors give on the sample is left untranslated."""
+    from pathlib import Path
+
+    import graphkit as gk
+    from graphkit.contract import ROLE_ZH
+    from graphkit.rings import rings_csv_text
+
+    doc = gk.find_rings(gk.load(Path(__file__).resolve().parents[1] / "data_samples" / "demo"))
+    roles = {m.role for r in doc.rings for m in r.members if m.role}
+    assert roles and roles <= set(ROLE_ZH), sorted(roles - set(ROLE_ZH))
+    header, first = rings_csv_text(doc).splitlines()[:2]
+    assert header.endswith(",role,role_zh")
+    role, zh = first.split(",")[-2:]
+    assert zh == ROLE_ZH[role]
