@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from graphkit._arrow import isin, single_chunk
 from graphkit._frames import row_positions
 from graphkit.detectors.bursts import bursts
 from graphkit.detectors.signals import (
@@ -130,7 +131,7 @@ def swipe_sessions(ctx: Context, settings: Settings) -> pd.DataFrame:
     b = bursts(ctx, settings)
     c = ctx.claims
     c = c[(c["claim_type"] != "inpatient").to_numpy() & c["operator_phone"].notna().to_numpy()]
-    c = c[~c["claim_id"].isin(b["claim_id"]).to_numpy()]
+    c = c[~isin(c["claim_id"], b["claim_id"])]
     own = ctx.patients["phone"].reindex(ctx.holder_of(c["card_id"].tolist())).to_numpy()
     c = c[c["operator_phone"].to_numpy(dtype=object) != own]
     if len(c):
@@ -140,7 +141,8 @@ def swipe_sessions(ctx: Context, settings: Settings) -> pd.DataFrame:
         c = c.sort_values(["facility_id", "t", "claim_id"], kind="stable")
         first = int(b["burst"].max()) + 1 if len(b) else 0
         c = c.assign(burst=first + c.groupby(place, sort=True).ngroup().to_numpy())
-        b = pd.concat([b, c[list(b.columns)]], ignore_index=True)
+        # one chunk per column: a group's rows are taken from it thousands of times
+        b = single_chunk(pd.concat([b, c[list(b.columns)]], ignore_index=True))
     ctx.cache[key] = b
     return b
 
