@@ -87,8 +87,13 @@ def resettled_packs(ctx: Context) -> pd.DataFrame:
     first_t (when the pack was first settled), claim_id, card_id, facility_id, t.
     """
     it = ctx.items
-    it = it[it["trace_code"].notna()]
-    dup = it[it.duplicated("trace_code", keep=False)]
+    # a code settled more than once, found on integer codes; only those rows and the columns
+    # read below are taken (the items table is the largest one)
+    code, _ = pd.factorize(it["trace_code"], use_na_sentinel=True)
+    seen = np.bincount(code[code >= 0], minlength=1)
+    again = np.flatnonzero((code >= 0) & (seen[np.maximum(code, 0)] > 1))
+    dup = it[["trace_code", "item_name", "claim_id", "card_id", "facility_id", "doctor_id",
+              "t"]].iloc[again]
     if not len(dup):
         return pd.DataFrame(columns=_RESETTLED_COLUMNS)
     dup = dup.sort_values(["trace_code", "t", "claim_id"])
