@@ -249,6 +249,18 @@ class _Index:
         self.repeated_codes = set(n.index[n > 1])
         self._shared_code_rows = shared
 
+    def facility_names(self, ring) -> list[str]:
+        """"name (id)" of the ring's institutions and pharmacies (the id alone without a name),
+        so the index can be searched by facility name."""
+        out = []
+        for m in ring.members:
+            table = {"institution": self.institutions, "pharmacy": self.pharmacies}.get(m.type)
+            if table is None:
+                continue
+            name = table["name"].get(m.id) if m.id in table.index else None
+            out.append(f"{name}（{m.id}）" if isinstance(name, str) and name else m.id)
+        return out
+
     def take(self, name: str, ids) -> pd.DataFrame:
         """Rows of lookup table ``name`` (patients, cards, ...) whose key is in ``ids``."""
         df = getattr(self, name)
@@ -1165,9 +1177,13 @@ def _index_html(doc, rows: list[str], masked: bool, analysed: str = "") -> str:
         + f'{_esc(fp[:16])}</span>；{"个人信息已脱敏" if masked else "未脱敏"}。</p>'
         + analysed
         + '<div class="filters"><label>搜索 <input id="gk-filter" type="search" '
-          'placeholder="编号、条款、证据…"></label>'
+          'placeholder="编号、机构名称、条款、证据…"></label>'
         + f'<label>类型 <select id="gk-typology"><option value="">全部</option>{typ_opts}'
           '</select></label>'
+        + '<label>状态 <select id="gk-status"><option value="">全部</option>'
+          '<option value="new">新增</option><option value="grown">扩大</option>'
+          '<option value="shrunk">缩小</option><option value="unchanged">未变</option>'
+          '<option value="repeat">屡次出现</option></select></label>'
         + '<label>最低评分 <input id="gk-min-score" type="number" min="0" max="1" step="0.05" '
           'value="0"></label>'
         + '<span class="muted">显示 <span id="gk-shown"></span> 条</span></div>'
@@ -1176,7 +1192,8 @@ def _index_html(doc, rows: list[str], masked: bool, analysed: str = "") -> str:
           '<th class="sortable" data-type="num">评分</th><th>成员</th>'
           '<th class="sortable" data-type="num">成员数</th>'
           '<th class="sortable" data-type="num">基金支付（元）</th>'
-          '<th class="sortable">时间范围</th><th>主要证据</th></tr></thead><tbody>'
+          '<th class="sortable">时间范围</th><th class="sortable">案件状态</th><th>主要证据</th>'
+          '</tr></thead><tbody>'
         + "".join(rows) + "</tbody></table>"
         + "</main>" + scripts_html(table_scripts()) + "</body></html>\n"
     )
@@ -1190,7 +1207,17 @@ def _also(ring) -> str:
     return f'<br><span class="muted">亦见 {_esc(names)}</span>'
 
 
-def _index_row(ring, masker: Masker) -> str:
+def _case(ring) -> str:
+    """The ring's case status (新增 / 扩大 / 缩小 / 未变) and its repeat members (屡次出现)."""
+    from graphkit.cases import CASE_STATUS_ZH
+
+    out = _esc(CASE_STATUS_ZH.get(ring.case_status, ring.case_status or "—"))
+    if ring.repeat:
+        out += f'<br><span class="muted">屡次出现 {len(ring.repeat)}</span>'
+    return out
+
+
+def _index_row(ring, masker: Masker, facilities: list[str] = ()) -> str:
     zh, en = TYPOLOGIES.get(ring.typology, (ring.typology, ""))
     counts = Counter(m.type for m in ring.members)
     mem = "、".join(f"{TYPE_ZH.get(t, t)} {counts[t]}" for t in TYPE_ORDER if counts.get(t))
@@ -1201,16 +1228,20 @@ def _index_row(ring, masker: Masker) -> str:
         top += f' <span class="muted">（另 {len(ring.evidence) - 1} 条）</span>'
     rid = _esc(ring.ring_id)
     href = _esc(f"rings/{_safe_name(ring.ring_id)}.html")
-    return (f'<tr data-typology="{_esc(ring.typology)}" data-score="{ring.score:.4f}">'
+    where = (f'<br><span class="muted">{_esc("、".join(facilities[:4]))}'
+             f'{"…" if len(facilities) > 4 else ""}</span>' if facilities else "")
+    hidden = (f'<span hidden>{_esc("、".join(facilities[4:]))}</span>' if len(facilities) > 4 else "")
+    return (f'<tr data-typology="{_esc(ring.typology)}" data-score="{ring.score:.4f}" '
+            f'data-status="{_esc(ring.case_status)}" data-repeat="{1 if ring.repeat else 0}">'
             f'<td><a href="{href}">{rid}</a></td>'
             f'<td data-sort="{_esc(ring.typology)}" title="{_esc(en)}">{_esc(zh)}<br>'
             f'<span class="muted">{_esc(ring.typology)}</span>{_also(ring)}</td>'
             f'<td class="num" data-sort="{ring.score:.6f}">{ring.score:.2f}</td>'
-            f'<td>{_esc(mem)}</td><td class="num">{len(ring.members)}</td>'
+            f'<td>{_esc(mem)}{where}{hidden}</td><td class="num">{len(ring.members)}</td>'
             f'<td class="num" data-sort="{float(ring.fund_amount):.2f}">'
             f'{_money(ring.fund_amount)}</td>'
             f'<td data-sort="{_esc(ring.first_seen or "")}">{_esc(ring.first_seen or "—")}<br>'
-            f'{_esc(ring.last_seen or "—")}</td><td>{top}</td></tr>')
+            f'{_esc(ring.last_seen or "—")}</td><td>{_case(ring)}</td><td>{top}</td></tr>')
 
 
 _UNSAFE_FILE = re.compile(r"[^0-9A-Za-z._-]")
@@ -1238,7 +1269,7 @@ def _write_pages(which: range) -> list[tuple[Path, str]]:
         view = RingView(ring, dataset, masker.scoped(), max_nodes=max_nodes, index=ix)
         p = out / "rings" / f"{_safe_name(ring.ring_id)}.html"
         p.write_text(page_from_view(view, index_href="../index.html"), encoding="utf-8")
-        done.append((p, _index_row(ring, view.masker)))
+        done.append((p, _index_row(ring, view.masker, ix.facility_names(ring))))
     return done
 
 

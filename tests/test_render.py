@@ -263,3 +263,22 @@ def test_the_vendored_vis_network_is_the_recorded_build_with_its_licence():
     folder = path.parent
     assert {"LICENSE-MIT", "LICENSE-APACHE-2.0", "README.md"} <= {p.name for p in folder.iterdir()}
     assert VIS_NETWORK_SHA256 in (folder / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_index_finds_rings_by_facility_name_and_filters_on_case_status(tmp_path):
+    from pathlib import Path
+
+    import graphkit as gk
+    from graphkit.render import render_all
+
+    ds = gk.load(Path(__file__).resolve().parents[1] / "data_samples" / "demo")
+    doc = gk.find_rings(ds)
+    render_all(doc, ds, tmp_path, workers=1)
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    ring = next(r for r in doc.rings if r.member_ids("pharmacy"))
+    pharmacy = ring.member_ids("pharmacy")[0]
+    name = ds.pharmacies.set_index("pharmacy_id")["name"][pharmacy]
+    row = next(line for line in index.split("<tr ") if f">{ring.ring_id}<" in line)
+    assert f"{name}（{pharmacy}）" in row
+    assert 'data-status="new"' in row and ">新增<" in row
+    assert '<select id="gk-status">' in index

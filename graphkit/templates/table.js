@@ -28,15 +28,19 @@
   });
   var text = document.getElementById("gk-filter");
   var typ = document.getElementById("gk-typology");
+  var status = document.getElementById("gk-status");
   var minScore = document.getElementById("gk-min-score");
   var shown = document.getElementById("gk-shown");
   function apply() {
     var q = (text.value || "").trim().toLowerCase();
     var t = typ.value;
+    var st = status ? status.value : "";
     var m = parseFloat(minScore.value) || 0;
     var n = 0;
     rows.forEach(function (r) {
       var ok = (!t || r.getAttribute("data-typology") === t) &&
+               (!st || (st === "repeat" ? r.getAttribute("data-repeat") === "1"
+                                        : r.getAttribute("data-status") === st)) &&
                (parseFloat(r.getAttribute("data-score")) >= m) &&
                (!q || r.textContent.toLowerCase().indexOf(q) >= 0);
       r.style.display = ok ? "" : "none";
@@ -44,6 +48,8 @@
     });
     shown.textContent = String(n);
   }
-  [text, typ, minScore].forEach(function (e) { e.addEventListener("input", apply); });
+  [text, typ, status, minScore].forEach(function (e) {
+    if (e) { e.addEventListener("input", apply); }
+  });
   apply();
 })();
