@@ -1270,12 +1270,8 @@ def test_two_diversion_chains_through_one_pharmacy_stay_apart(tmp_path):
     assert sorted(set(r.patients) for r in rings) == sorted(chains, key=sorted)
 
 
-def test_two_villages_admitted_in_the_same_waves_are_one_recruitment(tmp_path):
-    """Two villages' people admitted to X1 in the same waves every time: nothing in the claims
-    tells two recruiters apart (one brings the neighbouring village along), so they are one ring;
-    a village with waves of its own is another recruitment (see the next test)."""
-    w = World()
-    background(w)
+def _two_villages(w: World) -> list[set[str]]:
+    """Five people from each of two villages of one town."""
     groups = []
     for v, village in enumerate(("峰前村", "联高村")):
         ids = [f"44{v}000000000000{i}" for i in range(5)]
@@ -1283,6 +1279,16 @@ def test_two_villages_admitted_in_the_same_waves_are_one_recruitment(tmp_path):
             w.person(pid, region="510129", birth="1950-01-01",
                      address=f"四川省成都市大邑县顺福镇{village}{pid[-1]}组{pid[-2:]}号")
         groups.append(set(ids))
+    return groups
+
+
+def test_two_villages_admitted_in_the_same_waves_are_one_recruitment(tmp_path):
+    """Two villages' people admitted to X1 in the same waves every time: nothing in the claims
+    tells two recruiters apart (one brings the neighbouring village along), so they are one ring;
+    a village with waves of its own is another recruitment (see the next test)."""
+    w = World()
+    background(w)
+    groups = _two_villages(w)
     for start in (30, 95, 170):
         for g, ids in enumerate(groups):
             for i, pid in enumerate(sorted(ids)):
@@ -1295,13 +1301,7 @@ def test_two_villages_admitted_in_the_same_waves_are_one_recruitment(tmp_path):
 def test_two_villages_with_waves_of_their_own_are_two_rings(tmp_path):
     w = World()
     background(w)
-    groups = []
-    for v, village in enumerate(("峰前村", "联高村")):
-        ids = [f"44{v}000000000000{i}" for i in range(5)]
-        for pid in ids:
-            w.person(pid, region="510129", birth="1950-01-01",
-                     address=f"四川省成都市大邑县顺福镇{village}{pid[-1]}组{pid[-2:]}号")
-        groups.append(set(ids))
+    groups = _two_villages(w)
     for g, ids in enumerate(groups):
         for start in (30, 95, 170 + 60 * g):  # two waves in common, the third each its own
             for i, pid in enumerate(sorted(ids)):

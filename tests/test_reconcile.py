@@ -6,7 +6,8 @@ from graphkit.detect import PIPELINE, STEPS, _plan, detect
 from graphkit.reconcile import people_of, reconcile
 from graphkit.rings import Evidence, Member, Ring
 from graphkit.settings import Settings
-from tests.test_detectors import World, _stay, background
+from tests.test_detectors import World, background
+from tests.test_fake_admission import _collected_cards_booked_into_stays
 
 
 def _people(*ids):
@@ -63,9 +64,13 @@ def test_the_result_does_not_depend_on_the_order_rings_come_in():
 
 
 def test_impersonation_reads_the_reported_gang_and_diversion_cards_and_nothing_waits_on_files():
-    assert STEPS["impersonation"].needs == ("gang", "diversion")
-    assert _plan(("impersonation",)) == ["gang", "diversion", "impersonation"]
-    assert [s.name for s in PIPELINE][:3] == ["gang", "diversion", "fake_admission"]
+    assert STEPS["impersonation"].needs == ("impersonation_signals", "gang", "diversion")
+    assert _plan(("impersonation",)) == ["gang", "impersonation_signals", "diversion",
+                                         "impersonation"]
+    assert _plan(("gang",)) == ["gang"]
+    # impersonation's card signals need no other typology: they start beside the gang detector
+    assert [s.name for s in PIPELINE][:4] == ["gang", "impersonation_signals", "diversion",
+                                              "fake_admission"]
 
 
 def test_an_organisers_collected_cards_booked_into_stays_are_one_fake_admission_ring(tmp_path):
@@ -74,17 +79,7 @@ def test_an_organisers_collected_cards_booked_into_stays_are_one_fake_admission_
     organised fake admission (contract section 2), not also an impersonation case."""
     w = World()
     background(w)
-    organiser = "4500000000000099"
-    w.person(organiser, birth="1975-01-01", phone="13900000077")
-    ids = [f"45000000000000{i:02d}" for i in range(7)]
-    for i, pid in enumerate(ids):
-        w.person(pid, birth=f"{1950 + i}-03-03", region=["510104", "510121", "510129"][i % 3],
-                 address=f"四川省成都市{['锦江区', '大邑县', '金堂县'][i % 3]}某路{i + 1}号")
-        w.cards[-1]["card_type"] = "01"
-    for start in (30, 95, 170):
-        for i, pid in enumerate(ids):
-            _stay(w, pid, "X1", start + i % 2, dx="M54.500")
-            w.claims[-1]["operator_phone"] = "13900000077"
+    ids = _collected_cards_booked_into_stays(w)
     w.load(tmp_path)
     import graphkit as gk
 
