@@ -7,6 +7,7 @@ from typing import Callable, Mapping
 
 from graphkit._version import __version__
 from graphkit.detectors import DETECTORS, Context
+from graphkit.detectors.impersonation import impersonation_signals
 from graphkit.detectors.signals import reported_cards
 from graphkit.errors import SettingsError
 from graphkit.graph import EntityGraph
@@ -40,11 +41,15 @@ def _disjoint(rings: list[Ring]) -> list[Ring]:
 PARALLEL_MIN_CLAIMS = 100_000
 
 
-def _cards_of(*typologies: str) -> Callable[[Mapping[str, list[Ring]]], dict]:
-    """Inputs of a step that leaves out the cards of the other typologies' reported rings."""
-    def inputs(done: Mapping[str, list[Ring]]) -> dict:
-        return {"exclude_cards": frozenset(reported_cards(
+def _cards_of(*typologies: str, prepared: str | None = None) -> Callable[[Mapping], dict]:
+    """Inputs of a step that leaves out the cards of the other typologies' reported rings (and
+    reads what the step ``prepared`` computed for it, as ``signals``)."""
+    def inputs(done: Mapping) -> dict:
+        out = {"exclude_cards": frozenset(reported_cards(
             [r for t in typologies for r in done[t]], min_score=0.0))}
+        if prepared is not None:
+            out["signals"] = done[prepared]
+        return out
     return inputs
 
 
@@ -54,12 +59,15 @@ class Step:
 
     ``run(ctx, settings, **inputs(done))`` where ``done`` holds the reported rings (score at
     least ``min_score``) of every step in ``needs``. A step is a pure function of the data, the
-    settings and those inputs; no detector imports another.
+    settings and those inputs; no detector imports another. A step with ``prepare`` reports no
+    rings: it computes ``prepare(ctx, settings)``, a detector's input that does not depend on
+    other typologies, so that it runs while they do.
     """
 
     name: str
     needs: tuple[str, ...] = ()
-    inputs: Callable[[Mapping[str, list[Ring]]], dict] | None = None
+    inputs: Callable[[Mapping], dict] | None = None
+    prepare: Callable[[Context, Settings], object] | None = None
 
     def kwargs(self, done: Mapping[str, list[Ring]]) -> dict:
         return self.inputs(done) if self.inputs is not None else {}
@@ -68,23 +76,29 @@ class Step:
 #: the detectors as a declared graph of dependencies, in the order they are started. The cards of
 #: a reported gang are the gang's and a diversion chain's mule cards the chain's (contract section
 #: 2), so impersonation reads them; whatever else two typologies share is merged afterwards by
-#: :func:`graphkit.reconcile.reconcile`.
+#: :func:`graphkit.reconcile.reconcile`. Impersonation's card signals need no other typology and
+#: are computed beside the gang detector, the longest one.
 PIPELINE: tuple[Step, ...] = (
     Step("gang"),
+    Step("impersonation_signals", prepare=impersonation_signals),
     Step("diversion"),
     Step("fake_admission"),
-    Step("impersonation", needs=("gang", "diversion"), inputs=_cards_of("gang", "diversion")),
+    Step("impersonation", needs=("impersonation_signals", "gang", "diversion"),
+         inputs=_cards_of("gang", "diversion", prepared="impersonation_signals")),
 )
 STEPS = {s.name: s for s in PIPELINE}
 
 _FORK_CONTEXT: Context | None = None
 
 
-def _run_step(ctx: Context, name: str, settings: Settings, kwargs: dict) -> list[Ring]:
+def _run_step(ctx: Context, name: str, settings: Settings, kwargs: dict):
+    prepare = STEPS[name].prepare
+    if prepare is not None:
+        return prepare(ctx, settings, **kwargs)
     return [r for r in DETECTORS[name](ctx, settings, **kwargs) if r.score >= settings.min_score]
 
 
-def _run_in_worker(args: tuple[str, Settings, dict]) -> tuple[str, list[Ring]]:
+def _run_in_worker(args: tuple[str, Settings, dict]) -> tuple[str, object]:
     name, settings, kwargs = args
     return name, _run_step(_FORK_CONTEXT, name, settings, kwargs)
 
@@ -102,9 +116,9 @@ def _plan(selected: tuple[str, ...]) -> list[str]:
 
 
 def _run_pipeline(ctx: Context, settings: Settings, workers: int,
-                  progress: Callable[[str], None] | None) -> dict[str, list[Ring]]:
+                  progress: Callable[[str], None] | None) -> dict[str, object]:
     plan = _plan(tuple(settings.typologies))
-    done: dict[str, list[Ring]] = {}
+    done: dict[str, object] = {}  # a step's rings, or what it prepared
     if workers <= 1 or len(plan) < 2:
         for name in plan:
             done[name] = _run_step(ctx, name, settings, STEPS[name].kwargs(done))

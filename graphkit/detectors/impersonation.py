@@ -49,7 +49,7 @@ from graphkit.detectors.signals import Context, components_of_pairs, evidence, m
 from graphkit.rings import Member, Ring
 from graphkit.settings import Settings
 
-__all__ = ["detect_impersonation", "card_signals", "demographic_mismatch"]
+__all__ = ["detect_impersonation", "impersonation_signals", "card_signals", "demographic_mismatch"]
 
 # (code prefix, allowed sex, min age, max age, meaning)
 _SEX_AGE_RULES = [
@@ -426,17 +426,31 @@ def card_signals(ctx: Context, settings: Settings) -> pd.DataFrame:
     return out.sort_values(["card_id", "signal", "claim_id"]).reset_index(drop=True)
 
 
+def impersonation_signals(ctx: Context, settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What every card's claims say of someone else using it: ``(card_signals, sittings)``.
+
+    A pure function of the data and the settings, not of the other typologies' rings, so it can
+    be computed while they are still being found and handed to :func:`detect_impersonation`
+    (``signals=``); which cards are a scheme's is applied there.
+    """
+    ctx.check(settings)
+    return card_signals(ctx, settings), sittings(ctx, settings)
+
+
 def detect_impersonation(ctx: Context, settings: Settings, *,
-                         exclude_cards: Collection[str] = frozenset()) -> list[Ring]:
+                         exclude_cards: Collection[str] = frozenset(),
+                         signals: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> list[Ring]:
     """Impersonation rings: suspect cards grouped by a controller link the claims carry.
 
     ``exclude_cards`` are the cards of the reported rings of the organised typologies (gang,
     diversion, fake_admission): collected, mule or recruited cards are used by someone else
     because a scheme controls them, and they are that scheme's case (DATA_CONTRACT section 2).
+    ``signals`` is :func:`impersonation_signals` of the same data and settings when the caller
+    has it already.
     """
     ctx.check(settings)
     s = settings.impersonation
-    sig = card_signals(ctx, settings)
+    sig, sessions = signals if signals is not None else impersonation_signals(ctx, settings)
     if len(exclude_cards):
         sig = sig[~isin(sig["card_id"], exclude_cards)]
     if not len(sig):
@@ -456,7 +470,6 @@ def detect_impersonation(ctx: Context, settings: Settings, *,
         visit_days = visits.groupby("card_id")["day"].nunique()
         sig = sig.assign(visit_days=sig["card_id"].map(visit_days).fillna(0).to_numpy())
     cards = pd.Index(sorted(sig["card_id"].unique()))
-    sessions = sittings(ctx, settings)
     sessions = sessions[isin(sessions["card_id"], cards)]
     if len(exclude_cards) and len(sessions):
         sessions = sessions[~isin(sessions["companion_card"], exclude_cards)]
