@@ -150,13 +150,18 @@ def key_drug_excess(ctx: Context, settings: Settings) -> pd.DataFrame:
     distinct doctors and facilities. Columns: card_id, item_name, qty, median, z, factor,
     doctors, facilities, excess (bool)."""
     s = settings.diversion
-    it = ctx.items
-    it = it[it["trace_code"].notna() & it["item_name"].notna()]
+    it = ctx.items[["card_id", "item_name", "quantity", "doctor_id", "facility_id", "trace_code"]]
+    it = it[(it["trace_code"].notna() & it["item_name"].notna()).to_numpy()]
     if not len(it):
         return pd.DataFrame(columns=["card_id", "item_name", "qty", "median", "z", "factor",
                                      "doctors", "facilities", "excess"])
     qty = it["quantity"].fillna(1.0)
-    g = it.assign(qty=qty).groupby(["card_id", "item_name"], observed=True)
+    # doctors and facilities counted as integer codes (a missing one is none)
+    doctor, facility = (np.where(code >= 0, code, np.nan) for code in
+                        (pd.factorize(it[k], use_na_sentinel=True)[0]
+                         for k in ("doctor_id", "facility_id")))
+    g = it.assign(qty=qty, doctor_id=doctor, facility_id=facility).groupby(
+        ["card_id", "item_name"], observed=True)
     per = g.agg(qty=("qty", "sum"), doctors=("doctor_id", "nunique"),
                 facilities=("facility_id", "nunique")).reset_index()
     stats = per.groupby("item_name")["qty"].agg(["median", lambda x: (x - x.median()).abs().median()])
@@ -208,11 +213,14 @@ def _detect_diversion(ctx: Context, settings: Settings) -> list[Ring]:
     packs = packs.assign(chain=chain[mule])
     excess = key_drug_excess(ctx, settings)
     excess = excess[isin(excess["card_id"], mules)]  # only mule cards are looked up below
+    # the columns a ring reads of its mules' items and of its claims, taken by position
+    items = ctx.items[["claim_id", "item_name", "doctor_id", "facility_id", "trace_code"]]
+    claims = ctx.claims[["claim_id", "fund_amount", "settle_time"]]
     rings = []
     for _, part in packs.groupby("chain", sort=True):
         if part["trace_code"].nunique() < s.min_resettled_codes:
             continue
-        rings.append(_ring(ctx, part, excess, settings))
+        rings.append(_ring(ctx, part, excess, settings, items, claims))
     return rings
 
 
@@ -320,15 +328,18 @@ def _untied_links(packs: pd.DataFrame, mule: np.ndarray, chain: np.ndarray,
     return np.concatenate(a).astype(np.int64), np.concatenate(b).astype(np.int64)
 
 
-def _ring(ctx: Context, part: pd.DataFrame, excess: pd.DataFrame, settings: Settings) -> Ring:
+def _ring(ctx: Context, part: pd.DataFrame, excess: pd.DataFrame, settings: Settings,
+          items: pd.DataFrame, claims: pd.DataFrame) -> Ring:
+    """The ring of one chain's re-settled packs ``part``; ``items`` and ``claims`` are the
+    columns it reads of ``ctx.items`` and ``ctx.claims``."""
     s = settings.diversion
     n_codes = int(part["trace_code"].nunique())
     mule_cards = sorted(part["first_card"].unique())
     resellers = sorted(part["facility_id"].unique())
     ex = excess[isin(excess["card_id"], mule_cards)]
     ex_cards = ex[ex["excess"]]
-    it = ctx.items_of_cards(mule_cards)
-    it = it[it["trace_code"].notna()]
+    it = items.iloc[ctx.item_rows_of_cards(mule_cards)]
+    it = it[it["trace_code"].notna().to_numpy()]
     n_doctors = int(it["doctor_id"].nunique())
     n_sources = int(it["facility_id"].nunique())
     score = squash(n_codes, 3.0)
@@ -342,7 +353,7 @@ def _ring(ctx: Context, part: pd.DataFrame, excess: pd.DataFrame, settings: Sett
     claim_ids = set(part["claim_id"]) | set(part["first_claim"])
     key_items = it[isin(it["item_name"], set(part["item_name"].dropna()))]
     claim_ids |= set(key_items["claim_id"])
-    claims = ctx.claims_by_id(sorted(claim_ids))
+    claims = claims.iloc[ctx.claim_rows_by_id(sorted(claim_ids))]
     straw_rows = part[part["straw"].to_numpy() & ~isin(part["card_id"], mule_cards)]
     walk_in = part[~part["straw"].to_numpy() & ~isin(part["card_id"], mule_cards)]
     straw_list = sorted(straw_rows["card_id"].unique())

@@ -302,6 +302,11 @@ class Context:
         """Rows of :attr:`items` settled on any of ``cards`` (indexed, not scanned)."""
         return _rows_of(self.items, self._item_rows_by_card, cards)
 
+    def item_rows_of_cards(self, cards) -> np.ndarray:
+        """Positions in :attr:`items` of the rows settled on any of ``cards``, in order (to take
+        a few columns of them)."""
+        return _rows_under(self._item_rows_by_card, cards)
+
     @cached_property
     def _holder_map(self) -> dict:
         c = self.dataset.cards
@@ -339,8 +344,13 @@ class Context:
 
     def claims_by_id(self, claim_ids) -> pd.DataFrame:
         """Rows of :attr:`claims` with these claim ids, in input order."""
+        return self.claims.iloc[self.claim_rows_by_id(claim_ids)]
+
+    def claim_rows_by_id(self, claim_ids) -> np.ndarray:
+        """Positions in :attr:`claims` of the claims with these ids (unknown ids left out),
+        ascending."""
         pos = self._rows_by_claim.reindex(list(claim_ids)).dropna().astype(np.int64).to_numpy()
-        return self.claims.iloc[np.sort(np.unique(pos))]
+        return np.sort(np.unique(pos))
 
 
 
