@@ -274,9 +274,8 @@ def card_signals(ctx: Context, settings: Settings) -> pd.DataFrame:
     c = ctx.claims
     pats = ctx.patients
     rows = []
-    holder = c["holder_id"]
     # --- claims after death -------------------------------------------------------------------
-    death = holder.map(pats["death_date"])
+    death = ctx.holders_column("death_date")
     death_day = (death - pd.Timestamp(0)).dt.days
     after = (c["day"] > death_day + s.death_grace_days).fillna(False)
     died_in_stay = (c["claim_type"] == "inpatient") & (c["admit_day"] <= death_day).fillna(False)
@@ -291,9 +290,8 @@ def card_signals(ctx: Context, settings: Settings) -> pd.DataFrame:
     has_dx = c["diagnosis_code"].notna()
     if has_dx.any():
         sub = c[has_dx]
-        h = sub["holder_id"]
-        sex = h.map(pats["gender"])
-        birth = h.map(pats["birth_date"])
+        sex = ctx.holders_column("gender")[has_dx]
+        birth = ctx.holders_column("birth_date")[has_dx]
         age = ((sub["settle_time"] - birth).dt.days / 365.25)
         bad, meaning = demographic_mismatch(sub["diagnosis_code"], sex, age)
         if bad.any():
@@ -517,7 +515,7 @@ def _seated(ctx: Context, settings: Settings) -> pd.DataFrame:
         return ctx.cache[key]
     c = ctx.claims
     codes, _ = _card_codes(ctx)
-    hh = c["holder_id"].map(ctx.patients["household"])
+    hh = ctx.holders_column("household")
     # a holder with no known household is a household of his own
     hh_code = np.where(hh.isna(), -1 - pd.factorize(c["holder_id"])[0],
                        hh.fillna(0).astype("int64")).astype(np.int64)

@@ -318,6 +318,18 @@ class Context:
         return pd.Series([m.get(c, c) for c in cards], dtype="str")
 
     @cached_property
+    def _holder_rows(self) -> np.ndarray:
+        return positions(self.claims["holder_id"], pd.Series(self.patients.index))
+
+    def holders_column(self, column: str) -> pd.Series:
+        """Each claim's holder's ``column`` of :attr:`patients`, as ``claims["holder_id"].map(
+        patients[column])`` gives it (missing for a holder not among the patients), from one
+        lookup of the holders shared by every column."""
+        values = pd.api.extensions.take(self.patients[column].array, self._holder_rows,
+                                        allow_fill=True)
+        return pd.Series(values, index=self.claims.index, name="holder_id")
+
+    @cached_property
     def _rows_by_card(self) -> dict:
         return row_positions(self.claims["card_id"])
 
