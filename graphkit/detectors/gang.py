@@ -194,8 +194,9 @@ def _organiser_groups(ctx: Context, b: pd.DataFrame, s) -> list[list[str]]:
     per_card = per_card[per_card >= s.min_shared_days]
     per_card = per_card[~per_card.index.duplicated()].sort_index().reset_index()
     groups = []
+    rows_of = pd.Series(np.arange(len(rows))).groupby(rows["group"].to_numpy()).indices
     for group, cards in per_card.groupby("group", sort=True)["card_id"]:
-        groups += _by_controller(rows[rows["group"].to_numpy() == group], sorted(cards), s)
+        groups += _by_controller(rows.iloc[rows_of[group]], sorted(cards), s)
     return [g for g in groups if len(g) >= s.min_cards]
 
 
