@@ -31,6 +31,8 @@ Method
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pandas as pd
 
@@ -288,14 +290,22 @@ def _recruits_of_place(ctx: Context, facility: str, part: pd.DataFrame) -> list[
     who were recruited: those in two of its waves or more, and those in one whose complaint is
     one of the others' (or unrecorded). A neighbour in on those days for a fracture is not."""
     st = _stays(ctx)
-    at = st[(st["facility_id"] == facility) & st["patient"].isin(set(part["patient"]))]
-    dx = at.groupby("patient")["dx3"].agg(lambda x: set(x.dropna()))
+    if "stays_by_facility" not in ctx.cache:
+        ctx.cache["stays_by_facility"] = row_positions(st["facility_id"])
+    at = st.iloc[ctx.cache["stays_by_facility"].get(facility, [])]
+    at = at[at["patient"].isin(set(part["patient"])).to_numpy()]
+    dx: dict[str, set[str]] = {}
+    for p, d in zip(at["patient"].tolist(), at["dx3"].tolist()):
+        mine = dx.setdefault(p, set())
+        if isinstance(d, str):
+            mine.add(d)
+    # a complaint is one of the others' when another villager had it too
+    n_with = Counter(d for mine in dx.values() for d in mine)
     again = set(part.loc[part["patient_waves"] >= 2, "patient"])
     out = []
     for p in sorted(set(part["patient"])):
         mine = dx.get(p, set())
-        others = set().union(*(dx[q] for q in dx.index if q != p)) if len(dx) > 1 else set()
-        if p in again or not mine or mine & others:
+        if p in again or not mine or any(n_with[d] >= 2 for d in mine):
             out.append(p)
     return out
 
@@ -432,11 +442,17 @@ def _recurring(gs: pd.DataFrame, waves) -> list:
     admitted to the same hospital later for their own illnesses are other people with other
     diagnoses. A wave with no diagnosis recorded is kept."""
     w = gs[gs["wave"].isin(waves)]
-    dx = w.groupby("wave")["dx3"].agg(lambda x: set(x.dropna()))
-    who = w.groupby("wave")["patient"].agg(set)
-    return [k for k in dx.index
+    dx: dict[int, set[str]] = {}
+    who: dict[int, set[str]] = {}
+    for k, d, p in zip(w["wave"].tolist(), w["dx3"].tolist(), w["patient"].tolist()):
+        who.setdefault(k, set()).add(p)
+        codes = dx.setdefault(k, set())
+        if isinstance(d, str):
+            codes.add(d)
+    keys = sorted(dx)
+    return [k for k in keys
             if not dx[k] or any(dx[k] & dx[j] or not dx[j] or who[k] & who[j]
-                                for j in dx.index if j != k)]
+                                for j in keys if j != k)]
 
 
 def _organiser(ctx: Context, wave_stays: pd.DataFrame, patients: list[str],
