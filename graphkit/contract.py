@@ -1,8 +1,8 @@
 """The data contract as data: tables, columns, aliases and types.
 
-This module is the single source of truth for ``../shared/DATA_CONTRACT.md`` section 1. The loader
-validates against it, the synthetic generator writes headers from it and the README's column table
-is checked against it by a test.
+This module is the single source of truth for section 1 of the data contract
+(``docs/data-contract.md``). The loader validates against it, the synthetic generator writes
+headers from it, and ``tests/test_contract.py`` checks it against the document.
 
 Each column has a canonical English name, the Chinese label used in exports (``zh``), the national
 医疗保障信息平台 interface field code where one exists (``code``) and any further aliases. Header

@@ -18,7 +18,7 @@ TYPOLOGY_CHOICES = ("gang", "impersonation", "diversion", "fake_admission")
 @click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Output directory (created if needed).")
 @click.option("--settings", "settings_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="JSON settings file (see README: Settings).")
+              help="JSON settings file (see docs/settings.md).")
 @click.option("--min-score", type=click.FloatRange(0, 1), default=None,
               help="Report rings scoring at least this [default: 0.5, or the settings file's].")
 @click.option("--typology", "typologies", multiple=True, type=click.Choice(TYPOLOGY_CHOICES),
