@@ -56,10 +56,13 @@ mule's one sale is not handed over as a ring of its own.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from graphkit._arrow import isin
+from graphkit._frames import row_positions
 from graphkit.detectors.signals import (
     CLAUSES,
     DAY,
@@ -213,15 +216,41 @@ def _detect_diversion(ctx: Context, settings: Settings) -> list[Ring]:
     packs = packs.assign(chain=chain[mule])
     excess = key_drug_excess(ctx, settings)
     excess = excess[isin(excess["card_id"], mules)]  # only mule cards are looked up below
-    # the columns a ring reads of its mules' items and of its claims, taken by position
-    items = ctx.items[["claim_id", "item_name", "doctor_id", "facility_id", "trace_code"]]
-    claims = ctx.claims[["claim_id", "fund_amount", "settle_time"]]
+    # what the rings read, taken once: the mules' items, and the claims of the mules and of the
+    # re-settlements (every claim a ring holds is one of them), the columns read only
+    items = ctx.items
+    items = items[["claim_id", "card_id", "item_name", "doctor_id", "facility_id",
+                   "trace_code"]].iloc[np.flatnonzero(isin(items["card_id"], mules))]
+    c = ctx.claims
+    rows = np.flatnonzero(isin(c["card_id"], mules) | isin(c["claim_id"], packs["claim_id"]))
+    claims = c[["claim_id", "fund_amount", "settle_time"]].iloc[rows]
+    looked_up = _Lookup(items, row_positions(items["card_id"]), claims,
+                        pd.Series(np.arange(len(claims)), index=claims["claim_id"].to_numpy()))
     rings = []
     for _, part in packs.groupby("chain", sort=True):
         if part["trace_code"].nunique() < s.min_resettled_codes:
             continue
-        rings.append(_ring(ctx, part, excess, settings, items, claims))
+        rings.append(_ring(ctx, part, excess, settings, looked_up))
     return rings
+
+
+@dataclass(frozen=True)
+class _Lookup:
+    """The mules' items (``items``, by card: ``item_rows``) and the claims rings hold
+    (``claims``, by claim id: ``claim_rows``), positions into those frames."""
+
+    items: pd.DataFrame
+    item_rows: dict
+    claims: pd.DataFrame
+    claim_rows: pd.Series
+
+    def items_of(self, cards) -> pd.DataFrame:
+        parts = [self.item_rows[k] for k in cards if k in self.item_rows]
+        return self.items.iloc[np.sort(np.concatenate(parts)) if parts else []]
+
+    def claims_by_id(self, claim_ids) -> pd.DataFrame:
+        pos = self.claim_rows.reindex(list(claim_ids)).dropna().astype(np.int64).to_numpy()
+        return self.claims.iloc[np.sort(np.unique(pos))]
 
 
 def _chains(packs: pd.DataFrame, mule: np.ndarray, holders: np.ndarray,
@@ -329,16 +358,16 @@ def _untied_links(packs: pd.DataFrame, mule: np.ndarray, chain: np.ndarray,
 
 
 def _ring(ctx: Context, part: pd.DataFrame, excess: pd.DataFrame, settings: Settings,
-          items: pd.DataFrame, claims: pd.DataFrame) -> Ring:
-    """The ring of one chain's re-settled packs ``part``; ``items`` and ``claims`` are the
-    columns it reads of ``ctx.items`` and ``ctx.claims``."""
+          looked_up: _Lookup) -> Ring:
+    """The ring of one chain's re-settled packs ``part``; its mules' items and its claims are
+    taken from ``looked_up``."""
     s = settings.diversion
     n_codes = int(part["trace_code"].nunique())
     mule_cards = sorted(part["first_card"].unique())
     resellers = sorted(part["facility_id"].unique())
     ex = excess[isin(excess["card_id"], mule_cards)]
     ex_cards = ex[ex["excess"]]
-    it = items.iloc[ctx.item_rows_of_cards(mule_cards)]
+    it = looked_up.items_of(mule_cards)
     it = it[it["trace_code"].notna().to_numpy()]
     n_doctors = int(it["doctor_id"].nunique())
     n_sources = int(it["facility_id"].nunique())
@@ -353,7 +382,7 @@ def _ring(ctx: Context, part: pd.DataFrame, excess: pd.DataFrame, settings: Sett
     claim_ids = set(part["claim_id"]) | set(part["first_claim"])
     key_items = it[isin(it["item_name"], set(part["item_name"].dropna()))]
     claim_ids |= set(key_items["claim_id"])
-    claims = claims.iloc[ctx.claim_rows_by_id(sorted(claim_ids))]
+    claims = looked_up.claims_by_id(sorted(claim_ids))
     straw_rows = part[part["straw"].to_numpy() & ~isin(part["card_id"], mule_cards)]
     walk_in = part[~part["straw"].to_numpy() & ~isin(part["card_id"], mule_cards)]
     straw_list = sorted(straw_rows["card_id"].unique())

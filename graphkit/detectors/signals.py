@@ -302,11 +302,6 @@ class Context:
         """Rows of :attr:`items` settled on any of ``cards`` (indexed, not scanned)."""
         return _rows_of(self.items, self._item_rows_by_card, cards)
 
-    def item_rows_of_cards(self, cards) -> np.ndarray:
-        """Positions in :attr:`items` of the rows settled on any of ``cards``, in order (to take
-        a few columns of them)."""
-        return _rows_under(self._item_rows_by_card, cards)
-
     @cached_property
     def _holder_map(self) -> dict:
         c = self.dataset.cards
