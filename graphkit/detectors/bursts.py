@@ -42,22 +42,24 @@ def _bursts(ctx: Context, settings: Settings) -> pd.DataFrame:
     s = settings.gang
     c = ctx.claims
     swipe = [k for k in _SWIPE_COLUMNS if k in c.columns or k == "burst"]
-    c = c.loc[c["claim_type"] != "inpatient", [k for k in swipe if k != "burst"] + ["t"]]
-    if not len(c):
-        return c.assign(burst=pd.Series([], dtype="int64"))[swipe].reset_index(drop=True)
+    read = [k for k in swipe if k != "burst"]
+    rows = np.flatnonzero((c["claim_type"] != "inpatient").to_numpy())
+    if not len(rows):
+        return c[read].iloc[rows].assign(burst=pd.Series([], dtype="int64"))[swipe].reset_index(
+            drop=True)
     # facilities as integer codes in the order of their ids (sorting and comparing ints, not
-    # strings)
-    term, _ = pd.factorize(c["facility_id"], sort=True)
-    order = np.lexsort((c["t"].to_numpy(), term))
-    c = c.iloc[order]
-    term = term[order]
-    t = c["t"].to_numpy()
+    # strings); rows are ordered on arrays and the frame is taken once, at the end
+    term = pd.factorize(c["facility_id"], sort=True)[0][rows]
+    t = c["t"].to_numpy()[rows]
+    order = np.lexsort((t, term))
+    rows, term, t = rows[order], term[order], t[order]
     gap = np.diff(t)
     same_fac = term[1:] == term[:-1]
-    allowed, dense = _allowed_gaps(term, gap, same_fac & (np.diff(c["day"].to_numpy()) == 0), s)
-    new = np.ones(len(c), dtype=bool)
+    day = c["day"].to_numpy()[rows]
+    allowed, dense = _allowed_gaps(term, gap, same_fac & (np.diff(day) == 0), s)
+    new = np.ones(len(rows), dtype=bool)
     new[1:] = ~same_fac | (gap > allowed)
-    cards = pd.factorize(c["card_id"])[0]
+    cards = pd.factorize(c["card_id"])[0][rows]
     size = _run_sizes(new, cards)
     # a pharmacy busy all day chains a whole day into one run, far more cards than a session:
     # inside it a session is a run denser than the facility's usual pace
@@ -65,9 +67,11 @@ def _bursts(ctx: Context, settings: Settings) -> pd.DataFrame:
     if big.any():
         new[1:] |= big[1:] & big[:-1] & (gap > dense)
         size = _run_sizes(new, cards)
-    c = c.assign(burst=np.cumsum(new) - 1)
+    burst = np.cumsum(new) - 1
     kept = (size >= s.burst_min_cards) & (size <= s.burst_max_cards)
-    return c.loc[kept, swipe].reset_index(drop=True)
+    out = c[read].iloc[rows[kept]].reset_index(drop=True)
+    out.insert(swipe.index("burst"), "burst", burst[kept])
+    return out
 
 
 def _run_sizes(new: np.ndarray, cards: np.ndarray) -> np.ndarray:

@@ -51,6 +51,10 @@ CLAUSES = {
 
 DAY = 86400
 
+#: from this many cards on, :meth:`Context.holder_of` looks them up in pyarrow (hashing the
+#: cards table once per call), below in a Python dict
+_HOLDER_LOOKUP_MIN_CARDS = 20_000
+
 
 def evidence(rule: str, detail: str, count: int = 0, clause: str | None = None) -> Evidence:
     return Evidence(rule=rule, clause=clause or CLAUSES.get(rule, ""), detail=detail,
@@ -307,10 +311,21 @@ class Context:
         c = self.dataset.cards
         return dict(zip(c["card_id"], c["patient_id"]))
 
+    @cached_property
+    def _holder_table(self) -> tuple[pd.Series, np.ndarray]:
+        m = self._holder_map
+        return pd.Series(list(m), dtype="str"), np.asarray(list(m.values()), dtype=object)
+
     def holder_of(self, cards) -> pd.Series:
         """The holder patient of each card (a card unknown to the cards table is its own)."""
-        m = self._holder_map
-        return pd.Series([m.get(c, c) for c in cards], dtype="str")
+        if len(cards) < _HOLDER_LOOKUP_MIN_CARDS:
+            m = self._holder_map
+            return pd.Series([m.get(c, c) for c in cards], dtype="str")
+        # many cards: one pyarrow hash lookup instead of a Python loop
+        keys, holders = self._holder_table
+        cards = np.asarray(cards, dtype=object)
+        pos = positions(pd.Series(cards, dtype="str"), keys)
+        return pd.Series(np.where(pos >= 0, holders[np.maximum(pos, 0)], cards), dtype="str")
 
     @cached_property
     def _holder_rows(self) -> np.ndarray:
