@@ -221,3 +221,21 @@ def test_validate_never_shows_a_traceback_on_malformed_input(tmp_path_factory, p
             assert c["read"] == c["accepted"] + c["rejected"]
     else:
         one_line_error(r)
+
+
+def test_the_table_keeps_whole_cells_in_an_80_column_terminal(tmp_path):
+    """Table names are never cut ("institut…") and reasons are never squeezed to a word a line:
+    the counts table keeps whole cells, each table's reasons follow it on a line of their own."""
+    from click.testing import CliRunner
+
+    from graphkit.cli import main
+    from tests.datadir import full_tables, write_dir
+
+    tables = full_tables()
+    tables["claims"][0]["total_amount"] = "-5"
+    write_dir(tmp_path / "data", tables)
+    r = CliRunner().invoke(main, ["validate", str(tmp_path / "data")], terminal_width=80)
+    assert r.exit_code == 0, r.output
+    assert "institutions" in r.output and "…" not in r.output
+    assert max(len(line) for line in r.output.splitlines()) <= 80
+    assert any(line.startswith("claims: negative total_amount: 1") for line in r.output.splitlines())

@@ -50,20 +50,28 @@ def validate_cmd(data_dir: Path, as_json: bool, rejects_path: Path | None) -> No
 
 
 def _print_table(ds, rejects_file: Path) -> None:
+    """Counts per table, then each table's reject reasons on lines of their own: the table keeps
+    whole cells at any terminal width (the reasons, the long part, wrap as text below it)."""
     from rich.console import Console
     from rich.table import Table
 
     con = Console(highlight=False)
-    t = Table(title=f"graphkit validate {ds.data_dir}")
-    for col in ("table", "file", "encoding", "read", "accepted", "rejected", "reasons"):
-        t.add_column(col, justify="right" if col in ("read", "accepted", "rejected") else "left")
+    t = Table(title=f"graphkit validate {ds.data_dir}", title_justify="left")
+    for col in ("table", "file", "encoding", "read", "accepted", "rejected"):
+        t.add_column(col, justify="right" if col in ("read", "accepted", "rejected") else "left",
+                     no_wrap=True)
+    notes = []
     for name, c in ds.counts.items():
-        reasons = "; ".join([f"{k}: {v}" for k, v in c["reasons"].items()]
-                            + [f"{k} stand-in read as missing: {v}"
-                               for k, v in c.get("stand_ins", {}).items()])
         t.add_row(name, ds.files[name].name, ds.encodings.get(name, ""), f"{c['read']:,}",
-                  f"{c['accepted']:,}", f"{c['rejected']:,}", reasons)
+                  f"{c['accepted']:,}", f"{c['rejected']:,}")
+        reasons = ([f"{k}: {v:,}" for k, v in c["reasons"].items()]
+                   + [f"{k} stand-in read as missing: {v:,}"
+                      for k, v in c.get("stand_ins", {}).items()])
+        if reasons:
+            notes.append(f"{name}: " + "; ".join(reasons))
     con.print(t)
+    for line in notes:
+        con.print(line, overflow="fold")
     if ds.ignored:
         con.print(f"ignored: {', '.join(ds.ignored)}")
     con.print(f"rejects: {ds.n_rejected:,} rows written to {rejects_file}")
