@@ -130,7 +130,7 @@ def _run_pipeline(ctx: Context, settings: Settings, workers: int,
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     # shared frames are built once, before forking, and inherited copy-on-write
-    ctx.claims, ctx.patients, ctx.items, ctx.facilities  # noqa: B018
+    ctx.warm()
     _FORK_CONTEXT = ctx
     try:
         with ProcessPoolExecutor(max_workers=min(workers, len(plan)),

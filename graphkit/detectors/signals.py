@@ -156,6 +156,11 @@ class Context:
     def dataset(self):
         return self.graph.dataset
 
+    def warm(self) -> None:
+        """Build the frames and the card-holder index every detector reads now (before forking
+        worker processes: they are then built once and shared copy-on-write)."""
+        self.claims, self.patients, self.items, self.facilities, self._holder_map  # noqa: B018
+
     def check(self, settings) -> None:
         """Refuse ``settings`` whose ``people`` differ from this Context's: households and users
         would be read by one and every other threshold by the other (cached frames are keyed by
