@@ -24,6 +24,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from graphkit._files import writing
 from graphkit.errors import GraphkitError, OutputError
 
 __all__ = ["SigningKeyError", "PRIVATE_KEY_FILE", "PUBLIC_KEY_FILE", "generate_key_pair",
@@ -61,7 +62,8 @@ def generate_key_pair(directory: str | Path) -> tuple[Path, Path]:
     if existing:
         raise OutputError(f"{d} already holds {', '.join(existing)}; keys are never overwritten "
                           "(choose another directory)")
-    d.mkdir(parents=True, exist_ok=True)
+    with writing(d, "the key pair"):  # a path through a file, no permission: one line, exit 1
+        d.mkdir(parents=True, exist_ok=True)
     key = Ed25519PrivateKey.generate()
     private_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                     serialization.NoEncryption())

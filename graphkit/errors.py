@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-__all__ = ["GraphkitError", "LoadError", "SettingsError", "RingsFileError", "BackendError",
-           "OutputError"]
+__all__ = ["GraphkitError", "LoadError", "SettingsError", "RingsFileError", "UnknownRingError",
+           "BackendError", "OutputError"]
 
 
 class GraphkitError(Exception):
@@ -28,7 +28,12 @@ class SettingsError(GraphkitError):
 
 
 class RingsFileError(GraphkitError):
-    """A rings.json (or truth.csv) is missing or malformed."""
+    """A rings.json (or truth.csv) is missing or malformed: a data error (exit 1), as a data
+    directory that cannot be loaded is; 2 is for usage (an unknown option, a bad setting)."""
+
+
+class UnknownRingError(RingsFileError):
+    """A ring id the user named is not in the rings file: a usage error (exit 2)."""
 
     exit_code = 2
 

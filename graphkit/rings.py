@@ -16,7 +16,7 @@ from typing import Any, Iterable
 
 from graphkit.contract import MEMBER_TYPES, TYPOLOGIES, role_zh
 from graphkit._files import read_json, writing
-from graphkit.errors import RingsFileError
+from graphkit.errors import RingsFileError, UnknownRingError
 
 __all__ = ["Member", "Evidence", "Ring", "RingsDocument", "SCHEMA", "read_rings", "write_rings",
            "rings_csv_text", "rings_json_text"]
@@ -214,7 +214,7 @@ class RingsDocument:
         for r in self.rings:
             if r.ring_id == ring_id:
                 return r
-        raise RingsFileError(f"ring {ring_id!r} is not in this rings file "
+        raise UnknownRingError(f"ring {ring_id!r} is not in this rings file "
                              f"(it has {len(self.rings)} rings)")
 
 

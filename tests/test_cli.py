@@ -214,3 +214,23 @@ def test_rings_reports_each_detector_when_it_is_done(tmp_path):
     assert res.exit_code == 0, res.output
     done = re.findall(r"detector (\w+) done \(", res.output)
     assert sorted(done) == ["diversion", "fake_admission", "gang", "impersonation"]
+
+
+@pytest.mark.parametrize("args", [
+    ["rings", "{file}", "-o", "{tmp}/out"], ["validate", "{file}"], ["rings", "{missing}", "-o", "{tmp}/out"],
+    ["validate", "{missing}"], ["rings", str(DEMO), "-o", "{file}", "--no-pages"],
+    ["synth", "{file}", "--claims", "3000", "--seed", "1"], ["keygen", "{file}"]])
+def test_data_and_output_errors_exit_1_with_one_line(tmp_path, args):
+    """One rule for exit codes: 1 for data and output errors (a DATA_DIR that is missing or a
+    file, an output path through a file), 2 for usage; never a traceback."""
+    (tmp_path / "a_file").write_text("x", encoding="utf-8")
+    fill = {"file": str(tmp_path / "a_file"), "missing": str(tmp_path / "nope"), "tmp": str(tmp_path)}
+    res = CliRunner().invoke(main, [a.format(**fill) for a in args])
+    assert res.exit_code == 1, res.output
+    assert "Traceback" not in res.output and res.output.strip().startswith("Error:")
+    assert len(res.output.strip().splitlines()) == 1
+
+
+def test_a_bad_option_value_is_usage_exit_2(tmp_path):
+    res = CliRunner().invoke(main, ["rings", str(DEMO), "-o", str(tmp_path / "o"), "--min-score", "3"])
+    assert res.exit_code == 2

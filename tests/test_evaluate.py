@@ -150,20 +150,20 @@ def test_cli_eval_json(tmp_path):
     assert out["overall"]["ring_precision"] == 1.0
 
 
-def test_cli_eval_malformed_rings_exits_2(tmp_path):
+def test_cli_eval_malformed_rings_is_a_data_error_exit_1(tmp_path):
     d = _small_case(tmp_path)
     bad = tmp_path / "bad.json"
     bad.write_text('{"rings": [{"members": []}]}', encoding="utf-8")
     res = CliRunner().invoke(main, ["eval", str(bad), str(d)])
-    assert res.exit_code == 2
+    assert res.exit_code == 1
     assert "typology" in res.output
 
 
-def test_cli_eval_missing_truth_exits_2(tmp_path):
+def test_cli_eval_missing_truth_is_a_data_error_exit_1(tmp_path):
     write_rings(RingsDocument(rings=()), tmp_path / "out")
     (tmp_path / "empty").mkdir()
     res = CliRunner().invoke(main, ["eval", str(tmp_path / "out" / "rings.json"), str(tmp_path / "empty")])
-    assert res.exit_code == 2
+    assert res.exit_code == 1
     assert "truth.csv" in res.output
 
 

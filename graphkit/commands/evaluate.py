@@ -12,7 +12,7 @@ from graphkit.commands._common import library_errors
 
 @click.command("eval")
 @click.argument("rings_json", type=click.Path(dir_okay=False, path_type=Path))
-@click.argument("data_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("data_dir", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object on stdout.")
 @click.option("--min-score", type=click.FloatRange(0.0, 1.0), default=None,
               help="Score only the rings scoring at least this [default: every ring in the file].")

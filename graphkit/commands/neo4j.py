@@ -36,7 +36,7 @@ def neo4j_group() -> None:
 
 
 @neo4j_group.command("load")
-@click.argument("data_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("data_dir", type=click.Path(path_type=Path))
 @_connection_options
 @click.option("--batch", "batch_size", type=click.IntRange(min=1), default=10_000,
               show_default=True, help="Rows per UNWIND batch.")

@@ -21,9 +21,9 @@ def _load_for(doc, rings_json: Path, data_dir: Path | None):
 
 @click.command("render")
 @click.argument("rings_json", type=click.Path(dir_okay=False, path_type=Path))
-@click.argument("data_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("data_dir", type=click.Path(path_type=Path))
 @click.option("-o", "--out", "out_dir", required=True,
-              type=click.Path(file_okay=False, path_type=Path),
+              type=click.Path(path_type=Path),
               help="Output directory for index.html and rings/<ring_id>.html.")
 @click.option("--unmasked", is_flag=True,
               help="Show 身份证号, names, phones and addresses in full (default: masked).")
@@ -63,9 +63,9 @@ def render_cmd(rings_json: Path, data_dir: Path, out_dir: Path, unmasked: bool,
 @click.argument("rings_json", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("ring_id")
 @click.option("-o", "--out", "out_dir", required=True,
-              type=click.Path(file_okay=False, path_type=Path),
+              type=click.Path(path_type=Path),
               help="Package directory to write (created; must hold no other files).")
-@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--data", "data_dir", type=click.Path(path_type=Path),
               help="Data directory [default: the rings file's input.data_dir].")
 @click.option("--unmasked", is_flag=True,
               help="Write personal data in full; recorded in manifest.json (default: masked).")
@@ -161,7 +161,7 @@ def verify_cmd(package: Path, key: Path | None) -> None:
 
 
 @click.command("keygen")
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", type=click.Path(path_type=Path))
 def keygen_cmd(directory: Path) -> None:
     """Write a new Ed25519 key pair for signing evidence packages into DIRECTORY.
 

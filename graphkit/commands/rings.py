@@ -14,8 +14,8 @@ TYPOLOGY_CHOICES = ("gang", "impersonation", "diversion", "fake_admission")
 
 
 @click.command("rings")
-@click.argument("data_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+@click.argument("data_dir", type=click.Path(path_type=Path))
+@click.option("-o", "--out", "out_dir", required=True, type=click.Path(path_type=Path),
               help="Output directory (created if needed).")
 @click.option("--settings", "settings_file", type=click.Path(dir_okay=False, path_type=Path),
               help="JSON settings file (see docs/settings.md).")

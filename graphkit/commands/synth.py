@@ -10,7 +10,7 @@ from graphkit.commands._common import library_errors, stderr_is_tty
 
 
 @click.command("synth")
-@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("out_dir", type=click.Path(path_type=Path))
 @click.option("--claims", "n_claims", type=int, required=True, help="Number of settlements (>= 3000).")
 @click.option("--seed", type=int, required=True, help="Random seed; same arguments give identical files.")
 @click.option("--camouflage", type=click.FloatRange(0.0, 1.0), default=0.5, show_default=True,

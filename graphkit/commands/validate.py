@@ -18,7 +18,7 @@ def default_rejects_path(data_dir: Path) -> Path:
 
 
 @click.command("validate")
-@click.argument("data_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("data_dir", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object on stdout.")
 @click.option("--rejects", "rejects_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write rejected rows [default: DATA_DIR/../<name>.rejects.csv].")
