@@ -483,9 +483,12 @@ def _report_html(doc, ring, view, masker: Masker, manifest_info: dict) -> str:
     params_json = json.dumps(doc.params, ensure_ascii=False, indent=1, sort_keys=True)
     mask_flag = "" if masker.enabled else " --unmasked"
     settings_opt = " --settings settings.json" if _settings_of(doc.params) else ""
+    # the same paths throughout: the rings are found into the folder the rings file is in
+    out_dir = Path(rings_file).parent.as_posix() if Path(rings_file).name == "rings.json" else "OUT_DIR"
+    rings_path = f"{out_dir}/rings.json" if out_dir != "OUT_DIR" else rings_file
     commands = "\n".join([
-        f"graphkit rings {data_dir} -o OUT_DIR{settings_opt}",
-        f"graphkit package {rings_file} {ring.ring_id} -o {ring.ring_id} --data {data_dir}{mask_flag}",
+        f"graphkit rings {data_dir} -o {out_dir}{settings_opt}",
+        f"graphkit package {rings_path} {ring.ring_id} -o {ring.ring_id} --data {data_dir}{mask_flag}",
         f"graphkit verify {ring.ring_id}" + (" --key PUBLIC_KEY.pem"
                                               if manifest_info.get("settings", {}).get("signed")
                                               else ""),
@@ -529,7 +532,7 @@ sha256sum 的输出）；manifest.json 记录同一摘要。{_esc(sign_note)}</s
 <h2>三、成员</h2>
 <table><thead><tr><th>类型</th><th>编号</th><th>名称</th><th>角色</th><th>结算笔数</th>
 <th>基金支付（元）</th></tr></thead><tbody>{members_html}</tbody></table>
-<p class=muted>完整成员、结算和费用明细见 members.csv、claims.csv、claim_items.csv；关系图见 graph.html。</p>
+<p class=muted>完整成员、结算和费用明细见 <a href="members.csv">members.csv</a>、<a href="claims.csv">claims.csv</a>、<a href="claim_items.csv">claim_items.csv</a>；关系图见 <a href="graph.html">graph.html</a>。</p>
 <h2>四、分析方法</h2>
 <p>{_esc(_METHOD_ZH.get(ring.typology, "把结算数据看作关系图，寻找反复共同出现、超出正常就医规律的人员与机构群体。"))}</p>
 <p>每条线索都附有可核对的证据条目；常见的合理情形（血透、化疗周期、养老院共同住址、新生儿随母结算、

@@ -484,3 +484,18 @@ def test_a_key_file_that_is_no_ed25519_public_key_is_a_usage_error(sample, signe
     res = CliRunner().invoke(main, ["package", str(rings_json), "R0001", "-o",
                                     str(tmp_path / "p"), "--sign", str(junk)])
     assert res.exit_code == 2 and "private key" in res.output and not (tmp_path / "p").exists()
+
+
+def test_the_report_links_its_files_and_names_the_paths_it_uses(tmp_path):
+    from pathlib import Path
+
+    samples = Path(__file__).resolve().parents[1] / "data_samples"
+    out = tmp_path / "out"
+    assert CliRunner().invoke(main, ["rings", str(samples / "demo"), "-o", str(out), "--no-pages",
+                                     "-q"]).exit_code == 0
+    res = CliRunner().invoke(main, ["package", str(out / "rings.json"), "R0001", "-o", str(tmp_path / "pkg")])
+    assert res.exit_code == 0, res.output
+    report = (tmp_path / "pkg" / "报告.html").read_text(encoding="utf-8")
+    for name in ("graph.html", "members.csv", "claims.csv", "claim_items.csv"):
+        assert f'<a href="{name}">' in report
+    assert f"-o {out.as_posix()}" in report and f"package {out.as_posix()}/rings.json R0001" in report
