@@ -38,6 +38,7 @@ registered phone; its children do not present other people's cards).
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -49,7 +50,8 @@ from graphkit.detectors.signals import Context, components_of_pairs, evidence, m
 from graphkit.rings import Member, Ring
 from graphkit.settings import Settings
 
-__all__ = ["detect_impersonation", "impersonation_signals", "card_signals", "demographic_mismatch"]
+__all__ = ["detect_impersonation", "impersonation_signals", "ImpersonationSignals", "card_signals",
+           "demographic_mismatch"]
 
 # (code prefix, allowed sex, min age, max age, meaning)
 _SEX_AGE_RULES = [
@@ -424,20 +426,48 @@ def card_signals(ctx: Context, settings: Settings) -> pd.DataFrame:
     return out.sort_values(["card_id", "signal", "claim_id"]).reset_index(drop=True)
 
 
-def impersonation_signals(ctx: Context, settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """What every card's claims say of someone else using it: ``(card_signals, sittings)``.
+class ImpersonationSignals(NamedTuple):
+    """What :func:`impersonation_signals` computes for :func:`detect_impersonation`."""
+
+    #: :func:`card_signals`
+    signals: pd.DataFrame
+    #: each signal's row in ``Context.claims``
+    rows: np.ndarray
+    #: :func:`sittings`
+    sittings: pd.DataFrame
+    #: card -> days it was at an institution at all, for the cards seen in two places
+    visit_days: pd.Series
+    #: operator phone -> the households owning it (:func:`_owner_households`)
+    owner_households: pd.Series
+    #: the phones that are lines (:func:`_lines`)
+    lines: frozenset
+
+
+def impersonation_signals(ctx: Context, settings: Settings) -> ImpersonationSignals:
+    """What every card's claims say of someone else using it (:class:`ImpersonationSignals`).
 
     A pure function of the data and the settings, not of the other typologies' rings, so it can
     be computed while they are still being found and handed to :func:`detect_impersonation`
     (``signals=``); which cards are a scheme's is applied there.
     """
     ctx.check(settings)
-    return card_signals(ctx, settings), sittings(ctx, settings)
+    s = settings.impersonation
+    sig = card_signals(ctx, settings)
+    c = ctx.claims
+    # how many days each card seen in two places was at an institution at all: someone at the
+    # doctor's every other day meets "two places" by chance now and then
+    placed = sig.loc[sig["signal"] == "two_places_one_day", "card_id"].unique()
+    at = (isin(c["card_id"], placed) & (c["claim_type"] == "outpatient").to_numpy()
+          & (c["facility_type"] != "pharmacy").to_numpy())
+    visit_days = c.loc[at, ["card_id", "day"]].groupby("card_id")["day"].nunique()
+    return ImpersonationSignals(sig, positions(sig["claim_id"], c["claim_id"]),
+                                sittings(ctx, settings), visit_days, _owner_households(ctx, s),
+                                _lines(ctx, s))
 
 
 def detect_impersonation(ctx: Context, settings: Settings, *,
                          exclude_cards: Collection[str] = frozenset(),
-                         signals: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> list[Ring]:
+                         signals: ImpersonationSignals | None = None) -> list[Ring]:
     """Impersonation rings: suspect cards grouped by a controller link the claims carry.
 
     ``exclude_cards`` are the cards of the reported rings of the organised typologies (gang,
@@ -448,25 +478,22 @@ def detect_impersonation(ctx: Context, settings: Settings, *,
     """
     ctx.check(settings)
     s = settings.impersonation
-    sig, sessions = signals if signals is not None else impersonation_signals(ctx, settings)
+    prepared = signals if signals is not None else impersonation_signals(ctx, settings)
+    # what the signals found of phones, for the rings' controllers and users
+    ctx.cache.setdefault(("owner_households", s.phone_max_cards), prepared.owner_households)
+    ctx.cache.setdefault(("lines", s.phone_max_cards), prepared.lines)
+    sig, row, sessions = prepared.signals, prepared.rows, prepared.sittings
     if len(exclude_cards):
-        sig = sig[~isin(sig["card_id"], exclude_cards)]
+        keep = ~isin(sig["card_id"], exclude_cards)
+        sig, row = sig[keep], row[keep]
     if not len(sig):
         return []
     sig = sig.assign(holder_id=ctx.holder_of(sig["card_id"]).to_numpy())
-    # each signal's claim row, found once (a ring's claims are taken by position)
-    row = positions(sig["claim_id"], ctx.claims["claim_id"])
+    # each signal's claim row (a ring's claims are taken by position)
     sig = sig.assign(row=row, day=ctx.claims["day"].to_numpy()[row],
                      facility_id=ctx.claims["facility_id"].to_numpy()[row])
-    # how many days each card seen in two places was at an institution at all: someone at the
-    # doctor's every other day meets "two places" by chance now and then
-    placed = sig.loc[sig["signal"] == "two_places_one_day", "card_id"].unique()
-    if len(placed):
-        visits = ctx.claims_of_cards(placed)
-        visits = visits[(visits["claim_type"] == "outpatient")
-                        & (visits["facility_type"] != "pharmacy")]
-        visit_days = visits.groupby("card_id")["day"].nunique()
-        sig = sig.assign(visit_days=sig["card_id"].map(visit_days).fillna(0).to_numpy())
+    if (sig["signal"] == "two_places_one_day").any():
+        sig = sig.assign(visit_days=sig["card_id"].map(prepared.visit_days).fillna(0).to_numpy())
     cards = pd.Index(sorted(sig["card_id"].unique()))
     sessions = sessions[isin(sessions["card_id"], cards)]
     if len(exclude_cards) and len(sessions):
