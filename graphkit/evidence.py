@@ -475,7 +475,7 @@ def _report_html(doc, ring, view, masker: Masker, manifest_info: dict) -> str:
         for _, a in sorted(view.graph_nodes_by_kind(), key=lambda x: (x[1]["type"], x[1]["id"]))
         if a["member"])
     ev_html = "".join(
-        f"<li><b>{_esc(e.clause or '（未注明条款）')}</b><br>{_esc(masker.text(e.detail))}"
+        f"<li><b>{_esc(e.clause or '（未注明条款）')}</b><br>{_esc(masker.text(view.ix.named(ring, e.detail)))}"
         f"<span class=muted>（规则 {_esc(e.rule)}，计数 {int(e.count)}）</span></li>"
         for e in ring.evidence) or "<li>无</li>"
     rings_file = manifest_info.get("rings_file") or "rings.json"

@@ -249,6 +249,19 @@ class _Index:
         self.repeated_codes = set(n.index[n > 1])
         self._shared_code_rows = shared
 
+    def named(self, ring, text: str) -> str:
+        """``text`` with each of the ring's facility codes followed by the facility's name:
+        "在 P33010900056 再次结算" reads "在 海王星辰大药房（文新店）(P33010900056) 再次结算"."""
+        for m in ring.members:
+            table = {"institution": self.institutions, "pharmacy": self.pharmacies}.get(m.type)
+            if table is None or m.id not in text or m.id not in table.index:
+                continue
+            name = table["name"].get(m.id)
+            if isinstance(name, str) and name and name not in text:
+                text = re.sub(rf"(?<![0-9A-Za-z]){re.escape(m.id)}(?![0-9A-Za-z])",
+                              f"{name} ({m.id})", text)
+        return text
+
     def facility_names(self, ring) -> list[str]:
         """"name (id)" of the ring's institutions and pharmacies (the id alone without a name),
         so the index can be searched by facility name."""
@@ -1022,7 +1035,7 @@ def _evidence_html(view: RingView) -> str:
     items = []
     for e in view.ring.evidence:
         items.append(f'<li><span class="clause">{_esc(e.clause or "（未注明条款）")}</span>'
-                     f'<br>{_esc(view.masker.text(e.detail))} '
+                     f'<br>{_esc(view.masker.text(view.ix.named(view.ring, e.detail)))} '
                      f'<span class="muted">规则 <span class="mono">{_esc(e.rule)}</span>'
                      f'，计数 {int(e.count)}</span></li>')
     return '<ol class="evidence">' + "".join(items) + "</ol>"
@@ -1190,7 +1203,7 @@ def _index_html(doc, rows: list[str], masked: bool, analysed: str = "") -> str:
         + '<table id="gk-rings"><thead><tr>'
           '<th class="sortable">编号</th><th class="sortable">类型</th>'
           '<th class="sortable" data-type="num">评分</th><th>成员</th>'
-          '<th class="sortable" data-type="num">成员数</th>'
+          '<th class="sortable" data-type="num" title="人员、医保凭证、机构、医师、药师、手机号、住址、终端（不含追溯码）">成员数</th>'
           '<th class="sortable" data-type="num">基金支付（元）</th>'
           '<th class="sortable">时间范围</th><th class="sortable">案件状态</th><th>主要证据</th>'
           '</tr></thead><tbody>'
@@ -1217,12 +1230,18 @@ def _case(ring) -> str:
     return out
 
 
-def _index_row(ring, masker: Masker, facilities: list[str] = ()) -> str:
+#: what the index counts as a ring's members: people, cards and places, not its packs or drugs
+_COUNTED = ("patient", "card", "doctor", "pharmacist", "institution", "pharmacy", "phone",
+            "address", "device")
+
+
+def _index_row(ring, masker: Masker, facilities: list[str] = (), named=None) -> str:
     zh, en = TYPOLOGIES.get(ring.typology, (ring.typology, ""))
     counts = Counter(m.type for m in ring.members)
     mem = "、".join(f"{TYPE_ZH.get(t, t)} {counts[t]}" for t in TYPE_ORDER if counts.get(t))
     ev = ring.evidence[0] if ring.evidence else None
-    top = (f'<span class="clause">{_esc(ev.clause)}</span><br>{_esc(masker.text(ev.detail))}'
+    detail = named(ev.detail) if (ev and named) else (ev.detail if ev else "")
+    top = (f'<span class="clause">{_esc(ev.clause)}</span><br>{_esc(masker.text(detail))}'
            if ev else "")
     if len(ring.evidence) > 1:
         top += f' <span class="muted">（另 {len(ring.evidence) - 1} 条）</span>'
@@ -1237,10 +1256,11 @@ def _index_row(ring, masker: Masker, facilities: list[str] = ()) -> str:
             f'<td data-sort="{_esc(ring.typology)}" title="{_esc(en)}">{_esc(zh)}<br>'
             f'<span class="muted">{_esc(ring.typology)}</span>{_also(ring)}</td>'
             f'<td class="num" data-sort="{ring.score:.6f}">{ring.score:.2f}</td>'
-            f'<td>{_esc(mem)}{where}{hidden}</td><td class="num">{len(ring.members)}</td>'
+            f'<td>{_esc(mem)}{where}{hidden}</td>'
+            f'<td class="num">{sum(1 for m in ring.members if m.type in _COUNTED)}</td>'
             f'<td class="num" data-sort="{float(ring.fund_amount):.2f}">'
             f'{_money(ring.fund_amount)}</td>'
-            f'<td data-sort="{_esc(ring.first_seen or "")}">{_esc(ring.first_seen or "—")}<br>'
+            f'<td class="date" data-sort="{_esc(ring.first_seen or "")}">{_esc(ring.first_seen or "—")}<br>'
             f'{_esc(ring.last_seen or "—")}</td><td>{_case(ring)}</td><td>{top}</td></tr>')
 
 
@@ -1269,7 +1289,8 @@ def _write_pages(which: range) -> list[tuple[Path, str]]:
         view = RingView(ring, dataset, masker.scoped(), max_nodes=max_nodes, index=ix)
         p = out / "rings" / f"{_safe_name(ring.ring_id)}.html"
         p.write_text(page_from_view(view, index_href="../index.html"), encoding="utf-8")
-        done.append((p, _index_row(ring, view.masker, ix.facility_names(ring))))
+        done.append((p, _index_row(ring, view.masker, ix.facility_names(ring),
+                                   lambda text, r=ring: ix.named(r, text))))
     return done
 
 

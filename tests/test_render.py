@@ -205,7 +205,7 @@ def test_render_cli_bad_rings_file_is_one_line_error(tmp_path):
     bad = tmp_path / "rings.json"
     bad.write_text("{not json", encoding="utf-8")
     res = CliRunner().invoke(main, ["render", str(bad), str(tmp_path), "-o", str(tmp_path / "o")])
-    assert res.exit_code == 2 and "rings.json" in res.output and "Traceback" not in res.output
+    assert res.exit_code == 1 and "rings.json" in res.output and "Traceback" not in res.output
 
 
 @pytest.mark.parametrize("cmd", ["render", "package", "verify", "keygen"])
@@ -282,3 +282,26 @@ def test_the_index_finds_rings_by_facility_name_and_filters_on_case_status(tmp_p
     assert f"{name}（{pharmacy}）" in row
     assert 'data-status="new"' in row and ">新增<" in row
     assert '<select id="gk-status">' in index
+
+
+def test_evidence_names_the_facility_beside_its_code_and_packs_are_not_counted_as_members(tmp_path):
+    from pathlib import Path
+
+    import graphkit as gk
+    from graphkit.render import RingView, _Index, render_all
+
+    ds = gk.load(Path(__file__).resolve().parents[1] / "data_samples" / "demo")
+    doc = gk.find_rings(ds)
+    ring = next(r for r in doc.rings if r.member_ids("pharmacy")
+                and any(p in e.detail for e in r.evidence for p in r.member_ids("pharmacy")))
+    pharmacy = next(p for p in ring.member_ids("pharmacy") if any(p in e.detail for e in ring.evidence))
+    name = ds.pharmacies.set_index("pharmacy_id")["name"][pharmacy]
+    assert f"{name} ({pharmacy})" in _Index(ds).named(ring, " ".join(e.detail for e in ring.evidence))
+    render_all(doc, ds, tmp_path, workers=1)
+    page = (tmp_path / "rings" / f"{ring.ring_id}.html").read_text(encoding="utf-8")
+    assert f"{name} ({pharmacy})" in page
+    diversion = next(r for r in doc.rings if r.member_ids("trace_code"))
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    row = next(x for x in index.split("<tr ") if f">{diversion.ring_id}<" in x)
+    counted = sum(1 for m in diversion.members if m.type not in ("trace_code", "drug"))
+    assert f'<td class="num">{counted}</td>' in row and counted < len(diversion.members)
