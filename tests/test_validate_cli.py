@@ -190,11 +190,11 @@ def test_missing_data_dir_exits_1(tmp_path):
     assert "does not exist" in one_line_error(r)
 
 
-def test_data_dir_that_is_a_file_is_a_usage_error(tmp_path):
+def test_data_dir_that_is_a_file_is_a_data_error(tmp_path):
     f = tmp_path / "f.csv"
     f.write_text("x")
     r = run(f, "--json")
-    assert r.exit_code == 2
+    assert r.exit_code == 1 and "not a directory" in r.output
     assert "Traceback" not in r.output
 
 
