@@ -82,3 +82,38 @@ def test_rings_previous_on_the_cli_keeps_case_ids_and_lists_what_is_gone(tmp_pat
     CliRunner().invoke(main, ["rings", str(DEMO), "-o", str(again), "--no-pages", "-q", "--typology",
                               "gang", "--previous", str(first / "rings.json")])
     assert (again / "rings.json").read_bytes() == (second / "rings.json").read_bytes()
+
+
+def test_one_more_month_of_a_gangs_swipes_marks_its_case_grown(tmp_path):
+    """The same gang a month later, two more collected cards swiped in its new sessions: the
+    ring keeps its case id and is 扩大 (grown); the same data again is 未变 (unchanged)."""
+    from datetime import timedelta
+
+    import graphkit as gk
+    from tests.test_detectors import World, background, day, plant_gang
+
+    def world(extra_month: bool):
+        w = World()
+        background(w)
+        ids = plant_gang(w, cards=8, days=6)
+        if extra_month:
+            more = [f"11000000000009{i}" for i in range(2)]
+            for pid in more:
+                w.person(pid, region="510121")
+            for d in range(3):  # three more sessions, the new cards in them
+                for i, pid in enumerate(ids + more):
+                    w.claim(pid, "P1", day(70 + d * 9, 14) + timedelta(minutes=2 * i),
+                            device="DEV-P1-1", fund=180.0)
+        return w
+
+    world(False).load(tmp_path / "march")
+    world(True).load(tmp_path / "april")
+    march = gk.find_rings(gk.load(tmp_path / "march"))
+    again = gk.find_rings(gk.load(tmp_path / "march"), previous=march)
+    april = gk.find_rings(gk.load(tmp_path / "april"), previous=march)
+    (gang_march,) = march.of_typology("gang")
+    (gang_again,) = again.of_typology("gang")
+    (gang_april,) = april.of_typology("gang")
+    assert (gang_again.case_id, gang_again.case_status) == (gang_march.case_id, "unchanged")
+    assert (gang_april.case_id, gang_april.case_status) == (gang_march.case_id, "grown")
+    assert len(gang_april.patients) > len(gang_march.patients)
