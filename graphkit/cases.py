@@ -96,13 +96,16 @@ def assign_cases(rings: Iterable[Ring], previous: RingsDocument | None = None
     old_ids = [r.case_id or derived_case_id(r) for r in before]
     people = [_people(r) for r in rings]
     old_people = [_people(r) for r in before]
+    holding: dict[str, list[int]] = {}  # person -> earlier rings holding them
+    for j, qs in enumerate(old_people):
+        for p in qs:
+            holding.setdefault(p, []).append(j)
     pairs = []
     for i, ps in enumerate(people):
-        for j, qs in enumerate(old_people):
-            if ps & qs:
-                jac = _jaccard(ps, qs)
-                if jac >= SAME_CASE_JACCARD:
-                    pairs.append((-jac, i, old_ids[j], j))
+        for j in sorted({j for p in ps for j in holding.get(p, ())}):
+            jac = _jaccard(ps, old_people[j])
+            if jac >= SAME_CASE_JACCARD:
+                pairs.append((-jac, i, old_ids[j], j))
     match: dict[int, int] = {}
     used_old: set[int] = set()
     for _, i, _, j in sorted(pairs):
@@ -112,7 +115,7 @@ def assign_cases(rings: Iterable[Ring], previous: RingsDocument | None = None
     seen_before: set[str] = set()
     for r in before:
         seen_before |= _keys(r) | set(r.repeat)
-    taken = {old_ids[j] for j in match.values()}
+    taken = {old_ids[j] for j in match.values()} | set(old_ids)
     out = []
     for i, ring in enumerate(rings):
         if i in match:
@@ -121,7 +124,7 @@ def assign_cases(rings: Iterable[Ring], previous: RingsDocument | None = None
             ps, qs = people[i], old_people[j]
             status = "unchanged" if ps == qs else ("grown" if ps - qs else "shrunk")
         else:
-            case_id = _unique(derived_case_id(ring), taken | set(old_ids))
+            case_id = _unique(derived_case_id(ring), taken)
             status = "new"
         taken.add(case_id)
         repeat = tuple(sorted(_keys(ring) & seen_before))
