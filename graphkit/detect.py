@@ -76,12 +76,13 @@ class Step:
 #: the detectors as a declared graph of dependencies, in the order they are started. The cards of
 #: a reported gang are the gang's and a diversion chain's mule cards the chain's (contract section
 #: 2), so impersonation reads them; whatever else two typologies share is merged afterwards by
-#: :func:`graphkit.reconcile.reconcile`. Impersonation's card signals need no other typology and
-#: are computed beside the gang detector, the longest one.
+#: :func:`graphkit.reconcile.reconcile`. Impersonation's card signals need no other typology: the
+#: first worker free after the two longest detectors computes them while the other runs
+#: fake_admission, so impersonation waits on neither.
 PIPELINE: tuple[Step, ...] = (
     Step("gang"),
-    Step("impersonation_signals", prepare=impersonation_signals),
     Step("diversion"),
+    Step("impersonation_signals", prepare=impersonation_signals),
     Step("fake_admission"),
     Step("impersonation", needs=("impersonation_signals", "gang", "diversion"),
          inputs=_cards_of("gang", "diversion", prepared="impersonation_signals")),

@@ -65,11 +65,13 @@ def test_the_result_does_not_depend_on_the_order_rings_come_in():
 
 def test_impersonation_reads_the_reported_gang_and_diversion_cards_and_nothing_waits_on_files():
     assert STEPS["impersonation"].needs == ("impersonation_signals", "gang", "diversion")
-    assert _plan(("impersonation",)) == ["gang", "impersonation_signals", "diversion",
+    assert _plan(("impersonation",)) == ["gang", "diversion", "impersonation_signals",
                                          "impersonation"]
     assert _plan(("gang",)) == ["gang"]
-    # impersonation's card signals need no other typology: they start beside the gang detector
-    assert [s.name for s in PIPELINE][:4] == ["gang", "impersonation_signals", "diversion",
+    # impersonation's card signals need no other typology: they start as soon as a worker is
+    # free, not after gang and diversion have finished
+    assert STEPS["impersonation_signals"].needs == ()
+    assert [s.name for s in PIPELINE][:4] == ["gang", "diversion", "impersonation_signals",
                                               "fake_admission"]
 
 
