@@ -123,7 +123,7 @@ def _run_pipeline(ctx: Context, settings: Settings, workers: int,
     if workers <= 1 or len(plan) < 2:
         for name in plan:
             done[name] = _run_step(ctx, name, settings, STEPS[name].kwargs(done))
-            if progress:
+            if progress and name in DETECTORS:
                 progress(name)
         return done
     global _FORK_CONTEXT
@@ -147,7 +147,7 @@ def _run_pipeline(ctx: Context, settings: Settings, workers: int,
                     del running[job]
                     name, rings = job.result()
                     done[name] = rings
-                    if progress:
+                    if progress and name in DETECTORS:
                         progress(name)
     finally:
         _FORK_CONTEXT = None
@@ -176,7 +176,8 @@ def detect(dataset: Dataset, settings: Settings | None = None,
     processes (default: 2 where the platform can fork); results travel back as return values and
     do not depend on it. Then each typology's rings are made disjoint, and rings of different
     typologies describing the same people are merged (:func:`graphkit.reconcile.reconcile`).
-    ``progress(name)`` is called as each detector finishes.
+    ``progress(name)`` is called as each typology's detector finishes (not for the steps that
+    prepare a detector's inputs).
     Data with no accepted claim (every row rejected, or an empty claims table) has no rings.
     """
     settings = settings or Settings()
