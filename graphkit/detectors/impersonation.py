@@ -20,17 +20,31 @@ Per-card signals, each filtered for its innocent cause:
   other household only (an adult child managing a parent's card does this honestly).
 - ``device_presents_unrelated_cards``: a scanning device used at two or more facilities (a
   facility's terminal stays where it is) for few cards, of three or more households.
+- ``sits_with_unrelated_cards``: a person whose own card is settled right before or after two or
+  more other households' cards by one doctor or on one terminal, minutes apart
+  (``session_minutes``), on ``session_min_days`` days or more (see :func:`sittings`).
 
-Cards with signals are clustered by their controller: a shared operator phone, a shared
-non-terminal device, or holders of one household; a group with no phone joins the controller
-group whose places it shares. A ring needs two kinds of signal, or one signal repeated well
-beyond what its innocent cause explains (after death three times or more; the same
-impossibility on the cards of two or more people; one phone presenting two or more unrelated
-people's cards three times or more each; the same for a carried device).
-``two_places_one_day``, ``overlapping_stays`` and ``presented_by_another_household`` are weak:
-they support a ring and never make one.
-The cards of a reported gang ring are the gang's (DATA_CONTRACT section 2), a diversion chain's
-mule cards the chain's; both are left out.
+Cards are joined only by a link the claims carry: the phone that presented another household's
+电子凭证 and that phone's owners, a device carried between facilities, a sitting (a card settled
+next to the same other household's card by one doctor or terminal, repeatedly: tied to that
+card's holder; a card next to two or more recurring strangers is in a scheduled cohort and tied
+to no one), the same holder, and the household when it leads to at most one user. Shared places
+join nothing: a card whose only tie is the places it was used at is a ring of its own when its
+own signals are strong enough. A ring needs two kinds of signal, or one repeated beyond what its
+innocent cause explains (after death three times or more; the same impossibility on the cards of
+two or more people, or on one card on ``mismatch_alone_min_days`` days at two or more
+institutions; two places on ``two_places_alone_min_days`` days that are
+``two_places_alone_min_share`` of the card's institution days; one phone presenting two or more
+unrelated people's cards three times or more each; the same for a carried device).
+``two_places_one_day``, ``overlapping_stays`` and ``presented_by_another_household`` are weak
+otherwise: they support a ring and never make one.
+
+Organised schemes are not impersonation: stays one presenter put through for several households
+at one institution at once are organised admissions (fake_admission's), and a phone that
+presented ``collector_min_cards`` other households' cards at one facility on one day is a
+collector's (a gang's). The cards of reported gang and diversion rings reach this detector from
+the pipeline (``exclude_cards``; graphkit.detect) and are left out: the collected cards are the
+gang's, a diversion chain's mule cards the chain's (DATA_CONTRACT section 2).
 The user named in a ring is an adult owner of the controller phone (a household shares one
 registered phone; its children do not present other people's cards).
 """
@@ -470,9 +484,10 @@ def detect_impersonation(ctx: Context, settings: Settings, *,
                          signals: ImpersonationSignals | None = None) -> list[Ring]:
     """Impersonation rings: suspect cards grouped by a controller link the claims carry.
 
-    ``exclude_cards`` are the cards of the reported rings of the organised typologies (gang,
-    diversion, fake_admission): collected, mule or recruited cards are used by someone else
-    because a scheme controls them, and they are that scheme's case (DATA_CONTRACT section 2).
+    ``exclude_cards`` are the cards of the reported gang and diversion rings (the pipeline passes
+    them; graphkit.detect.PIPELINE): collected and mule cards are used by someone else because a
+    scheme controls them, and they are that scheme's case (DATA_CONTRACT section 2). Recruited
+    cards of fake stays are left to :func:`graphkit.reconcile.reconcile`.
     ``signals`` is :func:`impersonation_signals` of the same data and settings when the caller
     has it already.
     """
