@@ -251,16 +251,18 @@ class _Index:
 
     def named(self, ring, text: str) -> str:
         """``text`` with each of the ring's facility codes followed by the facility's name:
-        "在 P33010900056 再次结算" reads "在 海王星辰大药房（文新店）(P33010900056) 再次结算"."""
+        "在 P33010900056 再次结算" reads "在 海王星辰大药房（文新店） (P33010900056) 再次结算"."""
+        names = {}
         for m in ring.members:
             table = {"institution": self.institutions, "pharmacy": self.pharmacies}.get(m.type)
-            if table is None or m.id not in text or m.id not in table.index:
-                continue
-            name = table["name"].get(m.id)
-            if isinstance(name, str) and name and name not in text:
-                text = re.sub(rf"(?<![0-9A-Za-z]){re.escape(m.id)}(?![0-9A-Za-z])",
-                              f"{name} ({m.id})", text)
-        return text
+            if table is not None and m.id in text and m.id in table.index:
+                name = table["name"].get(m.id)
+                if isinstance(name, str) and name and name not in text:
+                    names[m.id] = name
+        if not names:
+            return text
+        return _codes_pattern(tuple(sorted(names, key=lambda c: (-len(c), c)))).sub(
+            lambda hit: f"{names[hit.group(1)]} ({hit.group(1)})", text)
 
     def facility_names(self, ring) -> list[str]:
         """"name (id)" of the ring's institutions and pharmacies (the id alone without a name),
@@ -1228,6 +1230,12 @@ def _case(ring) -> str:
     if ring.repeat:
         out += f'<br><span class="muted">屡次出现 {len(ring.repeat)}</span>'
     return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _codes_pattern(codes: tuple[str, ...]) -> re.Pattern:
+    """One pattern matching any of ``codes`` as a whole code (not inside a longer one)."""
+    return re.compile(r"(?<![0-9A-Za-z])(" + "|".join(map(re.escape, codes)) + r")(?![0-9A-Za-z])")
 
 
 #: what the index counts as a ring's members: people, cards and places, not its packs or drugs
