@@ -149,8 +149,13 @@ class RingList(list):
                             f"{'...' if len(self) > 5 else ''})")
 
     def of_typology(self, typology: str) -> "RingList":
-        """The rings of one typology (gang, impersonation, diversion, fake_admission)."""
-        return RingList((r for r in self if r.typology == typology), self.doc)
+        """The rings of one typology (gang, impersonation, diversion, fake_admission, or a 中文
+        name such as 职业骗保团伙); an unknown name is an error listing the valid ones, not an
+        empty list."""
+        from graphkit.contract import typology_name
+
+        typ = typology_name(typology)
+        return RingList((r for r in self if r.typology == typ), self.doc)
 
     def summary(self) -> pd.DataFrame:
         """One row per ring: id, typology (English and 中文), score, member counts, claims, fund,

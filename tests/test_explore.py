@@ -246,3 +246,12 @@ def test_package_writes_a_verifiable_package(rings, tmp_path):
 def test_package_of_a_plain_ring_without_doc(ds, rings, tmp_path):
     out = gk.package(rings.get("R0001").ring, tmp_path / "p", dataset=ds)
     assert (out / "graph.html").exists() and not (out / "settings.json").exists()
+
+
+def test_of_typology_takes_chinese_names_and_refuses_unknown_ones(rings):
+    from graphkit.errors import SettingsError
+
+    assert [r.ring_id for r in rings.of_typology("职业骗保团伙")] == \
+        [r.ring_id for r in rings.of_typology("gang")]
+    with pytest.raises(SettingsError, match="valid: gang"):
+        rings.of_typology("gangs")
