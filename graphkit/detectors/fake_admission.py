@@ -62,6 +62,18 @@ def _stays(ctx: Context) -> pd.DataFrame:
     return cache["stays"]
 
 
+def _stays_at(ctx: Context, facility: str, group=None) -> pd.DataFrame:
+    """The stays at ``facility`` (of ``group``'s patients only, when given), through an index of
+    the stays by institution built once per Context."""
+    st = _stays(ctx)
+    if "stays_by_facility" not in ctx.cache:
+        ctx.cache["stays_by_facility"] = row_positions(st["facility_id"])
+    at = st.iloc[ctx.cache["stays_by_facility"].get(facility, [])]
+    if group is None:
+        return at
+    return at[at["patient"].isin(set(group)).to_numpy()]
+
+
 def _build_stays(ctx: Context) -> pd.DataFrame:
     """One row per inpatient claim; ``admit`` and ``los`` are those of the whole stay it settles.
 
@@ -232,26 +244,13 @@ def detect_fake_admissions(ctx: Context, settings: Settings) -> list[Ring]:
     return rings
 
 
-def _wave_spans(ctx: Context, facility: str, group: list[str], w: int) -> list[tuple[int, int]]:
-    """(first, last) admission day of each wave in which two or more of ``group`` were admitted
-    to ``facility`` (admissions within ``w`` days of each other are one wave)."""
-    st = _stays(ctx)
-    if "stays_by_facility" not in ctx.cache:
-        ctx.cache["stays_by_facility"] = row_positions(st["facility_id"])
-    at = st.iloc[ctx.cache["stays_by_facility"].get(facility, [])]
-    days = np.sort(at.loc[at["patient"].isin(set(group)), "admit"].to_numpy())
+def _wave_spans(stays: pd.DataFrame, w: int) -> list[tuple[int, int]]:
+    """(first, last) admission day of each wave in which two or more of ``stays`` were admitted
+    (admissions within ``w`` days of each other are one wave)."""
+    days = np.sort(stays["admit"].to_numpy())
     wave = _waves(days, w)
     return [(int(days[wave == k].min()), int(days[wave == k].max())) for k in np.unique(wave)
             if (wave == k).sum() >= 2]
-
-
-def _diagnoses(ctx: Context, facility: str, group: list[str]) -> set[str]:
-    """The 3-character diagnoses of ``group``'s stays at ``facility``."""
-    st = _stays(ctx)
-    if "stays_by_facility" not in ctx.cache:
-        ctx.cache["stays_by_facility"] = row_positions(st["facility_id"])
-    at = st.iloc[ctx.cache["stays_by_facility"].get(facility, [])]
-    return set(at.loc[at["patient"].isin(set(group)), "dx3"].dropna())
 
 
 def _join_by_waves(ctx: Context, facility: str, pieces: list[list[str]], w: int,
@@ -267,8 +266,9 @@ def _join_by_waves(ctx: Context, facility: str, pieces: list[list[str]], w: int,
     says which pieces may take others in (default: all)."""
     if len(pieces) <= 1:
         return pieces
-    spans = [_wave_spans(ctx, facility, g, w) for g in pieces]
-    dxs = [_diagnoses(ctx, facility, g) for g in pieces]
+    stays = [_stays_at(ctx, facility, g) for g in pieces]
+    spans = [_wave_spans(x, w) for x in stays]
+    dxs = [set(x["dx3"].dropna()) for x in stays]
     order = sorted(range(len(pieces)), key=lambda i: (-len(pieces[i]), pieces[i]))
     host = {i: i for i in order}
     for k, i in enumerate(order):
@@ -289,11 +289,7 @@ def _recruits_of_place(ctx: Context, facility: str, part: pd.DataFrame) -> list[
     """The villagers of a place's waves (:func:`place_waves` rows of one institution and place)
     who were recruited: those in two of its waves or more, and those in one whose complaint is
     one of the others' (or unrecorded). A neighbour in on those days for a fracture is not."""
-    st = _stays(ctx)
-    if "stays_by_facility" not in ctx.cache:
-        ctx.cache["stays_by_facility"] = row_positions(st["facility_id"])
-    at = st.iloc[ctx.cache["stays_by_facility"].get(facility, [])]
-    at = at[at["patient"].isin(set(part["patient"])).to_numpy()]
+    at = _stays_at(ctx, facility, part["patient"])
     dx: dict[str, set[str]] = {}
     for p, d in zip(at["patient"].tolist(), at["dx3"].tolist()):
         mine = dx.setdefault(p, set())
@@ -323,10 +319,6 @@ def _one_recruitment(ctx: Context, groups: list[tuple[str, list[str]]], w: int, 
     among them): they may join a group, never take one in."""
     if not groups:
         return []
-    st = _stays(ctx)
-    if "stays_by_facility" not in ctx.cache:
-        ctx.cache["stays_by_facility"] = row_positions(st["facility_id"])
-    by_fac = ctx.cache["stays_by_facility"]
     place = ctx.patients["place"]
     by_key: dict[tuple, list[tuple[list[str], bool]]] = {}
     rest_from = len(groups) if first_rest is None else first_rest
@@ -335,8 +327,7 @@ def _one_recruitment(ctx: Context, groups: list[tuple[str, list[str]]], w: int, 
         if len(top) and top.iloc[0] >= 0.6 * len(group):
             home = ("place", top.index[0])
         else:  # recruits from everywhere: the organiser who booked them, if one did
-            at = st.iloc[by_fac.get(fac, [])]
-            phone, _ = _organiser(ctx, at[at["patient"].isin(set(group))], group,
+            phone, _ = _organiser(ctx, _stays_at(ctx, fac, group), group,
                                   ctx.patients.reindex(group))
             home = ("organiser", phone) if phone is not None else ("alone", group[0])
         by_key.setdefault((fac,) + home, []).append((group, k < rest_from))
@@ -481,10 +472,7 @@ def _organiser(ctx: Context, wave_stays: pd.DataFrame, patients: list[str],
 def _score(ctx: Context, facility: str, patients: list[str], settings: Settings) -> Ring | None:
     s = settings.fake_admission
     w = s.admit_window_days
-    st = _stays(ctx)
-    if "stays_by_facility" not in ctx.cache:
-        ctx.cache["stays_by_facility"] = row_positions(st["facility_id"])
-    at_fac = st.iloc[ctx.cache["stays_by_facility"].get(facility, [])]
+    at_fac = _stays_at(ctx, facility)
     if settings.fake_admission.attach_wave_mates:
         patients = _attach_wave_mates(ctx, at_fac, patients, w)
     gs = at_fac[at_fac["patient"].isin(set(patients))].copy()
