@@ -108,8 +108,8 @@ def test_unknown_query_name_lists_the_available_ones():
 # Against the server
 # ------------------------------------------------------------------------------------------------
 
-def test_server_is_detected_as_not_neo4j_and_schema_applies_twice(store):
-    assert store.server == "other"
+def test_server_is_detected_as_falkordb_and_schema_applies_twice(store):
+    assert store.server == "falkordb"
     first = store.apply_schema()
     assert first == len(get_query("schema").statements())
     assert store.apply_schema() == 0
@@ -255,8 +255,8 @@ def test_hostile_parameter_values_change_nothing(loaded):
 
 
 def test_parameter_values_reach_the_server_exactly(store):
-    # FalkorDB pastes string parameters into the query text; the store escapes them.
-    assert store.inlines_parameters
+    # FalkorDB pastes string parameters into the query text; its dialect escapes them.
+    assert store.dialect.inlines_parameters
     for bad in HOSTILE:
         got = store.run_cypher("RETURN $v AS v, $l AS l, $m AS m",
                                {"v": bad, "l": [bad], "m": {"k": bad}})
@@ -555,12 +555,11 @@ def test_cli_rings_neo4j_backend_finds_the_embedded_rings(bolt, demo_graph, tmp_
 
 def test_load_queries_are_specialised_per_set_of_optional_fields():
     from graphkit.neo4j_backend import SEP, _shape_groups
-    text = get_query("load_claim_items").body
-    batch = [[SEP.join(["I1", "C1", "T1", "", ""]), 1.0, 2.0, 2.0],
-             [SEP.join(["I2", "C1", "", "", ""]), 1.0, 2.0, 2.0],
-             [SEP.join(["I3", "C2", "T2", "", ""]), 1.0, 2.0, 2.0]]
+    text = get_query("load_claim_items_falkordb").body
+    batch = [SEP.join(["I1", "C1", "T1", "", ""]), SEP.join(["I2", "C1", "", "", ""]),
+             SEP.join(["I3", "C2", "T2", "", ""])]
     groups = _shape_groups(text, batch)
-    assert [[r[0].split(SEP)[0] for r in rows] for _, rows in groups] == [["I1", "I3"], ["I2"]]
+    assert [[r.split(SEP)[0] for r in rows] for _, rows in groups] == [["I1", "I3"], ["I2"]]
     with_trace, without = groups[0][0], groups[1][0]
     assert "FOREACH" not in with_trace and "MERGE (t:TraceCode" in with_trace
     assert "FOREACH" not in without and "TraceCode" not in without
@@ -591,3 +590,20 @@ def _load_cut_at(store, ds, index: int) -> None:
 
     with pytest.raises(_Cut):
         store.load_dataset(ds, batch_size=5, on_batch=cut)
+
+
+def test_plain_load_queries_write_the_graph_the_falkordb_ones_write(bolt, store, motif_ds):
+    # The plain load queries (what Neo4j gets) run on FalkorDB too: same nodes, relationships
+    # and exported tables as FalkorDB's own encoded rows.
+    from graphkit.neo4j_backend import load_steps
+
+    store.load_dataset(motif_ds, batch_size=7)
+    want_counts = {k: v for k, v in _counts(store).items() if k != ("node", "GraphkitLoad")}
+    want = {n: store.run(n) for n in EXPORTS.values()}
+    wipe(bolt[1])
+    for name, rows in load_steps(motif_ds, "neo4j"):
+        assert not name.endswith("_falkordb")
+        store.run(name, rows=rows)
+    assert _counts(store) == want_counts
+    for n, df in want.items():
+        pd.testing.assert_frame_equal(store.run(n), df, obj=n)
