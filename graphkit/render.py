@@ -40,6 +40,7 @@ from graphkit._arrow import isin
 from graphkit._files import writing
 from graphkit.contract import TABLES, TYPOLOGIES, role_zh
 from graphkit.errors import GraphkitError
+from graphkit.layout import FONT_SIZE, HUB_FONT_SIZE, ring_layout
 from graphkit.masking import Masker, frame_of as _frame, text_of as _text
 from graphkit.rings import Ring
 
@@ -441,6 +442,8 @@ class RingView:
                                         "doctor_id", "pharmacist_id", "device_id",
                                         "operator_phone", "claim_type")}
             L["_fund"] = fund
+            L["_day"] = [_date(v) for v in _py(C["settle_time"])] if "settle_time" in C \
+                else [""] * len(C)
             holders = ix.card_holders(L["card_id"])
             L["_holder"] = [holders.get(c) or p for c, p in zip(L["card_id"], L["patient_id"])]
             L["_whokey"] = [f"card:{c}" if c is not None else f"patient:{p}"
@@ -525,8 +528,41 @@ class RingView:
             else:
                 G.add_edge(a, b, **e)
         self._node_stats(G)
-        _collapse_trace_codes(G)
+        _collapse_trace_codes(G, self._packs(), members)
         return G
+
+    def _packs(self) -> dict[str, dict]:
+        """trace code -> its pack: ``drug`` (item code), ``drug_name``, ``reseller`` (the node
+        of the facility that settled it last, when it was settled again), ``first`` and
+        ``last`` (settlement days) and ``facility`` (where it was first settled)."""
+        L = getattr(self, "_cols", None)
+        if not self.trace_codes or not L:
+            return {}
+        at = {c: i for i, c in enumerate(L["claim_id"])}  # claims are in settlement order
+        it = self.items[self.items["trace_code"].isin(self.trace_codes)]
+        seen: dict[str, list] = defaultdict(list)
+        drug: dict[str, tuple] = {}
+        for code, cid, item, name in zip(_py(it["trace_code"]), _py(it["claim_id"]),
+                                         _py(it["item_code"]), _py(it["item_name"])):
+            if code is None:
+                continue
+            if cid in at:
+                seen[code].append(at[cid])
+            if code not in drug or (drug[code][1] is None and name is not None):
+                drug[code] = (item, name)
+        out = {}
+        for code, rows in seen.items():
+            rows = sorted(set(rows))
+            facs = [L["facility_id"][i] for i in rows]
+            types = [[L["claim_type"][i]] for i in rows]
+            kinds = [self.ix.facility_kind(f, t) for f, t in zip(facs, types)]
+            item, name = drug.get(code, (None, None))
+            again = len(rows) > 1
+            out[code] = {"drug": item or "", "drug_name": name or item or "",
+                         "facility": f"{kinds[0]}:{facs[0]}" if facs[0] else "",
+                         "reseller": f"{kinds[-1]}:{facs[-1]}" if again and facs[-1] else "",
+                         "first": L["_day"][rows[0]], "last": L["_day"][rows[-1]]}
+        return out
 
     def _node_stats(self, G: nx.Graph) -> None:
         L = getattr(self, "_cols", None)
@@ -692,20 +728,48 @@ class RingView:
         c = Counter(m.type for m in self.ring.members)
         return {t: c[t] for t in TYPE_ORDER if c.get(t)}
 
+    def _label(self, a: dict) -> str:
+        """The text drawn under a node: its name and identifier (a pack: drug and count)."""
+        shown_id = self.masker.ident(a["type"], a["id"])
+        disp = a["display"]
+        if a["type"] in ("phone", "address") or a.get("codes"):
+            return disp
+        if disp:
+            return f"{_short(disp, 14)}\n{_short(shown_id, 22)}"
+        return _short(shown_id, 22)
+
+    def layout_nodes(self) -> list[dict]:
+        """The nodes as :func:`graphkit.layout.ring_layout` takes them: kind, role, the label
+        drawn, and a recruit's home place and household."""
+        from graphkit.detectors.signals import place_of
+
+        shown = self.graph_nodes_by_kind()
+        addresses = pd.Series([a.get("address") or None for _, a in shown], dtype=object)
+        places = place_of(addresses).tolist()
+        nodes = []
+        for (n, a), place in zip(shown, places):
+            nodes.append({"key": n, "type": a["type"], "role": a.get("role", ""),
+                          "member": a["member"], "label": self._label(a), "hub": _is_hub(a),
+                          "resold_at": a.get("resold_at", ()),
+                          "place": place if isinstance(place, str) else "",
+                          "home": a.get("address") or ""})
+        return nodes
+
+    def positions(self) -> dict[str, tuple[float, float]]:
+        """Each node's fixed position (:func:`graphkit.layout.ring_layout`): the ring drawn as
+        its typology works."""
+        return ring_layout(self.ring.typology, self.layout_nodes(), list(self.graph.edges))
+
     def vis_data(self) -> dict:
         G, m = self.graph, self.masker
         ids = {n: i for i, n in enumerate(sorted(G.nodes))}
-        pos = _initial_layout(G, ids)
+        xy = self.positions()
+        pos = [xy[n] for n in sorted(G.nodes)]
         nodes = []
         for n, a in sorted(self.graph_nodes_by_kind(), key=lambda x: ids[x[0]]):
             shown_id = m.ident(a["type"], a["id"])
             disp = a["display"]
-            if a["type"] in ("phone", "address"):
-                label = disp
-            elif disp:
-                label = f"{_short(disp, 14)}\n{_short(shown_id, 22)}"
-            else:
-                label = _short(shown_id, 22)
+            label = self._label(a)
             head = f"{a['type_zh']} {shown_id}" + (f"  {disp}" if disp and disp != shown_id else "")
             tip = [head]
             tip.append("线索成员" + (f"（{m.text(role_zh(a['role']))}）" if a.get("role") else "")
@@ -714,9 +778,13 @@ class RingView:
             if a.get("n_claims"):
                 tip.append(f"结算 {a['n_claims']} 笔" +
                            (f"，基金支付 {_money(a.get('fund', 0))} 元" if a.get("fund") else ""))
+            tip += [f"信号：{x}" for x in a.get("signals", ())]
             x, y = pos[ids[n]]
-            nodes.append({"id": ids[n], "label": label, "group": a["type"],
-                          "m": 1 if a["member"] else 0, "tip": tip, "x": x, "y": y})
+            node = {"id": ids[n], "label": label, "group": a["type"],
+                    "m": 1 if a["member"] else 0, "tip": tip, "x": x, "y": y}
+            if _is_hub(a):
+                node["h"] = 1
+            nodes.append(node)
         edges = []
         for u, v, e in sorted(G.edges(data=True), key=lambda x: (ids[x[0]], ids[x[1]])):
             tip = [e["label"]]
@@ -726,47 +794,89 @@ class RingView:
                 more = "…" if e["count"] > len(e["claims"]) else ""
                 tip.append("结算ID：" + "、".join(m.text(c) for c in e["claims"]) + more)
             w = 1 + min(6.0, math.log2(1 + e["count"])) if e["count"] else 1
-            edges.append({"from": ids[u], "to": ids[v], "label": e["label"], "tip": tip,
-                          "w": round(w, 2), "c": EDGE_STYLE[e["kind"]][1]})
+            edge = {"from": ids[u], "to": ids[v], "label": e["label"], "tip": tip,
+                    "w": round(w, 2), "c": EDGE_STYLE[e["kind"]][1]}
+            if _edge_label_shown(G, u, v, e):
+                edge["l"] = 1
+            if not (G.nodes[u]["member"] and G.nodes[v]["member"]):
+                edge["d"] = 1  # a link to context, drawn faint
+            edges.append(edge)
         groups = {t: {"shape": s[2], "color": {"background": s[1], "border": _darker(s[1]),
                                                "highlight": {"background": s[1],
                                                              "border": "#000"}}}
                   for t, s in NODE_STYLE.items()}
-        n = len(nodes)
-        iterations = 150 if n <= 300 else 100 if n <= 800 else 40 if n <= 1500 else 25
         return {"nodes": nodes, "edges": edges, "groups": groups,
-                "options": {"iterations": iterations}}
+                "options": {"fixed": True, "font": FONT_SIZE, "hubFont": HUB_FONT_SIZE}}
 
 
-def _collapse_trace_codes(G: nx.Graph, min_codes: int = 30) -> None:
-    """Merge trace codes settled at exactly the same facilities into one node listing them all.
 
-    Diversion rings hold hundreds of re-settled packs bought and re-sold by the same few people;
-    drawn one by one they hide the chain. Only done when the view has over ``min_codes`` codes.
+#: the node kinds drawn as hubs (larger, labelled) when they are ring members
+_HUB_TYPES = ("institution", "pharmacy", "device", "phone", "trace_code")
+#: up to this many edges every edge is labelled; above it only the links that carry the
+#: scheme (settlements of packs, cards used by another, a signal)
+_LABELLED_EDGES = 40
+
+
+def _is_hub(a: dict) -> bool:
+    return bool(a.get("member")) and a["type"] in _HUB_TYPES
+
+
+def _edge_label_shown(G: nx.Graph, u: str, v: str, e: dict) -> bool:
+    """Whether the edge's label is drawn on it (it is always in the edge's tooltip)."""
+    return (G.number_of_edges() <= _LABELLED_EDGES or e["kind"] in ("trace", "used")
+            or bool(e.get("signal")))
+
+
+def _collapse_trace_codes(G: nx.Graph, packs: dict[str, dict], members=()) -> None:
+    """Draw the trace codes of one drug settled again at one reseller as one pack node.
+
+    A diversion ring holds hundreds of re-settled packs bought and re-sold by the same few
+    people; drawn one by one they hide the chain. Each node holds ``codes`` (every code it
+    stands for), ``n_codes``, ``drug`` and ``drug_name``, ``resold_at`` (the reseller's node),
+    ``first`` and ``last`` (its first and last settlement); its label is "阿托伐他汀钙片 ×37".
+    Codes settled only once are grouped by drug and the facility that settled them.
     """
     tc = sorted(n for n in G if G.nodes[n]["type"] == "trace_code")
-    if len(tc) <= min_codes:
+    if not tc:
         return
-    groups: dict[frozenset, list[str]] = defaultdict(list)
-    for n in tc:  # grouped by where they were settled; buyers are merged into counts
-        groups[frozenset(m for m in G.neighbors(n) if G.edges[n, m]["kind"] != "trace_buy")
-               ].append(n)
-    for _sig, ns in groups.items():
-        if len(ns) < 2:
-            continue
-        nbrs = {m for n in ns for m in G.neighbors(n)}
+    groups: dict[tuple, list[str]] = defaultdict(list)
+    for n in tc:
+        code = G.nodes[n]["id"]
+        p = packs.get(code)
+        if p is None:  # not settled in view: one node of its own
+            groups[("", "", n)].append(n)
+        else:  # packs settled again apart from packs settled once
+            groups[(p["drug"], p["reseller"] or p["facility"], "again" if p["reseller"] else "")
+                   ].append(n)
+    for (drug, _where, _), ns in sorted(groups.items()):
         attrs = [G.nodes[n] for n in ns]
         codes = [a["id"] for a in attrs]
-        key = f"trace_code:{codes[0]}+{len(codes) - 1}"
+        info = [packs.get(c, {}) for c in codes]
+        name = next((i["drug_name"] for i in info if i.get("drug_name")), "")
+        firsts = [i["first"] for i in info if i.get("first")]
+        lasts = [i["last"] for i in info if i.get("last")]
+        resold = sorted({i["reseller"] for i in info if i.get("reseller")} & set(G.nodes))
+        key = f"trace_code:{codes[0]}" + (f"+{len(codes) - 1}" if len(codes) > 1 else "")
         roles = sorted({a.get("role", "") for a in attrs if a.get("role")})
         shown = "、".join(codes[:8]) + (f" 等 {len(codes)} 个" if len(codes) > 8 else "")
+        settled = sum(a.get("n_claims", 0) for a in attrs)
+        facts = [("药品", f"{name} ({drug})" if name and drug and name != drug else name or drug,
+                  "text"),
+                 ("追溯码", shown, ""), ("结算次数", str(settled), "")]
+        facts += [f for f in attrs[0].get("facts", []) if f[0] == "格式" and len(codes) == 1]
+        nbrs = {m: [G.edges[n, m] for n in ns if G.has_edge(n, m)]
+                for m in sorted({m for n in ns for m in G.neighbors(n)})}
+        G.remove_nodes_from(ns)
         G.add_node(key, type="trace_code", id=codes[0], member=any(a["member"] for a in attrs),
-                   role="、".join(roles), name=f"追溯码 ×{len(codes)}",
-                   facts=[("追溯码", shown, "")], codes=codes,
+                   role="、".join(roles), name=f"{name or '追溯码'} ×{len(codes)}",
+                   facts=facts, codes=codes, n_codes=len(codes), drug=drug, drug_name=name,
                    members=[c for c, a in zip(codes, attrs) if a["member"]],
-                   n_claims=sum(a.get("n_claims", 0) for a in attrs))
-        for m in sorted(nbrs):
-            es = [G.edges[n, m] for n in ns if G.has_edge(n, m)]
+                   resold_at=resold, first=min(firsts, default=""), last=max(lasts, default=""),
+                   n_claims=settled)
+        for m, es in nbrs.items():
+            if len(ns) == 1:
+                G.add_edge(key, m, **es[0])
+                continue
             kind = es[0]["kind"]
             count = sum(e["count"] for e in es)
             verb = EDGE_STYLE[kind][0]
@@ -775,7 +885,6 @@ def _collapse_trace_codes(G: nx.Graph, min_codes: int = 30) -> None:
             claims = sorted({c for e in es for c in e["claims"]})[:12]
             G.add_edge(key, m, kind=kind, count=count, fund=sum(e["fund"] for e in es),
                        claims=claims, label=f"{verb} ×{count}")
-        G.remove_nodes_from(ns)
 
 
 def _initial_layout(G: nx.Graph, ids: dict) -> list[tuple[float, float]]:

@@ -12,7 +12,7 @@ import pytest
 
 import graphkit
 from graphkit.evidence import write_package
-from graphkit.render import render_all
+from graphkit.render import render_all, ring_graph
 from tests.browser import (HOSTILE_IMG, HOSTILE_PHARMACY, HOSTILE_SCRIPT, browser_missing,
                            csp_problems, start_chromium, write_big, write_sample)
 
@@ -146,9 +146,33 @@ def test_500_node_layout_settles_and_stops(driver, tmp_path):
     stats = driver.execute_script("return window.graphkitStats")
     physics = driver.execute_script(
         "return window.graphkitNetwork.physics.physicsEnabled")
-    print(f"\n500-node layout: {stats['nodes']} nodes, {stats['edges']} edges, "
-          f"{stats['iterations']} iterations, stabilised in {stats['stabilizeMs']} ms")
+    print(f"\n500-node page: {stats['nodes']} nodes, {stats['edges']} edges, fixed layout, "
+          f"drawn and settled in {stats['stabilizeMs']} ms")
     assert stats["nodes"] == 500 and stats["stabilized"] is True and physics is False
+    assert stats["iterations"] == 0  # positions are computed in Python: no simulation runs
+
+
+def test_diversion_page_draws_the_chain_left_to_right(driver, tmp_path):
+    """The positions the browser draws (network.getPositions) put each layer of the chain
+    right of the one before: 开方医师 → 骗保人 → 医保凭证 → 取药机构 → 药品 → 回收药店 → 收药卡."""
+    ds = graphkit.load("data_samples/demo")
+    doc = graphkit.find_rings(ds)
+    ring = next(r for r in doc.rings if r.typology == "diversion")
+    render_all(type(doc)(rings=(ring,), data_dir=doc.data_dir, fingerprint=doc.fingerprint,
+                         params=doc.params), ds, tmp_path / "out")
+    _open(driver, tmp_path / "out" / "rings" / f"{ring.ring_id}.html")
+    drawn = driver.execute_script("return window.graphkitNetwork.getPositions()")
+    G = ring_graph(ring, ds)
+    ids = {n: str(i) for i, n in enumerate(sorted(G.nodes))}  # the page's node ids
+    roles = [("doctor", "prescriber"), ("patient", "mule"), ("card", "mule card"),
+             ("institution", "dispensing facility"), ("trace_code", "re-settled pack"),
+             ("pharmacy", "re-settling pharmacy"), ("card", "straw card"),
+             ("patient", "straw card holder")]
+    layers = [[drawn[ids[n]]["x"] for n, a in G.nodes(data=True)
+               if (a["type"], a["role"]) == tr] for tr in roles]
+    assert all(layers), [len(x) for x in layers]
+    for left, right in zip(layers, layers[1:]):
+        assert max(left) < min(right)
 
 
 # ---- Content-Security-Policy

@@ -45,20 +45,26 @@ def test_gang_graph_links_patients_sharing_a_phone(sample):
     assert {"patient:P001", "patient:P002"} <= set(G.neighbors(phone))
 
 
-def test_diversion_graph_shows_trace_codes_settled_again(sample):
+def test_diversion_graph_draws_the_packs_of_one_drug_and_reseller_as_one_node(sample):
     _, doc, ds = sample
     G = ring_graph(doc.ring("R0002"), ds)
-    code = "trace_code:" + "8" + "0" * 19
-    labels = _edge_labels(G, code)
-    assert labels["H01"] == "追溯码重复结算" and labels["PH02"] == "追溯码重复结算"
-    assert labels["C007"] == "购药 ×1" and labels["C008"] == "购药 ×1"
+    packs = [n for n in G if G.nodes[n]["type"] == "trace_code"]
+    assert packs == ["trace_code:" + "8" + "0" * 19 + "+2"]
+    pack = G.nodes[packs[0]]
+    assert pack["name"] == "胰岛素注射液 ×3" and pack["drug"] == "XDRUG1"
+    assert pack["codes"] == [f"8{k:019d}" for k in range(3)]
+    assert pack["resold_at"] == ["pharmacy:PH02"]
+    assert (pack["first"], pack["last"]) == ("2024-04-01", "2024-04-12")
+    assert _edge_labels(G, packs[0]) == {"H01": "追溯码重复结算 ×3", "PH02": "追溯码重复结算 ×3",
+                                         "C007": "购药 ×3", "C008": "购药 ×3"}
 
 
-def test_many_trace_codes_settled_at_the_same_places_are_drawn_as_one_node(tmp_path):
+def test_packs_of_one_drug_bought_in_several_places_and_resold_at_one_are_one_node(tmp_path):
     data, doc = write_many_codes(tmp_path / "codes", n_codes=40)
     G = ring_graph(doc.rings[0], graphkit.load(data))
     codes = [n for n in G if G.nodes[n]["type"] == "trace_code"]
-    assert len(codes) == 1 and len(G.nodes[codes[0]]["codes"]) == 41
+    # 40 packs settled again at PH1 by P2; the last one settled again at PH1 by P3
+    assert len(codes) == 1 and G.nodes[codes[0]]["n_codes"] == 41
     labels = {G.nodes[m]["id"]: G.edges[codes[0], m]["label"] for m in G.neighbors(codes[0])}
     assert labels == {"H1": "追溯码重复结算 ×41", "PH1": "追溯码重复结算 ×41",
                       "P1": "购药 ×41", "P2": "购药 ×40", "P3": "购药 ×1"}
