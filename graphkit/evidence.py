@@ -312,9 +312,20 @@ def _cypher_literal(v) -> str:
     return "'" + "".join(out) + "'"
 
 
+#: The queries of a package's reproduce.cypher, in order (``cypher/<name>.cypher``).
+REPRODUCE_QUERIES = ("reproduce_claims", "reproduce_claim_subgraph", "reproduce_members",
+                     "reproduce_trace_settlements")
+#: The member type each ``$<type>_ids`` parameter of those queries takes.
+_REPRODUCE_MEMBERS = {"patient_ids": "patient", "card_ids": "card",
+                      "institution_ids": "institution", "pharmacy_ids": "pharmacy",
+                      "doctor_ids": "doctor", "device_ids": "device", "trace_codes": "trace_code"}
+
+
 def reproduce_cypher(ring, view_claims: pd.DataFrame, masker: Masker) -> str:
-    """Parameterised Cypher returning the ring's subgraph; ids travel only in the ``:param`` block."""
-    params: dict[str, list] = {}
+    """Parameterised Cypher returning the ring's subgraph: the :data:`REPRODUCE_QUERIES` of
+    ``cypher/`` as they are, the ring's ids only in the ``:param`` lines."""
+    from graphkit.neo4j_backend import get_query
+
     withheld = 0
 
     def ids(values) -> list[str]:
@@ -330,15 +341,17 @@ def reproduce_cypher(ring, view_claims: pd.DataFrame, masker: Masker) -> str:
             out.append(s)
         return sorted(set(out))
 
-    params["ring_id"] = ring.ring_id
-    params["claim_ids"] = ids(ring.claims or (view_claims["claim_id"] if len(view_claims) else []))
-    for t, key in (("patient", "patient_ids"), ("card", "card_ids"),
-                   ("institution", "institution_ids"), ("pharmacy", "pharmacy_ids"),
-                   ("doctor", "doctor_ids"), ("device", "device_ids"),
-                   ("trace_code", "trace_codes")):
-        params[key] = ids(ring.member_ids(t))
-    if not masker.enabled:
-        params["phones"] = sorted(set(ring.member_ids("phone")))
+    queries = [get_query(name) for name in REPRODUCE_QUERIES]
+    params: dict[str, list] = {}
+    for q in queries:
+        for p in q.params:
+            if p.name in params:
+                continue
+            if p.name == "claim_ids":
+                params[p.name] = ids(ring.claims or (view_claims["claim_id"] if len(view_claims)
+                                                     else []))
+            else:
+                params[p.name] = ids(ring.member_ids(_REPRODUCE_MEMBERS[p.name]))
     lines = [
         f"// graphkit reproduce.cypher: ring {ring.ring_id} "
         f"({ring.typology} {TYPOLOGIES.get(ring.typology, ('',))[0]})",
@@ -353,48 +366,9 @@ def reproduce_cypher(ring, view_claims: pd.DataFrame, masker: Masker) -> str:
     lines.append("")
     for k, v in params.items():
         lines.append(f":param {k} => {_cypher_literal(v)};")
-    lines.append("")
-    lines.append("""\
-// 1. The ring's claims: who, which card (and its holder), where, prescribed by, which device.
-MATCH (c:Claim)
-WHERE c.claim_id IN $claim_ids
-OPTIONAL MATCH (c)-[:FOR]->(p:Patient)
-OPTIONAL MATCH (k:Card)-[:PRESENTED]->(c)
-OPTIONAL MATCH (h:Patient)-[:HOLDS]->(k)
-OPTIONAL MATCH (c)-[:AT]->(f)
-OPTIONAL MATCH (c)-[:PRESCRIBED_BY]->(d:Doctor)
-OPTIONAL MATCH (c)-[:VIA_DEVICE]->(v:Device)
-RETURN c.claim_id AS claim_id, c.settle_time AS settle_time, c.fund_amount AS fund_amount,
-       p.patient_id AS patient_id, k.card_id AS card_id, h.patient_id AS holder_id,
-       coalesce(f.institution_id, f.pharmacy_id, f.facility_id) AS facility_id,
-       d.doctor_id AS doctor_id, v.device_id AS device_id
-ORDER BY claim_id;
-
-// 2. The subgraph around the ring's claims (Neo4j Browser draws it).
-MATCH (c:Claim)-[r]-(n)
-WHERE c.claim_id IN $claim_ids
-RETURN c, r, n;
-
-// 3. The ring's members and every relationship they have.
-MATCH (m)-[r]-(n)
-WHERE (m:Patient AND m.patient_id IN $patient_ids)
-   OR (m:Card AND m.card_id IN $card_ids)
-   OR (m:Institution AND m.institution_id IN $institution_ids)
-   OR (m:Pharmacy AND m.pharmacy_id IN $pharmacy_ids)
-   OR (m:Doctor AND m.doctor_id IN $doctor_ids)
-   OR (m:Device AND m.device_id IN $device_ids)
-   OR (m:TraceCode AND m.trace_code IN $trace_codes)
-RETURN m, r, n;
-
-// 4. Every settlement of the ring's trace codes (回流药: a pack settled more than once).
-MATCH (c:Claim)-[:HAS_ITEM]->(:Item)-[:TRACE]->(t:TraceCode)
-WHERE t.trace_code IN $trace_codes
-OPTIONAL MATCH (c)-[:AT]->(f)
-RETURN t.trace_code AS trace_code, c.claim_id AS claim_id, c.settle_time AS settle_time,
-       coalesce(f.pharmacy_id, f.institution_id, f.facility_id) AS facility_id
-ORDER BY trace_code, settle_time, claim_id;
-""")
-    return "\n".join(lines)
+    for n, q in enumerate(queries, start=1):
+        lines += ["", f"// {n}. {q.title}", f"// ({q.file})", q.body + ";"]
+    return "\n".join(lines) + "\n"
 
 
 def _csv_text(df: pd.DataFrame) -> str:

@@ -607,3 +607,29 @@ def test_plain_load_queries_write_the_graph_the_falkordb_ones_write(bolt, store,
     assert _counts(store) == want_counts
     for n, df in want.items():
         pd.testing.assert_frame_equal(store.run(n), df, obj=n)
+
+
+def test_package_reproduce_script_runs_on_the_server(demo_graph, tmp_path):
+    # reproduce.cypher as a user runs it: its :param lines, then each query of cypher/reproduce_*
+    import ast
+    import re
+
+    from graphkit.detect import find_rings
+    from graphkit.evidence import REPRODUCE_QUERIES, write_package
+
+    ds, ensure = demo_graph
+    store = ensure()
+    doc = find_rings(ds)
+    ring = next(r for r in doc.rings if r.typology == "diversion" and r.member_ids("trace_code"))
+    pkg = write_package(doc, ring.ring_id, tmp_path / "pkg", ds, unmasked=True)
+    text = (pkg / "reproduce.cypher").read_text(encoding="utf-8")
+    params = {m.group(1): ast.literal_eval(m.group(2))
+              for m in re.finditer(r"^:param (\w+) => (.*);$", text, re.M)}
+    code = "\n".join(ln for ln in text.splitlines() if ln and not ln.startswith(("//", ":param")))
+    statements = [s.strip() for s in code.split(";") if s.strip()]
+    assert statements == [get_query(n).body for n in REPRODUCE_QUERIES]
+    results = [store.run_cypher(s, {k: v for k, v in params.items() if "$" + k in s})
+               for s in statements]
+    assert set(results[0]["claim_id"]) == set(ring.claims)
+    assert len(results[1]) >= len(ring.claims) and len(results[2]) > 0
+    assert set(results[3]["trace_code"]) == set(ring.member_ids("trace_code"))
