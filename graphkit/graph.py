@@ -21,7 +21,7 @@ import pandas as pd
 
 from graphkit.load import Dataset
 
-__all__ = ["EntityGraph", "EDGE_TYPES", "NODE_TYPES", "node_key", "split_key", "build_graph"]
+__all__ = ["EntityGraph", "EDGE_TYPES", "NODE_TYPES", "node_key", "split_key"]
 
 NODE_TYPES = ("patient", "card", "doctor", "pharmacist", "institution", "pharmacy", "phone",
               "address", "device", "trace_code", "drug")
@@ -305,8 +305,3 @@ class EntityGraph:
                 "d": [node_key(t, i) for t, i in zip(self._types_for(et.dst, e["dst"]), e["dst"])],
             })
         return cache[name]
-
-
-def build_graph(dataset: Dataset) -> EntityGraph:
-    """The entity graph of ``dataset`` (edge tables are built lazily)."""
-    return EntityGraph(dataset)
