@@ -106,9 +106,13 @@ class ImpersonationSettings:
     #: one sitting is chance; on at least this many days it ties the card to the other card's
     #: holder, who is the one using it
     session_min_days: int = 2
+    #: ... and on at least this share of the days the card came to that facility (a borrowed
+    #: card comes along with its user; two regulars of a busy counter meet now and then)
+    session_min_share: float = 0.5
     #: a card whose only signal is a diagnosis impossible for its holder is a ring on its own
-    #: when that diagnosis was made on at least this many days at two or more facilities (a
-    #: coding slip happens once, at one place)
+    #: when that diagnosis was made on at least this many days at two or more facilities, or on
+    #: one day more at one facility (a coding slip happens once; copied into the next visit's
+    #: record at the same place, twice)
     mismatch_alone_min_days: int = 2
 
 

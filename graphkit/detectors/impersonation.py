@@ -33,7 +33,7 @@ join nothing: a card whose only tie is the places it was used at is a ring of it
 own signals are strong enough. A ring needs two kinds of signal, or one repeated beyond what its
 innocent cause explains (after death three times or more; the same impossibility on the cards of
 two or more people, or on one card on ``mismatch_alone_min_days`` days at two or more
-institutions; two places on ``two_places_alone_min_days`` days that are
+institutions or one day more at one; two places on ``two_places_alone_min_days`` days that are
 ``two_places_alone_min_share`` of the card's institution days; one phone presenting two or more
 unrelated people's cards three times or more each; the same for a carried device).
 ``two_places_one_day``, ``overlapping_stays`` and ``presented_by_another_household`` are weak
@@ -140,6 +140,10 @@ _WEIGHTS = {
     "sits_with_unrelated_cards": 0.35,
 }
 
+
+#: settlements in one queue this many places apart or closer can be one sitting (one person's
+#: cards with strangers' settled in between at a busy counter)
+SESSION_NEIGHBOURS = 3
 
 #: what a ring reads of its claims (here and in ``make_ring``)
 _RING_COLUMNS = ("claim_id", "settle_time", "fund_amount", "operator_phone", "device_id")
@@ -544,12 +548,13 @@ def _seated(ctx: Context, settings: Settings) -> pd.DataFrame:
     """Every claim settled right next to a claim of another household's card in one queue.
 
     A queue is one doctor's outpatient visits at one institution, or one terminal's settlements
-    at its facility, in time order. Two settlements next to each other in it, at most
-    ``session_minutes`` apart on one day, are one sitting: one person handing over two cards, or
-    two strangers one after the other. Swipe bursts are the gang pattern and left out; a family
-    coming in together (one household) is no one else using a card. One row per claim and
-    neighbour: ``claim_id``, ``card``, ``partner`` (integer card codes of :func:`_card_codes`),
-    ``partner_holder`` and ``day``; memoised on the Context.
+    at its facility, in time order. Two settlements at most ``SESSION_NEIGHBOURS`` places apart
+    in it, at most ``session_minutes`` apart on one day, may be one sitting: one person handing
+    over two cards (a busy counter settles a stranger or two in between), or two strangers one
+    after the other; :func:`sittings` tells them apart by repetition. A family coming in
+    together (one household) is no one else using a card. One row per claim and neighbour:
+    ``row``, ``card``, ``partner`` (integer card codes of :func:`_card_codes`), ``partner_row``,
+    ``day`` and ``facility`` (an integer code); memoised on the Context.
     """
     s = settings.impersonation
     key = ("seated", s.session_minutes, settings.gang, settings.people)
@@ -561,33 +566,35 @@ def _seated(ctx: Context, settings: Settings) -> pd.DataFrame:
     # a holder with no known household is a household of his own
     hh_code = np.where(hh.isna(), -1 - pd.factorize(c["holder_id"])[0],
                        hh.fillna(0).astype("int64")).astype(np.int64)
-    outside = ~isin(c["claim_id"], bursts(ctx, settings)["claim_id"])
     queues = (((c["claim_type"] == "outpatient") & c["doctor_id"].notna(), "doctor_id"),
               ((c["claim_type"] != "inpatient") & c["device_id"].notna(), "device_id"))
     parts = []
     t_all, day_all = c["t"].to_numpy(), c["day"].to_numpy()
     fac_code = pd.factorize(c["facility_id"])[0].astype(np.int64)
     for mask, col in queues:
-        rows = np.flatnonzero((mask & outside).to_numpy())
+        rows = np.flatnonzero(mask.to_numpy())
         if len(rows) < 2:
             continue
         server = pd.factorize(c[col].to_numpy()[rows])[0].astype(np.int64)
         queue = server * (int(fac_code.max()) + 1) + fac_code[rows]
         rows = rows[np.lexsort((t_all[rows], queue))]
         queue = np.sort(queue)
-        first, second = rows[:-1], rows[1:]
-        ok = ((queue[:-1] == queue[1:]) & (day_all[first] == day_all[second])
-              & (t_all[second] - t_all[first] <= s.session_minutes * 60)
-              & (hh_code[first] != hh_code[second]))
-        first, second = first[ok], second[ok]
-        for me, other in ((first, second), (second, first)):
-            parts.append(pd.DataFrame({"row": me, "card": codes[me], "partner": codes[other],
-                                       "partner_row": other, "day": day_all[me]}))
+        # a busy counter settles a stranger or two between one person's two cards
+        for step in range(1, SESSION_NEIGHBOURS + 1):
+            first, second = rows[:-step], rows[step:]
+            ok = ((queue[:-step] == queue[step:]) & (day_all[first] == day_all[second])
+                  & (t_all[second] - t_all[first] <= s.session_minutes * 60)
+                  & (hh_code[first] != hh_code[second]))
+            first, second = first[ok], second[ok]
+            for me, other in ((first, second), (second, first)):
+                parts.append(pd.DataFrame({"row": me, "card": codes[me], "partner": codes[other],
+                                           "partner_row": other, "day": day_all[me],
+                                           "facility": fac_code[me]}))
     if parts:
         out = pd.concat(parts, ignore_index=True).drop_duplicates(["row", "partner"])
     else:
         out = pd.DataFrame({k: pd.Series([], dtype="int64")
-                            for k in ("row", "card", "partner", "partner_row", "day")})
+                            for k in ("row", "card", "partner", "partner_row", "day", "facility")})
     ctx.cache[key] = out.sort_values(["row", "partner"]).reset_index(drop=True)
     return ctx.cache[key]
 
@@ -605,8 +612,9 @@ def sittings(ctx: Context, settings: Settings) -> pd.DataFrame:
 
     A user who borrows a 社保卡 for his own treatment brings it along to his own visit: the
     doctor, or the pharmacy's terminal, settles his own card and the borrowed one one after the
-    other. Being next to the same card in one queue on ``session_min_days`` days or more is what
-    a waiting room of strangers does not do. Such a tie says who uses the card when the card
+    other. Being next to the same card in one queue on ``session_min_days`` days or more, and on
+    ``session_min_share`` of the days the card came to that facility, is what a waiting room of
+    strangers does not do (two regulars of a busy counter meet now and then, not on most days). Such a tie says who uses the card when the card
     has that one partner (of another household): the partner is the user. A card next to two
     or more recurring people of other households is in a cohort that comes on one schedule
     (dialysis, a refill day) and says nothing; and two people who each have only the other
@@ -618,15 +626,28 @@ def sittings(ctx: Context, settings: Settings) -> pd.DataFrame:
     households), which makes the companion the one presenting them.
     """
     s = settings.impersonation
-    key = ("sittings", s.session_minutes, s.session_min_days, settings.gang, settings.people)
+    key = ("sittings", s.session_minutes, s.session_min_days, s.session_min_share, settings.gang,
+           settings.people)
     if key in ctx.cache:
         return ctx.cache[key]
     cols = ["card_id", "companion_card", "companion_holder", "days", "hub"]
     seated = _seated(ctx, settings)
     _, card_ids = _card_codes(ctx)
-    pairs = seated[["card", "partner", "day"]].drop_duplicates()
-    days = pairs.groupby(["card", "partner"]).size()
-    days = days[days >= s.session_min_days]
+    pairs = seated[["card", "partner", "facility", "day"]].drop_duplicates()
+    at = pairs.groupby(["card", "partner", "facility"]).size()
+    # a user brings the borrowed card along to his own visits: it is settled next to him on
+    # most of the days it comes to that facility. Two regulars of a busy counter are next to
+    # each other now and then, on a small share of their days there
+    c = ctx.claims
+    codes, _ = _card_codes(ctx)
+    seen = c["claim_type"].to_numpy() != "inpatient"
+    fac_code = pd.factorize(c["facility_id"])[0].astype(np.int64)
+    visits = pd.DataFrame({"card": codes[seen], "facility": fac_code[seen],
+                           "day": c["day"].to_numpy()[seen]}).drop_duplicates()
+    card_days = visits.groupby(["card", "facility"]).size()
+    share = at / card_days.reindex(at.index.droplevel("partner")).to_numpy()
+    at = at[(at >= s.session_min_days) & (share >= s.session_min_share)]
+    days = at.groupby(level=["card", "partner"]).max()
     if not len(days):
         ctx.cache[key] = pd.DataFrame(columns=cols)
         return ctx.cache[key]
@@ -779,11 +800,12 @@ def _signal_score(sig: pd.DataFrame, present_min: int, mismatch_alone_min_days: 
             days = sig["day"].nunique()
             strong = (days >= two_places_alone_min_days
                       and days >= two_places_alone_min_share * sig["visit_days"].max())
-        # a diagnosis impossible for the holder, made on several days at several facilities, is
-        # no slip of one coder: someone else's body is being treated on the card
+        # a diagnosis impossible for the holder, made on several days, is no slip of one coder:
+        # someone else's body is being treated on the card. At one facility a slip may be copied
+        # into the next visit's record, so there it takes one day more
         if only == "diagnosis_sex_age_mismatch" and "day" in sig:
-            strong = (sig["day"].nunique() >= mismatch_alone_min_days
-                      and sig["facility_id"].nunique() >= 2)
+            days = sig["day"].nunique()
+            strong = days >= mismatch_alone_min_days + (sig["facility_id"].nunique() < 2)
         # the same impossibility on the cards of several people in one controller's group is
         # not one innocent accident repeated: it is one user on several cards
         people = sig["holder_id"].nunique() if "holder_id" in sig else 1
