@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import html
 import io
 import json
 import os
@@ -46,6 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+from markupsafe import Markup
 
 from graphkit import _signing, render
 from graphkit._files import file_sha256, writing
@@ -56,6 +56,7 @@ from graphkit.masking import (COMPOUND_SURNAMES, Masker, mask_address, mask_id_n
                               mask_phone)
 from graphkit.masking import text_of as _text
 from graphkit._signing import generate_key_pair, key_fingerprint  # noqa: F401  (re-exported)
+from graphkit.templating import render_template
 
 __all__ = ["mask_id_number", "mask_name", "mask_phone", "mask_address", "Masker",
            "write_package", "verify", "check_package", "Verification", "content_digest",
@@ -419,10 +420,6 @@ def _members_frame(ring, view, masker: Masker) -> pd.DataFrame:
                                        "role", "role_zh", "名称", "claims", "fund_amount", "detail"])
 
 
-def _esc(v) -> str:
-    return html.escape(_text(v), quote=True)
-
-
 #: the report's stylesheet (its page policy allows exactly this <style> by hash)
 _REPORT_CSS = """\
 body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:2em auto;
@@ -440,18 +437,17 @@ h2{page-break-after:avoid} tr{page-break-inside:avoid}}
 
 
 def _report_html(doc, ring, view, masker: Masker, manifest_info: dict) -> str:
+    """The package's printable report (templates/report.html), masked as ``masker`` says."""
     zh, en = TYPOLOGIES.get(ring.typology, (ring.typology, ""))
     counts = view.member_counts()
-    members_html = "".join(
-        f"<tr><td>{_esc(a['type_zh'])}</td><td class=mono>{_esc(masker.ident(a['type'], a['id']))}"
-        f"</td><td>{_esc(a['display'])}</td><td>{_esc(masker.text(role_zh(a.get('role', ''))))}</td>"
-        f"<td class=num>{a.get('n_claims', 0)}</td><td class=num>{a.get('fund', 0.0):,.2f}</td></tr>"
-        for _, a in sorted(view.graph_nodes_by_kind(), key=lambda x: (x[1]["type"], x[1]["id"]))
-        if a["member"])
-    ev_html = "".join(
-        f"<li><b>{_esc(e.clause or '（未注明条款）')}</b><br>{_esc(masker.text(view.ix.named(ring, e.detail)))}"
-        f"<span class=muted>（规则 {_esc(e.rule)}，计数 {int(e.count)}）</span></li>"
-        for e in ring.evidence) or "<li>无</li>"
+    members = [render.MemberRow(a["type_zh"], masker.ident(a["type"], a["id"]), a["display"],
+                                True, True, masker.text(role_zh(a.get("role", ""))),
+                                a.get("n_claims", 0), f"{a.get('fund', 0.0):,.2f}")
+               for _, a in sorted(view.graph_nodes_by_kind(),
+                                  key=lambda x: (x[1]["type"], x[1]["id"])) if a["member"]]
+    evidence = [{"clause": e.clause or "（未注明条款）",
+                 "detail": masker.text(view.ix.named(ring, e.detail)), "rule": e.rule,
+                 "count": int(e.count)} for e in ring.evidence]
     rings_file = manifest_info.get("rings_file") or "rings.json"
     data_dir = doc.data_dir or "DATA_DIR"
     params_json = json.dumps(doc.params, ensure_ascii=False, indent=1, sort_keys=True)
@@ -460,67 +456,34 @@ def _report_html(doc, ring, view, masker: Masker, manifest_info: dict) -> str:
     # the same paths throughout: the rings are found into the folder the rings file is in
     out_dir = Path(rings_file).parent.as_posix() if Path(rings_file).name == "rings.json" else "OUT_DIR"
     rings_path = f"{out_dir}/rings.json" if out_dir != "OUT_DIR" else rings_file
+    signed = manifest_info.get("settings", {}).get("signed")
     commands = "\n".join([
         f"graphkit rings {data_dir} -o {out_dir}{settings_opt}",
         f"graphkit package {rings_path} {ring.ring_id} -o {ring.ring_id} --data {data_dir}{mask_flag}",
-        f"graphkit verify {ring.ring_id}" + (" --key PUBLIC_KEY.pem"
-                                              if manifest_info.get("settings", {}).get("signed")
-                                              else ""),
+        f"graphkit verify {ring.ring_id}" + (" --key PUBLIC_KEY.pem" if signed else ""),
     ])
-    fp_warn = ""
-    if not manifest_info.get("input", {}).get("fingerprint_matches", True):
-        fp_warn = ("<p class=note>注意：用于生成本材料的数据指纹与线索文件记录的指纹不一致，"
-                   "数据可能在检测之后被改动；请用原始数据复核。</p>")
     sign_note = ("本材料已签名（manifest.sig）：用签名人的公钥运行 graphkit verify 核对签名与每个文件，"
-                 "并与签名人核对其公钥指纹。" if manifest_info.get("settings", {}).get("signed")
+                 "并与签名人核对其公钥指纹。" if signed
                  else "本材料未签名：文件清单可被连同文件一起改写，请通过其他渠道核对本摘要。")
     mask_note = ("个人信息已脱敏（身份证号仅留地区码、出生日期仅留年份，姓名、电话、住址部分隐去）。" if masker.enabled
                  else "注意：本材料未脱敏（--unmasked），含完整个人信息，请按规定保管。")
-    period = f"{ring.first_seen or '—'} 至 {ring.last_seen or '—'}"
-    count_txt = "，".join(f"{render.TYPE_ZH.get(t, t)} {n}" for t, n in counts.items()) or "—"
     claims_n = len(ring.claims) or int(view.claims["claim_id"].nunique()) if len(view.claims) else 0
-    return f"""<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="utf-8">
-{render.csp_meta((), (_REPORT_CSS,))}
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>案件线索报告 {_esc(ring.ring_id)}</title>
-<style>{_REPORT_CSS}</style></head><body>
-<h1>医保基金欺诈线索报告：{_esc(ring.ring_id)}</h1>
-<p class=note>{_esc(mask_note)}</p>{fp_warn}
-<h2>一、案件概要</h2>
-<dl>
-<dt>线索编号</dt><dd>{_esc(ring.ring_id)}</dd>
-<dt>类型</dt><dd>{_esc(zh)}（{_esc(ring.typology)}：{_esc(en)}）</dd>
-<dt>可疑程度评分</dt><dd>{ring.score:.2f}</dd>
-<dt>时间范围</dt><dd>{_esc(period)}</dd>
-<dt>涉及医保基金</dt><dd>{ring.fund_amount:,.2f} 元</dd>
-<dt>涉及结算</dt><dd>{claims_n} 笔</dd>
-<dt>成员构成</dt><dd>{_esc(count_txt)}</dd>
-<dt>经办人</dt><dd>{_esc(manifest_info.get('operator') or '（未注明）')}</dd>
-<dt>材料摘要</dt><dd><span class=mono>{_esc(manifest_info.get('content_digest', ''))}</span><br>
-<span class=muted>SHA-256，覆盖本报告以外的全部文件（各文件 SHA-256 按文件名排序的清单，即
-sha256sum 的输出）；manifest.json 记录同一摘要。{_esc(sign_note)}</span></dd>
-</dl>
-<h2>二、证据与负面清单条款</h2>
-<ol>{ev_html}</ol>
-<h2>三、成员</h2>
-<table><thead><tr><th>类型</th><th>编号</th><th>名称</th><th>角色</th><th>结算笔数</th>
-<th>基金支付（元）</th></tr></thead><tbody>{members_html}</tbody></table>
-<p class=muted>完整成员、结算和费用明细见 <a href="members.csv">members.csv</a>、<a href="claims.csv">claims.csv</a>、<a href="claim_items.csv">claim_items.csv</a>；关系图见 <a href="graph.html">graph.html</a>。</p>
-<h2>四、分析方法</h2>
-<p>{_esc(_METHOD_ZH.get(ring.typology, "把结算数据看作关系图，寻找反复共同出现、超出正常就医规律的人员与机构群体。"))}</p>
-<p>每条线索都附有可核对的证据条目；常见的合理情形（血透、化疗周期、养老院共同住址、新生儿随母结算、
-退费重结等）已在检测时排除或降权，但仍需人工核实后方可认定。本报告为线索，不是结论。</p>
-<h2>五、如何复现</h2>
-<p>输入数据指纹（SHA-256）：<span class=mono>{_esc(doc.fingerprint or '—')}</span><br>
-graphkit 版本：{_esc(manifest_info.get('graphkit_version', ''))}；生成时间：{_esc(manifest_info.get('created', ''))}</p>
-<pre>{_esc(commands)}</pre>
-<p>检测参数（rings.json 的 params；其中的检测设置已写入本目录 settings.json）：</p>
-<pre>{_esc(params_json)}</pre>
-<p>在 Neo4j 中复现该线索的子图：见 reproduce.cypher（所有编号以参数传入）。
-用 <span class=mono>graphkit verify</span> 核对本材料的每个文件未被改动（manifest.json 记录了每个文件的 SHA-256）。</p>
-</body></html>
-"""
+    css = Markup(_REPORT_CSS)  # the report's own stylesheet, inlined as its policy hashes it
+    return render_template(
+        "report.html", policy=render.content_security_policy((), (css,)), css=css,
+        ring_id=ring.ring_id, mask_note=mask_note,
+        fingerprint_differs=not manifest_info.get("input", {}).get("fingerprint_matches", True),
+        typology=ring.typology, typology_zh=zh, typology_en=en, score=f"{ring.score:.2f}",
+        period=f"{ring.first_seen or '—'} 至 {ring.last_seen or '—'}",
+        fund=f"{ring.fund_amount:,.2f}", n_claims=claims_n,
+        counts="，".join(f"{render.TYPE_ZH.get(t, t)} {n}" for t, n in counts.items()) or "—",
+        operator=manifest_info.get("operator") or "（未注明）",
+        content_digest=manifest_info.get("content_digest", ""), sign_note=sign_note,
+        evidence=evidence, members=members,
+        method=_METHOD_ZH.get(ring.typology, "把结算数据看作关系图，寻找反复共同出现、超出正常就医规律的人员与机构群体。"),
+        fingerprint=doc.fingerprint or "—",
+        graphkit_version=manifest_info.get("graphkit_version", ""),
+        created=manifest_info.get("created", ""), commands=commands, params_json=params_json)
 
 
 def _settings_of(params: dict) -> dict:

@@ -23,7 +23,6 @@ Examples
 
 from __future__ import annotations
 
-import html
 import math
 from collections import Counter
 from dataclasses import dataclass
@@ -324,10 +323,10 @@ class InlinePage:
         self.title = title
 
     def _repr_html_(self) -> str:
-        title = html.escape(self.title, quote=True)
-        return (f'<div class="graphkit-inline"><iframe title="{title}"'
-                f' srcdoc="{html.escape(self.page, quote=True)}" sandbox="allow-scripts"'
-                f' style="width:100%;height:{self.height}px;border:1px solid #ddd"></iframe></div>')
+        from graphkit.templating import render_template
+
+        return render_template("_inline.html", title=self.title, srcdoc=self.page,
+                               height=self.height)
 
     def save(self, path: str | Path) -> Path:
         """Write the page to ``path`` (UTF-8) and return the path."""
@@ -431,9 +430,9 @@ def graph_page_html(G: nx.Graph, dataset=None, *, mask: bool = True, max_nodes: 
     """
     from graphkit.masking import Masker
     from graphkit.graph import EDGE_TYPES
-    from graphkit.render import (EDGE_STYLE, NODE_STYLE, TYPE_ORDER, TYPE_ZH, _darker, _esc,
-                                 _head, _initial_layout, _json_script, _money, _shape_svg,
-                                 graph_scripts, scripts_html)
+    from graphkit.render import (EDGE_STYLE, NODE_STYLE, TYPE_ZH, _darker, _initial_layout,
+                                 _json_script, _money, graph_scripts, legend_items, page_context)
+    from graphkit.templating import render_template
 
     G, note = _cut(G, max(1, int(max_nodes)))
     m = Masker(dataset, enabled=mask)
@@ -488,29 +487,12 @@ def graph_page_html(G: nx.Graph, dataset=None, *, mask: bool = True, max_nodes: 
               for t, s in NODE_STYLE.items()}
     iterations = 150 if len(nodes) <= 300 else 100 if len(nodes) <= 800 else 40
     data = {"nodes": nodes, "edges": edges, "groups": groups, "options": {"iterations": iterations}}
-    present = Counter(a["group"] for a in nodes)
-    legend = "".join(
-        f'<li>{_shape_svg(NODE_STYLE[t][2], NODE_STYLE[t][1])}<span>{_esc(TYPE_ZH[t])} '
-        f'<span class="muted">{_esc(t)} · {present[t]}</span></span></li>'
-        for t in TYPE_ORDER if present.get(t))
-    legend += (f'<li>{_shape_svg("dot", "#bbbbbb", member=False)}'
-               '<span>虚线/浅色：关联节点（非起点/成员）</span></li>')
-    masked = '<span class="mask">个人信息已脱敏</span>' if mask else \
-        '<span class="nomask">未脱敏（含个人信息）</span>'
-    scripts = graph_scripts()
-    return (
-        _head(title, scripts) + "<body><main>"
-        + f"<h1>{_esc(title)}</h1>"
-        + f'<div class="badges"><span>节点 {len(nodes)}</span><span>连线 {len(edges)}</span>'
-        + f"{masked}</div>"
-        + (f'<p class="note" id="gk-note">{_esc(note)}</p>' if note else "")
-        + '<div id="gk-wrap"><div id="gk-graph" role="img" aria-label="关系图"></div>'
-        + f'<div id="gk-legend"><b>图例</b><ul>{legend}</ul>'
-        + '<div id="gk-status" aria-live="polite">正在加载…</div></div></div>'
-        + '<p class="muted">graphkit 生成；离线可用，不访问任何网络。</p></main>'
-        + f'<script type="application/json" id="gk-data">{_json_script(data)}</script>'
-        + scripts_html(scripts)
-        + "</body></html>\n")
+    return render_template(
+        "ring.html", **page_context(title, graph_scripts()), ring_page=False, index_href=None,
+        heading=title, badges=[f"节点 {len(nodes)}", f"连线 {len(edges)}"], masked=mask,
+        note=note, graph_label="关系图",
+        legend=legend_items(Counter(a["group"] for a in nodes), "虚线/浅色：关联节点（非起点/成员）"),
+        data=_json_script(data))
 
 
 # --------------------------------------------------------------------------------------------

@@ -23,18 +23,18 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
-import html
 import json
 import math
 import re
 from collections import Counter, defaultdict
 from importlib import resources
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import networkx as nx
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 
 from graphkit._arrow import isin
 from graphkit._files import writing
@@ -43,6 +43,7 @@ from graphkit.errors import GraphkitError
 from graphkit.layout import FONT_SIZE, HUB_FONT_SIZE, ring_layout
 from graphkit.masking import Masker, frame_of as _frame, text_of as _text
 from graphkit.rings import Ring
+from graphkit.templating import render_template
 
 __all__ = ["render_all", "ring_graph", "ring_page_html", "RingView", "TYPE_ZH", "NODE_STYLE",
            "vis_network_js"]
@@ -102,9 +103,9 @@ def vis_network_path() -> Path:
 
 
 @functools.lru_cache(maxsize=1)
-def vis_network_js() -> str:
+def vis_network_js() -> Markup:
     """vis-network's minified JS (vendored, :data:`VIS_NETWORK_VERSION`), safe to inline in
-    <script>."""
+    <script> (see :func:`_script_safe`)."""
     path = vis_network_path()
     if not path.is_file():
         raise GraphkitError(f"vis-network is missing from the graphkit package ({path}); "
@@ -114,8 +115,11 @@ def vis_network_js() -> str:
     return _script_safe(js)
 
 
-def _script_safe(js: str) -> str:
-    return js.replace("</script", "<\\/script").replace("<!--", "<\\!--")
+def _script_safe(js: str) -> Markup:
+    """A script of graphkit's own that a page inlines in a ``<script>`` element: ``</script`` and
+    ``<!--`` in it are made inert. Markup, because escaping it as text would break the script
+    (and the hash the page's policy allows it by); it never holds user data."""
+    return Markup(js.replace("</script", "<\\/script").replace("<!--", "<\\!--"))
 
 
 @functools.lru_cache(maxsize=None)
@@ -123,8 +127,10 @@ def _template(name: str) -> str:
     return resources.files("graphkit").joinpath("templates", name).read_text(encoding="utf-8")
 
 
-def _esc(v) -> str:
-    return html.escape(_text(v), quote=True)
+def _stylesheet() -> Markup:
+    """graphkit's page stylesheet, inlined in ``<style>`` unchanged (Markup: escaping would change
+    its selectors and the hash the page's policy allows it by; it holds no user data)."""
+    return Markup(_template("page.css"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -155,12 +161,6 @@ def content_security_policy(scripts: tuple[str, ...] = (), styles: tuple[str, ..
             "form-action 'none'; base-uri 'none'")
 
 
-def csp_meta(scripts: tuple[str, ...] = (), styles: tuple[str, ...] = ()) -> str:
-    """The ``<meta http-equiv="Content-Security-Policy">`` element of such a page."""
-    policy = content_security_policy(scripts, styles)  # quotes ', base64: nothing to escape
-    return f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
-
-
 def graph_scripts() -> tuple[str, ...]:
     """The inline scripts of a page with a network graph: vis-network, then graphkit's."""
     return (vis_network_js(), _script_safe(_template("graph.js")))
@@ -171,15 +171,22 @@ def table_scripts() -> tuple[str, ...]:
     return (_script_safe(_template("table.js")),)
 
 
-def scripts_html(scripts: tuple[str, ...]) -> str:
-    """``<script>`` elements holding ``scripts``, as their policy hashes them."""
-    return "".join(f"<script>{js}</script>" for js in scripts)
+def page_context(title: str, scripts: tuple[str, ...] = ()) -> dict:
+    """What the page layout (templates/_page.html) needs: the title, graphkit's stylesheet, the
+    inline ``scripts`` the page carries and the policy allowing exactly those and that
+    stylesheet."""
+    css = _stylesheet()
+    return {"generator": GENERATOR, "title": title, "css": css, "scripts": scripts,
+            "policy": content_security_policy(scripts, (css,))}
 
 
-def _json_script(obj) -> str:
+def _json_script(obj) -> Markup:
+    """``obj`` as JSON for a ``<script type="application/json">`` element. ``&``, ``<`` and ``>``
+    (and the JS line separators) are written as \\u escapes, so no user string in it can end the
+    element or open a comment; Markup, because HTML-escaping it would change the JSON."""
     text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+    return Markup(text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+                  .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
 def _money(v) -> str:
@@ -1038,40 +1045,58 @@ def _darker(hex_colour: str) -> str:
 # page pieces
 
 
-def _shape_svg(shape: str, colour: str, member: bool = True) -> str:
-    stroke = _darker(colour)
-    dash = "" if member else ' stroke-dasharray="3,2" fill-opacity="0.6"'
-    body = {
-        "dot": '<circle cx="8" cy="8" r="6"/>',
-        "diamond": '<polygon points="8,1 15,8 8,15 1,8"/>',
-        "square": '<rect x="2" y="2" width="12" height="12"/>',
-        "triangle": '<polygon points="8,1 15,14 1,14"/>',
-        "triangleDown": '<polygon points="1,2 15,2 8,15"/>',
-        "star": '<polygon points="8,1 10,6 15,6 11,9.5 12.5,15 8,11.5 3.5,15 5,9.5 1,6 6,6"/>',
-        "hexagon": '<polygon points="4,1.5 12,1.5 15.5,8 12,14.5 4,14.5 0.5,8"/>',
-    }[shape]
-    return (f'<svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true">'
-            f'<g fill="{colour}" stroke="{stroke}" stroke-width="1.5"{dash}>{body}</g></svg>')
+class LegendItem(NamedTuple):
+    """One line of a graph's legend: a node shape and what it stands for."""
+
+    shape: str
+    colour: str
+    stroke: str
+    member: bool
+    zh: str
+    type: str = ""
+    count: int = 0
 
 
-def _legend_html(view: RingView) -> str:
-    present = Counter(a["type"] for _, a in view.graph.nodes(data=True))
+def legend_items(present: Counter, others: str) -> list[LegendItem]:
+    """The legend of a graph holding ``present[type]`` nodes of each type, in
+    :data:`TYPE_ORDER`, then the dashed shape of nodes that are not members, described by
+    ``others``."""
     items = []
     for t in TYPE_ORDER:
         if present.get(t):
             zh, colour, shape = NODE_STYLE[t]
-            items.append(f'<li>{_shape_svg(shape, colour)}<span>{_esc(zh)}'
-                         f' <span class="muted">{_esc(t)} · {present[t]}</span></span></li>')
-    items.append(f'<li>{_shape_svg("dot", "#bbbbbb", member=False)}'
-                 '<span>虚线/浅色：关联但非线索成员</span></li>')
-    return ('<div id="gk-legend"><b>图例</b><ul>' + "".join(items) + "</ul>"
-            '<div id="gk-status" aria-live="polite">正在加载…</div></div>')
+            items.append(LegendItem(shape, colour, _darker(colour), True, zh, t, present[t]))
+    items.append(LegendItem("dot", "#bbbbbb", _darker("#bbbbbb"), False, others))
+    return items
 
 
-def _timeline_svg(view: RingView, max_dots: int = 4000) -> str:
+class _Lane(NamedTuple):
+    y: int
+    text_y: int
+    fill: str
+    label: str
+
+
+class _Tick(NamedTuple):
+    x: str
+    text: str
+
+
+class _Dot(NamedTuple):
+    x: str
+    y: str
+    fill: str
+    stroke: str
+    tip: str
+
+
+def timeline_of(view: RingView, max_dots: int = 4000) -> dict | None:
+    """What the timeline of a ring's page draws (templates/_timeline.html): a lane per facility
+    (the 12 with most claims, then 其他机构) and a dot per claim, at most ``max_dots`` of them
+    sampled evenly; None when no claim has a settle time."""
     C = view.claims
     if not len(C) or "settle_time" not in C or C["settle_time"].isna().all():
-        return '<p class="muted">无结算时间数据。</p>'
+        return None
     C = C[C["settle_time"].notna()]
     t = pd.to_datetime(C["settle_time"])
     t0, t1 = t.min().normalize(), t.max().normalize() + pd.Timedelta(days=1)
@@ -1088,28 +1113,21 @@ def _timeline_svg(view: RingView, max_dots: int = 4000) -> str:
             names[f] = _text(view.ix.pharmacies.loc[f, "name"])
         elif f in view.ix.institutions.index:
             names[f] = _text(view.ix.institutions.loc[f, "name"])
-    out = [f'<svg class="timeline" viewBox="0 0 {W} {H}" xmlns="http://www.w3.org/2000/svg" '
-           f'role="img" aria-label="结算时间线">']
     all_lanes = lanes + (["其他机构"] if other else [])
+    lane_rows = []
     for k, f in enumerate(all_lanes):
         y = top + k * lane_h
-        out.append(f'<rect x="{left}" y="{y}" width="{inner}" height="{lane_h}" '
-                   f'fill="{"#f6f8fa" if k % 2 == 0 else "#ffffff"}"/>')
         label = view.masker.text(names.get(f) or f) if f != "其他机构" else f
-        out.append(f'<text x="{left - 6}" y="{y + 15}" text-anchor="end" font-size="11">'
-                   f'{_esc(_short(label, 22))}</text>')
-    # ticks
+        lane_rows.append(_Lane(y, y + 15, "#f6f8fa" if k % 2 == 0 else "#ffffff",
+                               _short(label, 22)))
     days = span / 86400
     freq = "D" if days <= 20 else "W-MON" if days <= 120 else "MS" if days <= 800 else "YS"
     ticks = pd.date_range(t0, t1, freq=freq)
     if len(ticks) > 16:
         ticks = ticks[:: math.ceil(len(ticks) / 16)]
     ybase = top + lane_h * len(all_lanes)
-    for tk in ticks:
-        x = left + inner * (tk - t0).total_seconds() / span
-        out.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{ybase + 4}" stroke="#ddd"/>')
-        out.append(f'<text x="{x:.1f}" y="{ybase + 17}" font-size="10" text-anchor="middle">'
-                   f'{tk.strftime("%Y-%m-%d" if freq != "MS" else "%Y-%m")}</text>')
+    tick_rows = [_Tick(f"{left + inner * (tk - t0).total_seconds() / span:.1f}",
+                       tk.strftime("%Y-%m-%d" if freq != "MS" else "%Y-%m")) for tk in ticks]
     colours = {"pharmacy": "#b07aa1", "inpatient": "#c03d3e", "outpatient": "#4e79a7"}
     sample = C if len(C) <= max_dots else C.iloc[:: math.ceil(len(C) / max_dots)]
     lane_of = {f: k for k, f in enumerate(lanes)}
@@ -1118,41 +1136,47 @@ def _timeline_svg(view: RingView, max_dots: int = 4000) -> str:
     when = pd.to_datetime(sample["settle_time"])
     secs = (when - t0).dt.total_seconds().tolist()
     stamps = when.dt.strftime("%Y-%m-%d %H:%M").tolist()
+    dots = []
     for (cid, fac, ctype, fund, in_ring), sec, stamp in zip(zip(*cols), secs, stamps):
         fac = fac if isinstance(fac, str) else "—"
         k = lane_of.get(fac, len(lanes))
-        x = left + inner * sec / span
-        y = top + k * lane_h + lane_h / 2
         col = colours.get(_text(ctype), "#555")
-        fill = col if in_ring else "none"
         tip = (f"{view.masker.text(cid)} · {stamp} · "
                f"{CLAIM_TYPE_ZH.get(_text(ctype), _text(ctype))} · "
                f"{view.masker.text(fac)} · 基金 {_money(fund)} 元"
                + ("" if in_ring else " · 追溯码再次结算（线索外）"))
-        out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{fill}" stroke="{col}" '
-                   f'fill-opacity="0.6"><title>{_esc(tip)}</title></circle>')
-    out.append("</svg>")
-    note = ""
-    if len(sample) < len(C):
-        note = f'<p class="muted">共 {len(C)} 笔结算，时间线均匀抽样显示 {len(sample)} 笔。</p>'
-    key = ('<p class="muted">每个点是一笔结算（紫：购药，红：住院，蓝：门诊；空心：线索外的追溯码'
-           '再次结算）。悬停查看详情。</p>')
-    return "".join(out) + note + key
+        dots.append(_Dot(f"{left + inner * sec / span:.1f}", f"{top + k * lane_h + lane_h / 2:.1f}",
+                         col if in_ring else "none", col, tip))
+    return {"width": W, "height": H, "left": left, "inner": inner, "lane_height": lane_h,
+            "label_x": left - 6, "top": top, "tick_bottom": ybase + 4, "tick_text_y": ybase + 17,
+            "lanes": lane_rows, "ticks": tick_rows, "dots": dots, "shown": len(sample),
+            "total": len(C)}
 
 
-def _evidence_html(view: RingView) -> str:
-    if not view.ring.evidence:
-        return '<p class="muted">无证据条目。</p>'
-    items = []
-    for e in view.ring.evidence:
-        items.append(f'<li><span class="clause">{_esc(e.clause or "（未注明条款）")}</span>'
-                     f'<br>{_esc(view.masker.text(view.ix.named(view.ring, e.detail)))} '
-                     f'<span class="muted">规则 <span class="mono">{_esc(e.rule)}</span>'
-                     f'，计数 {int(e.count)}</span></li>')
-    return '<ol class="evidence">' + "".join(items) + "</ol>"
+def _evidence_items(view: RingView) -> list[dict]:
+    """The ring's evidence as its page lists it (facility codes named, personal data masked)."""
+    return [{"clause": e.clause or "（未注明条款）",
+             "detail": view.masker.text(view.ix.named(view.ring, e.detail)),
+             "rule": e.rule, "count": int(e.count)} for e in view.ring.evidence]
 
 
-def _members_html(view: RingView) -> str:
+class MemberRow(NamedTuple):
+    """A row of a ring page's members table (masked as the view's masker says)."""
+
+    type_zh: str
+    ident: str
+    name: str
+    in_view: bool  #: drawn in the graph (a member cut from the view is listed all the same)
+    member: bool
+    role: str
+    claims: int = 0
+    fund: str = ""
+    facts: str = ""
+
+
+def member_rows(view: RingView) -> list[MemberRow]:
+    """The members table: the nodes in view (members first, by type, then id), then the members
+    the view cut."""
     rows = []
     nodes = sorted(view.graph_nodes_by_kind(),
                    key=lambda x: (not x[1]["member"], TYPE_ORDER.index(x[1]["type"])
@@ -1161,22 +1185,14 @@ def _members_html(view: RingView) -> str:
     m = view.masker
     for _, a in nodes:
         ident = "、".join(m.ident(a["type"], c) for c in a.get("codes", [a["id"]]))
-        rows.append(
-            f'<tr><td>{_esc(a["type_zh"])}</td><td class="mono">{_esc(ident)}'
-            f'</td><td>{_esc(a["display"])}</td><td>{"是" if a["member"] else "关联"}</td>'
-            f'<td>{_esc(m.text(role_zh(a.get("role", ""))))}</td>'
-            f'<td class="num">{a.get("n_claims", 0)}</td>'
-            f'<td class="num">{_money(a.get("fund", 0.0))}</td>'
-            f'<td>{_esc("；".join(a["facts_display"]))}</td></tr>')
+        rows.append(MemberRow(a["type_zh"], ident, a["display"], True, a["member"],
+                              m.text(role_zh(a.get("role", ""))), a.get("n_claims", 0),
+                              _money(a.get("fund", 0.0)), "；".join(a["facts_display"])))
     for mem in view.ring.members:  # members cut from the view still belong in the table
         if (mem.type, mem.id) not in shown:
-            rows.append(f'<tr><td>{_esc(TYPE_ZH.get(mem.type, mem.type))}</td>'
-                        f'<td class="mono">{_esc(m.ident(mem.type, mem.id))}</td><td></td>'
-                        f'<td>是（图中未显示）</td><td>{_esc(m.text(role_zh(mem.role)))}</td>'
-                        '<td></td><td></td><td></td></tr>')
-    return ('<table><thead><tr><th>类型</th><th>编号</th><th>名称</th><th>线索成员</th><th>角色</th>'
-            '<th>结算笔数</th><th>基金支付（元）</th><th>信息</th></tr></thead><tbody>'
-            + "".join(rows) + "</tbody></table>")
+            rows.append(MemberRow(TYPE_ZH.get(mem.type, mem.type), m.ident(mem.type, mem.id), "",
+                                  False, True, m.text(role_zh(mem.role))))
+    return rows
 
 
 #: every page graphkit writes names itself, so that a later run removes only its own pages
@@ -1193,15 +1209,16 @@ def claims_analysed(dataset) -> tuple[int, int]:
     return accepted, int(c.get("rejected", 0))
 
 
-def _analysed_note(dataset) -> str:
+def _analysed(dataset) -> dict:
+    """The index's line on the claims analysed, and a warning when more than
+    :data:`REJECTED_WARN_SHARE` of the claim rows read were rejected (else ``warning`` is "")."""
     accepted, rejected = claims_analysed(dataset)
     read = accepted + rejected
-    note = f"分析结算 {accepted:,} 笔，拒收 {rejected:,} 笔"
+    warning = ""
     if read and rejected / read > REJECTED_WARN_SHARE:
-        return (f'<p class="warn" role="alert">注意：{rejected / read:.0%} 的结算记录未能载入'
-                f'（{rejected:,} / {read:,} 笔），线索可能不完整；原因见 rejects.csv。</p>'
-                f'<p class="muted">{note}。</p>')
-    return f'<p class="muted">{note}。</p>'
+        warning = (f"注意：{rejected / read:.0%} 的结算记录未能载入（{rejected:,} / {read:,} 笔），"
+                   "线索可能不完整；原因见 rejects.csv。")
+    return {"note": f"分析结算 {accepted:,} 笔，拒收 {rejected:,} 笔", "warning": warning}
 
 
 def _remove_stale_pages(folder: Path, keep: set[Path]) -> None:
@@ -1224,53 +1241,26 @@ def _remove_stale_pages(folder: Path, keep: set[Path]) -> None:
             path.unlink()
 
 
-def _head(title: str, scripts: tuple[str, ...] = ()) -> str:
-    """The page's head, with the policy allowing ``scripts`` (the inline scripts the page
-    carries, written with :func:`scripts_html`) and graphkit's stylesheet."""
-    css = _template("page.css")
-    return ('<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
-            f'<meta name="generator" content="{GENERATOR}">'
-            + csp_meta(scripts, (css,))
-            + '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<title>{_esc(title)}</title><style>{css}</style></head>')
-
-
 def page_from_view(view: RingView, *, index_href: str | None = None) -> str:
     """The whole self-contained HTML page for a :class:`RingView`."""
     ring = view.ring
     zh, en = TYPOLOGIES.get(ring.typology, (ring.typology, ""))
-    counts = view.member_counts()
-    badges = [f"<span>{_esc(zh)} · {_esc(ring.typology)}</span>"]
-    badges += [f"<span>亦见 {_esc(TYPOLOGIES.get(t, (t,))[0])} · {_esc(t)}</span>" for t in ring.also]
-    badges += [f"<span>评分 {ring.score:.2f}</span>",
-               f"<span>医保基金 {_money(ring.fund_amount)} 元</span>",
-               f"<span>{_esc(ring.first_seen or '—')} 至 {_esc(ring.last_seen or '—')}</span>",
-               f"<span>结算 {len(ring.claims) or int(view.claims['in_ring'].sum()) if len(view.claims) else 0} 笔</span>"]
-    badges += [f"<span>{_esc(TYPE_ZH.get(t, t))} {n}</span>" for t, n in counts.items()]
-    badges.append('<span class="mask">个人信息已脱敏</span>' if view.masker.enabled
-                  else '<span class="nomask">未脱敏（含个人信息）</span>')
-    note = view.graph.graph.get("note")
-    back = (f'<p><a href="{_esc(index_href)}">← 全部线索 (all rings)</a></p>'
-            if index_href else "")
-    data = _json_script(view.vis_data())
-    scripts = graph_scripts()
-    return (
-        _head(f"{ring.ring_id} {zh} · graphkit", scripts)
-        + "<body><main>" + back
-        + f"<h1>{_esc(ring.ring_id)} {_esc(zh)} <span class=\"muted\">{_esc(en)}</span></h1>"
-        + f'<div class="badges">{"".join(badges)}</div>'
-        + (f'<p class="note" id="gk-note">{_esc(note)}</p>' if note else "")
-        + '<h2>关系图</h2><div id="gk-wrap"><div id="gk-graph" role="img" '
-          f'aria-label="{_esc(ring.ring_id)} 关系图"></div>{_legend_html(view)}</div>'
-        + "<h2>结算时间线</h2>" + _timeline_svg(view)
-        + "<h2>证据（负面清单条款）</h2>" + _evidence_html(view)
-        + "<h2>成员</h2>" + _members_html(view)
-        + '<p class="muted">graphkit 生成；本页离线可用，不访问任何网络。线索需人工核实。</p>'
-        + "</main>"
-        + f'<script type="application/json" id="gk-data">{data}</script>'
-        + scripts_html(scripts)
-        + "</body></html>\n"
-    )
+    n_claims = len(ring.claims) or int(view.claims["in_ring"].sum()) if len(view.claims) else 0
+    badges = [f"{zh} · {ring.typology}"]
+    badges += [f"亦见 {TYPOLOGIES.get(t, (t,))[0]} · {t}" for t in ring.also]
+    badges += [f"评分 {ring.score:.2f}", f"医保基金 {_money(ring.fund_amount)} 元",
+               f"{_text(ring.first_seen) or '—'} 至 {_text(ring.last_seen) or '—'}",
+               f"结算 {n_claims} 笔"]
+    badges += [f"{TYPE_ZH.get(t, t)} {n}" for t, n in view.member_counts().items()]
+    present = Counter(a["type"] for _, a in view.graph.nodes(data=True))
+    return render_template(
+        "ring.html", **page_context(f"{ring.ring_id} {zh} · graphkit", graph_scripts()),
+        ring_page=True, index_href=index_href, heading=f"{ring.ring_id} {zh}", heading_en=en,
+        badges=badges, masked=view.masker.enabled, note=view.graph.graph.get("note"),
+        graph_label=f"{ring.ring_id} 关系图",
+        legend=legend_items(present, "虚线/浅色：关联但非线索成员"),
+        timeline=timeline_of(view), evidence=_evidence_items(view), members=member_rows(view),
+        data=_json_script(view.vis_data()))
 
 
 # --------------------------------------------------------------------------------------------
@@ -1289,56 +1279,14 @@ def ring_page_html(ring, dataset, *, mask: bool = True, max_nodes: int = 2000,
     return page_from_view(view, index_href=index_href)
 
 
-def _index_html(doc, rows: list[str], masked: bool, analysed: str = "") -> str:
-    typ_opts = "".join(f'<option value="{_esc(t)}">{_esc(zh)} ({_esc(t)})</option>'
-                       for t, (zh, _en) in TYPOLOGIES.items()
-                       if any(r.typology == t for r in doc.rings))
+def _index_html(doc, rows: list[dict], masked: bool, analysed: dict | None = None) -> str:
+    """The index page: ``rows`` (from :func:`_index_row`) in the document's order."""
     fp = doc.fingerprint or "—"
-    return (
-        _head("graphkit 线索列表", table_scripts())
-        + "<body><main><h1>医保基金欺诈线索 <span class=\"muted\">graphkit rings</span></h1>"
-        + f'<p class="muted">共 {len(doc.rings)} 条线索；输入数据指纹 <span class="mono">'
-        + f'{_esc(fp[:16])}</span>；{"个人信息已脱敏" if masked else "未脱敏"}。</p>'
-        + analysed
-        + '<div class="filters"><label>搜索 <input id="gk-filter" type="search" '
-          'placeholder="编号、机构名称、条款、证据…"></label>'
-        + f'<label>类型 <select id="gk-typology"><option value="">全部</option>{typ_opts}'
-          '</select></label>'
-        + '<label>状态 <select id="gk-status"><option value="">全部</option>'
-          '<option value="new">新增</option><option value="grown">扩大</option>'
-          '<option value="shrunk">缩小</option><option value="unchanged">未变</option>'
-          '<option value="repeat">屡次出现</option></select></label>'
-        + '<label>最低评分 <input id="gk-min-score" type="number" min="0" max="1" step="0.05" '
-          'value="0"></label>'
-        + '<span class="muted">显示 <span id="gk-shown"></span> 条</span></div>'
-        + '<table id="gk-rings"><thead><tr>'
-          '<th class="sortable">编号</th><th class="sortable">类型</th>'
-          '<th class="sortable" data-type="num">评分</th><th>成员</th>'
-          '<th class="sortable" data-type="num" title="人员、医保凭证、机构、医师、药师、手机号、住址、终端（不含追溯码）">成员数</th>'
-          '<th class="sortable" data-type="num">基金支付（元）</th>'
-          '<th class="sortable">时间范围</th><th class="sortable">案件状态</th><th>主要证据</th>'
-          '</tr></thead><tbody>'
-        + "".join(rows) + "</tbody></table>"
-        + "</main>" + scripts_html(table_scripts()) + "</body></html>\n"
-    )
-
-
-def _also(ring) -> str:
-    """The other typologies whose detectors described the ring's people (亦见)."""
-    if not ring.also:
-        return ""
-    names = "、".join(TYPOLOGIES.get(t, (t,))[0] for t in ring.also)
-    return f'<br><span class="muted">亦见 {_esc(names)}</span>'
-
-
-def _case(ring) -> str:
-    """The ring's case status (新增 / 扩大 / 缩小 / 未变) and its repeat members (屡次出现)."""
-    from graphkit.cases import CASE_STATUS_ZH
-
-    out = _esc(CASE_STATUS_ZH.get(ring.case_status, ring.case_status or "—"))
-    if ring.repeat:
-        out += f'<br><span class="muted">屡次出现 {len(ring.repeat)}</span>'
-    return out
+    present = {r.typology for r in doc.rings}
+    return render_template(
+        "index.html", **page_context("graphkit 线索列表", table_scripts()),
+        n_rings=len(doc.rings), fingerprint=fp[:16], masked=masked, analysed=analysed,
+        typologies=[(t, zh) for t, (zh, _en) in TYPOLOGIES.items() if t in present], rows=rows)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -1352,33 +1300,34 @@ _COUNTED = ("patient", "card", "doctor", "pharmacist", "institution", "pharmacy"
             "address", "device")
 
 
-def _index_row(ring, masker: Masker, facilities: list[str] = (), named=None) -> str:
+def _index_row(ring, masker: Masker, facilities: list[str] = (), named=None) -> dict:
+    """What the index shows of a ring (templates/index.html): its facilities (by name, the
+    first four shown, all searchable), members, case status and first evidence (masked)."""
+    from graphkit.cases import CASE_STATUS_ZH
+
     zh, en = TYPOLOGIES.get(ring.typology, (ring.typology, ""))
     counts = Counter(m.type for m in ring.members)
-    mem = "、".join(f"{TYPE_ZH.get(t, t)} {counts[t]}" for t in TYPE_ORDER if counts.get(t))
     ev = ring.evidence[0] if ring.evidence else None
     detail = named(ev.detail) if (ev and named) else (ev.detail if ev else "")
-    top = (f'<span class="clause">{_esc(ev.clause)}</span><br>{_esc(masker.text(detail))}'
-           if ev else "")
-    if len(ring.evidence) > 1:
-        top += f' <span class="muted">（另 {len(ring.evidence) - 1} 条）</span>'
-    rid = _esc(ring.ring_id)
-    href = _esc(f"rings/{_safe_name(ring.ring_id)}.html")
-    where = (f'<br><span class="muted">{_esc("、".join(facilities[:4]))}'
-             f'{"…" if len(facilities) > 4 else ""}</span>' if facilities else "")
-    hidden = (f'<span hidden>{_esc("、".join(facilities[4:]))}</span>' if len(facilities) > 4 else "")
-    return (f'<tr data-typology="{_esc(ring.typology)}" data-score="{ring.score:.4f}" '
-            f'data-status="{_esc(ring.case_status)}" data-repeat="{1 if ring.repeat else 0}">'
-            f'<td><a href="{href}">{rid}</a></td>'
-            f'<td data-sort="{_esc(ring.typology)}" title="{_esc(en)}">{_esc(zh)}<br>'
-            f'<span class="muted">{_esc(ring.typology)}</span>{_also(ring)}</td>'
-            f'<td class="num" data-sort="{ring.score:.6f}">{ring.score:.2f}</td>'
-            f'<td>{_esc(mem)}{where}{hidden}</td>'
-            f'<td class="num">{sum(1 for m in ring.members if m.type in _COUNTED)}</td>'
-            f'<td class="num" data-sort="{float(ring.fund_amount):.2f}">'
-            f'{_money(ring.fund_amount)}</td>'
-            f'<td class="date" data-sort="{_esc(ring.first_seen or "")}">{_esc(ring.first_seen or "—")}<br>'
-            f'{_esc(ring.last_seen or "—")}</td><td>{_case(ring)}</td><td>{top}</td></tr>')
+    return {
+        "ring_id": ring.ring_id, "href": f"rings/{_safe_name(ring.ring_id)}.html",
+        "typology": ring.typology, "typology_zh": zh, "typology_en": en,
+        # the other typologies whose detectors described the ring's people (亦见)
+        "also": "、".join(TYPOLOGIES.get(t, (t,))[0] for t in ring.also),
+        "score": f"{ring.score:.2f}", "score_key": f"{ring.score:.4f}",
+        "score_sort": f"{ring.score:.6f}",
+        "members": "、".join(f"{TYPE_ZH.get(t, t)} {counts[t]}" for t in TYPE_ORDER
+                            if counts.get(t)),
+        "facilities": "、".join(facilities[:4]), "more_facilities": "、".join(facilities[4:]),
+        "counted": sum(1 for m in ring.members if m.type in _COUNTED),
+        "fund": _money(ring.fund_amount), "fund_sort": f"{float(ring.fund_amount):.2f}",
+        "first_seen": _text(ring.first_seen), "last_seen": _text(ring.last_seen),
+        "status": ring.case_status,
+        "status_zh": CASE_STATUS_ZH.get(ring.case_status, ring.case_status or "—"),
+        "repeat": len(ring.repeat),
+        "evidence": ev is not None, "clause": ev.clause if ev else "",
+        "detail": masker.text(detail), "more_evidence": max(0, len(ring.evidence) - 1),
+    }
 
 
 _UNSAFE_FILE = re.compile(r"[^0-9A-Za-z._-]")
@@ -1397,7 +1346,7 @@ _BATCHES_PER_WORKER = 10
 _FORK_PAGES: tuple | None = None
 
 
-def _write_pages(which: range) -> list[tuple[Path, str]]:
+def _write_pages(which: range) -> list[tuple[Path, dict]]:
     """Write the ring pages ``which`` (positions in the document); (path, index row) each."""
     doc, dataset, masker, ix, out, max_nodes = _FORK_PAGES
     done = []
@@ -1461,7 +1410,7 @@ def render_all(doc, dataset, out_dir, *, mask: bool = True, max_nodes: int = 200
             _FORK_PAGES = None
         _remove_stale_pages(out / "rings", {p for p, _ in done})
         idx = out / "index.html"
-        idx.write_text(_index_html(doc, [row for _, row in done], mask, _analysed_note(dataset)),
+        idx.write_text(_index_html(doc, [row for _, row in done], mask, _analysed(dataset)),
                        encoding="utf-8")
     return [idx] + [p for p, _ in done]
 
