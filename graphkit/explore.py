@@ -544,10 +544,48 @@ def timeline(ring, dataset=None) -> pd.DataFrame:
     return out[TIMELINE_COLUMNS]
 
 
-def plot_timeline(ring, dataset=None, *, width: float = 10.0):
-    """A matplotlib Figure: one lane per facility, one dot per claim (size ~ fund, colour = type).
+#: CJK font families matplotlib is asked for, in order (Debian's fonts-noto-cjk first)
+CJK_FONT_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC",
+                     "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC",
+                     "SimHei")
 
-    Built without pyplot (no global state); in a notebook the returned Figure displays inline.
+
+def cjk_font_family() -> str | None:
+    """The first of :data:`CJK_FONT_FAMILIES` matplotlib can draw with, or None.
+
+    A font installed after matplotlib cached its font list is found too: the system's CJK
+    font files are added to matplotlib's font manager once (nothing is downloaded)."""
+    from matplotlib import font_manager as fm
+
+    def known():
+        names = {f.name for f in fm.fontManager.ttflist}
+        return next((f for f in CJK_FONT_FAMILIES if f in names), None)
+
+    found = known()
+    if found is None and not _CJK_SCANNED:
+        _CJK_SCANNED.append(True)
+        for path in fm.findSystemFonts():
+            if any(k in Path(path).name.lower() for k in ("cjk", "wqy", "sourcehan", "msyh",
+                                                            "simhei", "pingfang")):
+                try:
+                    fm.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue
+        found = known()
+    return found
+
+
+_CJK_SCANNED: list = []
+
+
+def plot_timeline(ring, dataset=None, *, width: float = 10.0):
+    """A matplotlib Figure: one lane per facility (named, code in brackets), one dot per claim
+    (size ~ fund, colour = type), labelled in Chinese.
+
+    Chinese needs a CJK font (:func:`cjk_font_family`; Debian: ``apt-get install
+    fonts-noto-cjk``). Without one the labels are still Chinese and a warning says which font
+    to install. Built without pyplot (no global state); in a notebook the returned Figure
+    displays inline.
 
     Examples
     --------
@@ -555,15 +593,33 @@ def plot_timeline(ring, dataset=None, *, width: float = 10.0):
     >>> ds = gk.load("data_samples/demo")
     >>> fig = gk.plot_timeline(gk.rings_of(ds).get("R0012"))
     >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
-    ['P51012140186', 'P51012161165']
+    ['德仁堂大药房（金堂县天府店） (P51012140186)', '一心堂大药房（金堂县锦绣店） (P51012161165)']
+    >>> fig.axes[0].get_xlabel()
+    '结算时间'
     """
+    import warnings
+
     from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
+
+    from graphkit.render import CLAIM_TYPE_ZH
 
     t = timeline(ring, dataset)
-    ring_obj, _ = _ring_and_data(ring, dataset)
+    ring_obj, data = _ring_and_data(ring, dataset)
     t = t[t["settle_time"].notna()]
     lanes = sorted(t["facility_id"].fillna("-").unique())
     lane = {f: k for k, f in enumerate(lanes)}
+    names = {}
+    for table, key in (("pharmacies", "pharmacy_id"), ("institutions", "institution_id")):
+        df = getattr(data, table, None) if data is not None else None
+        if df is not None and "name" in df.columns:
+            sub = df[df[key].isin(lanes)]
+            names.update({k: v for k, v in zip(sub[key], sub["name"]) if isinstance(v, str)})
+    family = cjk_font_family()
+    if family is None:
+        warnings.warn("no CJK font found for the timeline's Chinese labels (install one, e.g. "
+                      "Debian's fonts-noto-cjk); they are drawn as boxes", stacklevel=2)
+    font = FontProperties(family=[family, "DejaVu Sans"] if family else ["DejaVu Sans"])
     fig = Figure(figsize=(width, 1.6 + 0.45 * max(1, len(lanes))))
     ax = fig.add_subplot(1, 1, 1)
     colours = {"pharmacy": "#b07aa1", "inpatient": "#c03d3e", "outpatient": "#4e79a7"}
@@ -571,16 +627,19 @@ def plot_timeline(ring, dataset=None, *, width: float = 10.0):
         y = [lane[f] for f in sub["facility_id"].fillna("-")]
         size = 12 + 60 * np.sqrt(sub["fund_amount"].fillna(0).clip(lower=0) /
                                  max(1.0, float(t["fund_amount"].max() or 1)))
-        ax.scatter(sub["settle_time"], y, s=size, alpha=0.6, label=str(ctype),
+        ax.scatter(sub["settle_time"], y, s=size, alpha=0.6,
+                   label=CLAIM_TYPE_ZH.get(str(ctype), "其他"),
                    color=colours.get(str(ctype), "#555555"))
     ax.set_yticks(range(len(lanes)))
-    ax.set_yticklabels(lanes)
+    ax.set_yticklabels([f"{names[f]} ({f})" if f in names else f for f in lanes],
+                       fontproperties=font)
     ax.set_ylim(-0.7, len(lanes) - 0.3)
-    ax.set_xlabel("settle time")
-    ax.set_title(f"{ring_obj.ring_id} {ring_obj.typology}: {len(t)} claims, "
-                 f"fund {t['fund_amount'].sum():,.2f}")
+    ax.set_xlabel("结算时间", fontproperties=font)
+    zh = TYPOLOGIES.get(ring_obj.typology, (ring_obj.typology,))[0]
+    ax.set_title(f"{ring_obj.ring_id} {zh}：结算 {len(t)} 笔，基金支付 "
+                 f"{t['fund_amount'].sum():,.2f} 元", fontproperties=font)
     if len(t):
-        ax.legend(loc="upper left", fontsize=8, frameon=False)
+        ax.legend(loc="upper left", fontsize=8, frameon=False, prop=font)
     fig.autofmt_xdate()
     fig.tight_layout()
     return fig

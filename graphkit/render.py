@@ -536,7 +536,52 @@ class RingView:
                 G.add_edge(a, b, **e)
         self._node_stats(G)
         _collapse_trace_codes(G, self._packs(), members)
+        if ring.typology == "impersonation":
+            self._mark_signals(G)
         return G
+
+    def _mark_signals(self, G: nx.Graph) -> None:
+        """Name on each holder's link to a card what makes its use impossible for the holder:
+        settled after the holder's death, a diagnosis impossible for the holder's sex or age,
+        two places on one day. The card's node lists them too (``signals``)."""
+        from graphkit.detectors.impersonation import demographic_mismatch
+
+        C = self.claims[self.claims["in_ring"]]
+        C = C[C["card_id"].notna()]
+        if not len(C) or "settle_time" not in C:
+            return
+        holders = self.ix.card_holders(_py(C["card_id"]))
+        P = self.ix.take("patients", holders.values())
+        hold = C["card_id"].map(holders)
+        when = pd.to_datetime(C["settle_time"], errors="coerce")
+        death = pd.to_datetime(hold.map(P["death_date"]), errors="coerce")
+        birth = pd.to_datetime(hold.map(P["birth_date"]), errors="coerce")
+        after = (when.dt.normalize() > death).fillna(False)
+        bad, meaning = demographic_mismatch(C["diagnosis_code"].astype(object),
+                                            hold.map(P["gender"]), (when - birth).dt.days / 365.25)
+        visits = C[C["claim_type"] == "outpatient"].assign(day=when.dt.normalize())
+        places = visits.groupby(["card_id", "day"])["facility_id"].nunique()
+        two = (places[places >= 2].reset_index().groupby("card_id").size()
+               if len(places) else pd.Series(dtype=int))
+        for card in sorted(set(_py(C["card_id"]))):
+            mine = (C["card_id"] == card).to_numpy()
+            signals = []
+            if after[mine].any():
+                signals.append(f"持卡人死亡后结算 {int(after[mine].sum())} 笔")
+            if bad[mine].any():
+                what = meaning[mine & bad.to_numpy()].iloc[0]
+                signals.append(f"诊断与持卡人性别/年龄不符 {int(bad[mine].sum())} 笔（{what}）")
+            if two.get(card, 0):
+                signals.append(f"同日两地就诊 {int(two[card])} 天")
+            key, holder = f"card:{card}", f"patient:{holders.get(card)}"
+            if not signals or key not in G:
+                continue
+            G.nodes[key]["signals"] = signals
+            if G.has_edge(holder, key):
+                e = G.edges[holder, key]
+                # on the link the signal's name, its detail in the card's tooltip
+                e["label"] += "".join("\n" + x.split("（")[0] for x in signals)
+                e["signal"] = True
 
     def _packs(self) -> dict[str, dict]:
         """trace code -> its pack: ``drug`` (item code), ``drug_name``, ``reseller`` (the node
@@ -730,6 +775,39 @@ class RingView:
                 shown.append((n, b))
             self._shown = (self.graph, shown)
         return list(self._shown[1])
+
+    def member_rows(self) -> list[dict]:
+        """The members table as data, one row per node in view (members first, by kind), then
+        the ring members the view cut. Each row: ``type_zh``, ``ident``, ``name``, ``member``
+        (是 / 关联 / 是（图中未显示）), ``role``, ``n_claims`` and ``fund`` (None for a pack: a
+        pack is settled, not a claimant), ``facts``; a pack's row has ``pack``: ``count``,
+        ``first`` and ``last`` (settlement days) and ``codes`` (each code as shown)."""
+        m = self.masker
+        nodes = sorted(self.graph_nodes_by_kind(),
+                       key=lambda x: (not x[1]["member"], TYPE_ORDER.index(x[1]["type"])
+                                      if x[1]["type"] in TYPE_ORDER else 99, x[1]["id"]))
+        shown = {(a["type"], c) for _, a in nodes for c in a.get("codes", [a["id"]])}
+        rows = []
+        for _, a in nodes:
+            row = {"type_zh": a["type_zh"], "ident": m.ident(a["type"], a["id"]),
+                   "name": a["display"], "member": "是" if a["member"] else "关联",
+                   "role": m.text(role_zh(a.get("role", ""))), "n_claims": a.get("n_claims", 0),
+                   "fund": a.get("fund", 0.0), "facts": a["facts_display"], "pack": None}
+            if a.get("codes"):
+                row.update(ident=a.get("drug") or "", name=m.text(a.get("drug_name") or ""),
+                           n_claims=None, fund=None,
+                           facts=[f for f in a["facts_display"] if not f.startswith("追溯码")],
+                           pack={"count": len(a["codes"]), "first": a.get("first", ""),
+                                 "last": a.get("last", ""),
+                                 "codes": [m.ident("trace_code", c) for c in a["codes"]]})
+            rows.append(row)
+        for mem in self.ring.members:  # members cut from the view still belong in the table
+            if (mem.type, mem.id) not in shown:
+                rows.append({"type_zh": TYPE_ZH.get(mem.type, mem.type),
+                             "ident": m.ident(mem.type, mem.id), "name": "",
+                             "member": "是（图中未显示）", "role": m.text(role_zh(mem.role)),
+                             "n_claims": None, "fund": None, "facts": [], "pack": None})
+        return rows
 
     def member_counts(self) -> dict[str, int]:
         c = Counter(m.type for m in self.ring.members)

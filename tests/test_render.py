@@ -312,3 +312,12 @@ def test_evidence_names_the_facility_beside_its_code_and_packs_are_not_counted_a
     row = next(x for x in index.split("<tr ") if f">{diversion.ring_id}<" in x)
     counted = sum(1 for m in diversion.members if m.type not in ("trace_code", "drug"))
     assert f'<td class="num">{counted}</td>' in row and counted < len(diversion.members)
+
+
+def test_impersonation_names_the_signal_on_the_holders_link(sample):
+    _, doc, ds = sample
+    G = ring_graph(doc.ring("R0003"), ds)
+    # P010 died 2024-02-01; their card C010 was settled on 1 and 3 May
+    assert G.edges["patient:P010", "card:C010"]["label"] == "持卡\n持卡人死亡后结算 2 笔"
+    assert G.nodes["card:C010"]["signals"] == ["持卡人死亡后结算 2 笔"]
+    assert "signals" not in G.nodes[f"card:{ID_CARD}"]  # P009 is alive: nothing impossible
