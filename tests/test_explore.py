@@ -85,8 +85,24 @@ def test_timeline_of_a_plain_ring_needs_the_dataset(rings):
 def test_plot_timeline_draws_one_lane_per_facility(rings):
     fig = gk.plot_timeline(rings.get("R0012"))
     ax = fig.axes[0]
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["P51012140186", "P51012161165"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "德仁堂大药房（金堂县天府店） (P51012140186)", "一心堂大药房（金堂县锦绣店） (P51012161165)"]
     assert sum(len(c.get_offsets()) for c in ax.collections) == 32
+    assert ax.get_title().startswith("R0012 职业骗保团伙：结算 32 笔")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["购药"]
+
+
+def test_plot_timeline_draws_chinese_with_a_cjk_font(rings):
+    from graphkit.explore import cjk_font_family
+
+    family = cjk_font_family()
+    if family is None:
+        with pytest.warns(UserWarning, match="fonts-noto-cjk"):
+            gk.plot_timeline(rings.get("R0012"))
+        return
+    ax = gk.plot_timeline(rings.get("R0012")).axes[0]
+    assert ax.title.get_fontfamily()[0] == family
+    assert ax.get_yticklabels()[0].get_fontfamily()[0] == family
 
 
 def test_expand_a_ring_with_zero_hops_keeps_its_members(ds, rings):
