@@ -1276,6 +1276,8 @@ def member_rows(view: RingView) -> list[MemberRow]:
 #: every page graphkit writes names itself, so that a later run removes only its own pages
 GENERATOR = "graphkit"
 
+_GENERATOR_META = re.compile(r'<meta name="generator" content="([^"]*)">')
+
 #: a share of rejected claim rows above which the run warns (terminal and index page)
 REJECTED_WARN_SHARE = 0.05
 
@@ -1312,7 +1314,8 @@ def _remove_stale_pages(folder: Path, keep: set[Path]) -> None:
                 head = fh.read(400).decode("utf-8", "replace")
         except OSError:
             continue
-        ours = f'<meta name="generator" content="{GENERATOR}">' in head or (
+        generator = _GENERATOR_META.search(head)
+        ours = (generator is not None and generator.group(1) == GENERATOR) or (
             re.fullmatch(r"R\d+\.html", path.name) is not None
             and head.startswith('<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'))
         if ours:
