@@ -776,39 +776,6 @@ class RingView:
             self._shown = (self.graph, shown)
         return list(self._shown[1])
 
-    def member_rows(self) -> list[dict]:
-        """The members table as data, one row per node in view (members first, by kind), then
-        the ring members the view cut. Each row: ``type_zh``, ``ident``, ``name``, ``member``
-        (是 / 关联 / 是（图中未显示）), ``role``, ``n_claims`` and ``fund`` (None for a pack: a
-        pack is settled, not a claimant), ``facts``; a pack's row has ``pack``: ``count``,
-        ``first`` and ``last`` (settlement days) and ``codes`` (each code as shown)."""
-        m = self.masker
-        nodes = sorted(self.graph_nodes_by_kind(),
-                       key=lambda x: (not x[1]["member"], TYPE_ORDER.index(x[1]["type"])
-                                      if x[1]["type"] in TYPE_ORDER else 99, x[1]["id"]))
-        shown = {(a["type"], c) for _, a in nodes for c in a.get("codes", [a["id"]])}
-        rows = []
-        for _, a in nodes:
-            row = {"type_zh": a["type_zh"], "ident": m.ident(a["type"], a["id"]),
-                   "name": a["display"], "member": "是" if a["member"] else "关联",
-                   "role": m.text(role_zh(a.get("role", ""))), "n_claims": a.get("n_claims", 0),
-                   "fund": a.get("fund", 0.0), "facts": a["facts_display"], "pack": None}
-            if a.get("codes"):
-                row.update(ident=a.get("drug") or "", name=m.text(a.get("drug_name") or ""),
-                           n_claims=None, fund=None,
-                           facts=[f for f in a["facts_display"] if not f.startswith("追溯码")],
-                           pack={"count": len(a["codes"]), "first": a.get("first", ""),
-                                 "last": a.get("last", ""),
-                                 "codes": [m.ident("trace_code", c) for c in a["codes"]]})
-            rows.append(row)
-        for mem in self.ring.members:  # members cut from the view still belong in the table
-            if (mem.type, mem.id) not in shown:
-                rows.append({"type_zh": TYPE_ZH.get(mem.type, mem.type),
-                             "ident": m.ident(mem.type, mem.id), "name": "",
-                             "member": "是（图中未显示）", "role": m.text(role_zh(mem.role)),
-                             "n_claims": None, "fund": None, "facts": [], "pack": None})
-        return rows
-
     def member_counts(self) -> dict[str, int]:
         c = Counter(m.type for m in self.ring.members)
         return {t: c[t] for t in TYPE_ORDER if c.get(t)}
@@ -949,6 +916,10 @@ def _collapse_trace_codes(G: nx.Graph, packs: dict[str, dict], members=()) -> No
                   "text"),
                  ("追溯码", shown, ""), ("结算次数", str(settled), "")]
         facts += [f for f in attrs[0].get("facts", []) if f[0] == "格式" and len(codes) == 1]
+        for r in resold:
+            name_r = G.nodes[r].get("name")
+            rid = G.nodes[r]["id"]
+            facts.append(("回收药店", f"{name_r} ({rid})" if name_r else rid, "text"))
         nbrs = {m: [G.edges[n, m] for n in ns if G.has_edge(n, m)]
                 for m in sorted({m for n in ns for m in G.neighbors(n)})}
         G.remove_nodes_from(ns)
@@ -1250,11 +1221,25 @@ class MemberRow(NamedTuple):
     claims: int = 0
     fund: str = ""
     facts: str = ""
+    #: a pack's row (trace codes of one drug and reseller): its ``count``, ``first`` and
+    #: ``last`` settlement days and ``codes`` (as shown); no claim or fund figures
+    pack: dict | None = None
+    #: ``facts`` as (text, is a date) pieces: a date is never wrapped mid-date
+    fact_parts: tuple = ()
+
+
+_DATE = re.compile(r"(\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2}(?::\d{2})?)?)")
+
+
+def _date_parts(text: str) -> tuple[tuple[str, bool], ...]:
+    """``text`` cut into (piece, is a date) pieces."""
+    return tuple((piece, i % 2 == 1) for i, piece in enumerate(_DATE.split(text)) if piece)
 
 
 def member_rows(view: RingView) -> list[MemberRow]:
     """The members table: the nodes in view (members first, by type, then id), then the members
-    the view cut."""
+    the view cut. A pack stands for its trace codes: their count, first and last settlement,
+    the codes in a list of their own."""
     rows = []
     nodes = sorted(view.graph_nodes_by_kind(),
                    key=lambda x: (not x[1]["member"], TYPE_ORDER.index(x[1]["type"])
@@ -1262,10 +1247,22 @@ def member_rows(view: RingView) -> list[MemberRow]:
     shown = {(a["type"], c) for _, a in nodes for c in a.get("codes", [a["id"]])}
     m = view.masker
     for _, a in nodes:
-        ident = "、".join(m.ident(a["type"], c) for c in a.get("codes", [a["id"]]))
-        rows.append(MemberRow(a["type_zh"], ident, a["display"], True, a["member"],
-                              m.text(role_zh(a.get("role", ""))), a.get("n_claims", 0),
-                              _money(a.get("fund", 0.0)), "；".join(a["facts_display"])))
+        role = m.text(role_zh(a.get("role", "")))
+        if a.get("codes"):
+            facts = "；".join(f for f in a["facts_display"]
+                             if not f.startswith(("追溯码", "药品")))
+            pack = {"count": len(a["codes"]), "first": a.get("first", ""),
+                    "last": a.get("last", ""),
+                    "codes": [m.ident("trace_code", c) for c in a["codes"]]}
+            name = m.text(a.get("drug_name") or a.get("drug") or "")
+            rows.append(MemberRow(a["type_zh"], m.ident("drug", a.get("drug") or ""), name, True,
+                                  a["member"], role, facts=facts, pack=pack,
+                                  fact_parts=_date_parts(facts)))
+            continue
+        facts = "；".join(a["facts_display"])
+        rows.append(MemberRow(a["type_zh"], m.ident(a["type"], a["id"]), a["display"], True,
+                              a["member"], role, a.get("n_claims", 0),
+                              _money(a.get("fund", 0.0)), facts, fact_parts=_date_parts(facts)))
     for mem in view.ring.members:  # members cut from the view still belong in the table
         if (mem.type, mem.id) not in shown:
             rows.append(MemberRow(TYPE_ZH.get(mem.type, mem.type), m.ident(mem.type, mem.id), "",
@@ -1325,7 +1322,7 @@ def _remove_stale_pages(folder: Path, keep: set[Path]) -> None:
 def page_from_view(view: RingView, *, index_href: str | None = None) -> str:
     """The whole self-contained HTML page for a :class:`RingView`."""
     ring = view.ring
-    zh, en = TYPOLOGIES.get(ring.typology, (ring.typology, ""))
+    zh = TYPOLOGIES.get(ring.typology, (ring.typology,))[0]
     n_claims = len(ring.claims) or int(view.claims["in_ring"].sum()) if len(view.claims) else 0
     badges = [f"{zh} · {ring.typology}"]
     badges += [f"亦见 {TYPOLOGIES.get(t, (t,))[0]} · {t}" for t in ring.also]
@@ -1336,7 +1333,7 @@ def page_from_view(view: RingView, *, index_href: str | None = None) -> str:
     present = Counter(a["type"] for _, a in view.graph.nodes(data=True))
     return render_template(
         "ring.html", **page_context(f"{ring.ring_id} {zh} · graphkit", graph_scripts()),
-        ring_page=True, index_href=index_href, heading=f"{ring.ring_id} {zh}", heading_en=en,
+        ring_page=True, index_href=index_href, heading=f"{ring.ring_id} {zh}",
         badges=badges, masked=view.masker.enabled, note=view.graph.graph.get("note"),
         graph_label=f"{ring.ring_id} 关系图",
         legend=legend_items(present, "虚线/浅色：关联但非线索成员"),

@@ -321,3 +321,41 @@ def test_impersonation_names_the_signal_on_the_holders_link(sample):
     assert G.edges["patient:P010", "card:C010"]["label"] == "持卡\n持卡人死亡后结算 2 笔"
     assert G.nodes["card:C010"]["signals"] == ["持卡人死亡后结算 2 笔"]
     assert "signals" not in G.nodes[f"card:{ID_CARD}"]  # P009 is alive: nothing impossible
+
+
+def test_members_table_lists_a_pack_by_drug_with_its_codes_folded(sample, tmp_path):
+    _, doc, ds = sample
+    page = ring_page_html(doc.ring("R0002"), ds)
+    row = page[page.index('<tr class="pack">'):]
+    row = row[:row.index("</tr>")]
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)
+    assert cells[2] == "胰岛素注射液 ×3"
+    assert cells[5] == cells[6] == ""  # no claim count or fund for a pack
+    assert cells[7].startswith('3 盒，首次结算 <span class="date">2024-04-01</span>，最后结算 '
+                               '<span class="date">2024-04-12</span>；')
+    assert "回收药店：仁和药房 (PH02)" in cells[7]
+    codes = re.findall(r'<li class="mono">(\d+)</li>', cells[7])
+    assert "<details" in cells[7] and codes == [f"8{k:019d}" for k in range(3)]
+    assert page.count('<tr class="pack">') == 1
+
+
+def test_members_table_never_wraps_a_date(sample):
+    _, doc, ds = sample
+    page = ring_page_html(doc.ring("R0003"), ds, mask=False)
+    table = page[page.index("<h2>成员</h2>"):]
+    table = table[:table.index("</table>")]
+    assert '死亡日期：<span class="date">2024-02-01</span>' in table
+    assert re.search(r"(?<![>\d-])\d{4}-\d{2}-\d{2}(?!</span>)", table) is None
+
+
+def test_a_ring_page_reads_in_chinese(sample):
+    from graphkit.contract import ROLE_ZH, TYPOLOGIES
+
+    _, doc, ds = sample
+    for ring in doc.rings:
+        page = ring_page_html(ring, ds, index_href="../index.html")
+        text = re.sub(r"<script.*?</script>|<style.*?</style>|<[^>]+>", " ", page, flags=re.S)
+        assert TYPOLOGIES[ring.typology][1] not in text  # no English subtitle
+        assert "all rings" not in text
+        roles = {m.role for m in ring.members if m.role}
+        assert not [r for r in roles if r in ROLE_ZH and f">{r}<" in page]
