@@ -513,10 +513,12 @@ def _score(ctx: Context, facility: str, patients: list[str], settings: Settings)
     # busy hospital is who recruited them — one home place (a village recruited together) or
     # one organiser who booked the stays with their collected 电子凭证 — then a private / 一级 /
     # 未定级 institution, stays of one length and one diagnosis
-    recruited = max(top_region_share, organiser_share)
     # and the size of the group: chance brings two or three strangers in together twice at a
-    # busy hospital, never a dozen (3 people weigh 0.2, 6 people 0.5, 12 people 0.71)
+    # busy hospital, never a dozen (3 people weigh 0.2, 6 people 0.5, 12 people 0.71). A dozen
+    # people of unrelated places admitted together again and again were brought in by someone:
+    # collected 社保卡 show no organiser's phone, and the group's size stands for him
     size = squash(max(0, len(patients) - 2), 4.0)
+    recruited = max(top_region_share, organiser_share, size)
     support = (0.35 * recruited + 0.2 * size + 0.2 * float(private)
                + 0.15 * min(1.0, max(0.0, 1 - los_cv)) + 0.1 * top_dx_share)
     score = squash(n_waves, 1.0) * (0.3 + 0.7 * support)
