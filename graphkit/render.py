@@ -1139,67 +1139,147 @@ class _Dot(NamedTuple):
     tip: str
 
 
+class _Bar(NamedTuple):
+    x: str
+    y: str
+    width: str
+    height: str
+    tip: str
+
+
+#: a gang's swipe days drawn as one column each, up to this many days (else a time axis)
+_DAY_COLUMNS = 40
+
+
+def _timeline_lanes(view: RingView, C: pd.DataFrame) -> tuple[str, list, dict, str]:
+    """(column, lane keys in order, key -> label, key text) of a ring's timeline: a gang's
+    lanes are its cards (lockstep swipes line up), a fake admission's its recruits grouped by
+    home place (waves line up), any other ring's its facilities."""
+    m, typ = view.masker, view.ring.typology
+    if typ == "gang" and C["card_id"].notna().any():
+        first = C[C["card_id"].notna()].groupby("card_id", sort=True)["settle_time"].min()
+        keys = sorted(first.index, key=lambda c: (first[c], c))
+        return ("card_id", keys[:30], {k: m.ident("card", k) for k in keys},
+                "每行一张医保凭证，每列一个刷卡日（列内按当日时刻排列）；同一列中多张卡的点即同日批量刷卡。")
+    if typ == "fake_admission" and C["patient_id"].notna().any():
+        from graphkit.detectors.signals import place_of
+
+        pids = sorted(set(_py(C["patient_id"])) - {None})
+        P = view.ix.take("patients", pids)
+        home = dict(zip(P.index, place_of(P["address"].astype(object)).tolist()))
+        keys = sorted(pids, key=lambda p: (str(home.get(p) or "\uffff"), p))
+        names = {p: m.name(_text(P["name"].get(p))) if p in P.index else "" for p in pids}
+        labels = {p: f"{names[p]} {m.ident('patient', p)}".strip() for p in pids}
+        return ("patient_id", keys[:30], labels,
+                "每行一名被收治人员（按住址所在村/社区排列），横条为住院起止；多行横条对齐即集体入院的一波。")
+    facs = C["facility_id"].fillna("—").value_counts()
+    keys = list(facs.index[:12])
+    names = {}
+    for f in keys:
+        if f in view.ix.pharmacies.index:
+            names[f] = _text(view.ix.pharmacies.loc[f, "name"])
+        elif f in view.ix.institutions.index:
+            names[f] = _text(view.ix.institutions.loc[f, "name"])
+    labels = {f: m.text(names.get(f) or f) for f in facs.index}
+    return ("facility_id", keys + (["…"] if len(facs) > 12 else []), labels, "")
+
+
 def timeline_of(view: RingView, max_dots: int = 4000) -> dict | None:
-    """What the timeline of a ring's page draws (templates/_timeline.html): a lane per facility
-    (the 12 with most claims, then 其他机构) and a dot per claim, at most ``max_dots`` of them
-    sampled evenly; None when no claim has a settle time."""
+    """What the timeline of a ring's page draws (templates/_timeline.html): a lane per card
+    (gang), per recruit (fake admission) or per facility (the 12 with most claims, then 其他),
+    a dot per claim, at most ``max_dots`` of them sampled evenly, a bar per inpatient stay; a
+    gang's swipe days are one column each. None when no claim has a settle time."""
     C = view.claims
     if not len(C) or "settle_time" not in C or C["settle_time"].isna().all():
         return None
     C = C[C["settle_time"].notna()]
     t = pd.to_datetime(C["settle_time"])
+    C = C.assign(settle_time=t)
+    col, lanes, labels, key = _timeline_lanes(view, C)
+    other = bool(lanes) and lanes[-1] == "…"
+    lanes = lanes[:-1] if other else lanes
+    if len(set(_py(C[col]))) > len(lanes):
+        other = True
     t0, t1 = t.min().normalize(), t.max().normalize() + pd.Timedelta(days=1)
+    if "admit_date" in C:  # a stay is drawn from its admission, before it is settled
+        admitted = pd.to_datetime(C["admit_date"], errors="coerce").min()
+        if pd.notna(admitted):
+            t0 = min(t0, admitted.normalize())
     span = max((t1 - t0).total_seconds(), 86400.0)
-    facs = C["facility_id"].fillna("—").value_counts()
-    lanes = list(facs.index[:12])
-    other = len(facs) > 12
     W, left, right, lane_h, top = 1000, 190, 20, 22, 10
     H = top + lane_h * (len(lanes) + (1 if other else 0)) + 34
     inner = W - left - right
-    names = {}
-    for f in lanes:
-        if f in view.ix.pharmacies.index:
-            names[f] = _text(view.ix.pharmacies.loc[f, "name"])
-        elif f in view.ix.institutions.index:
-            names[f] = _text(view.ix.institutions.loc[f, "name"])
-    all_lanes = lanes + (["其他机构"] if other else [])
+    rest = "其他凭证" if col == "card_id" else "其他人员" if col == "patient_id" else "其他机构"
     lane_rows = []
-    for k, f in enumerate(all_lanes):
+    for k, f in enumerate(lanes + ([rest] if other else [])):
         y = top + k * lane_h
-        label = view.masker.text(names.get(f) or f) if f != "其他机构" else f
+        label = labels.get(f, f) if k < len(lanes) else rest
         lane_rows.append(_Lane(y, y + 15, "#f6f8fa" if k % 2 == 0 else "#ffffff",
                                _short(label, 22)))
-    days = span / 86400
-    freq = "D" if days <= 20 else "W-MON" if days <= 120 else "MS" if days <= 800 else "YS"
-    ticks = pd.date_range(t0, t1, freq=freq)
-    if len(ticks) > 16:
-        ticks = ticks[:: math.ceil(len(ticks) / 16)]
-    ybase = top + lane_h * len(all_lanes)
-    tick_rows = [_Tick(f"{left + inner * (tk - t0).total_seconds() / span:.1f}",
-                       tk.strftime("%Y-%m-%d" if freq != "MS" else "%Y-%m")) for tk in ticks]
+    ybase = top + lane_h * len(lane_rows)
+    days = sorted(set(t.dt.normalize()))
+    by_day = col == "card_id" and len(days) <= _DAY_COLUMNS
+    if by_day:  # one column per swipe day, the time of day across it
+        column = {d: i for i, d in enumerate(days)}
+        step = max(1, math.ceil(len(days) / 20))
+
+        def x_of(ts):
+            d = ts.normalize()
+            frac = (ts - d).total_seconds() / 86400
+            return left + inner * (column[d] + 0.15 + 0.7 * frac) / len(days)
+
+        tick_rows = [_Tick(f"{left + inner * (i + 0.5) / len(days):.1f}", d.strftime("%m-%d"))
+                     for i, d in enumerate(days) if i % step == 0]
+    else:
+        def x_of(ts):
+            return left + inner * (ts - t0).total_seconds() / span
+
+        n_days = span / 86400
+        freq = ("D" if n_days <= 20 else "W-MON" if n_days <= 120 else "MS" if n_days <= 800
+                else "YS")
+        ticks = pd.date_range(t0, t1, freq=freq)
+        if len(ticks) > 16:
+            ticks = ticks[:: math.ceil(len(ticks) / 16)]
+        tick_rows = [_Tick(f"{x_of(tk):.1f}", tk.strftime("%Y-%m-%d" if freq != "MS" else "%Y-%m"))
+                     for tk in ticks]
     colours = {"pharmacy": "#b07aa1", "inpatient": "#c03d3e", "outpatient": "#4e79a7"}
     sample = C if len(C) <= max_dots else C.iloc[:: math.ceil(len(C) / max_dots)]
     lane_of = {f: k for k, f in enumerate(lanes)}
     cols = [list(sample[c]) for c in ("claim_id", "facility_id", "claim_type", "fund_amount",
-                                      "in_ring")]
-    when = pd.to_datetime(sample["settle_time"])
-    secs = (when - t0).dt.total_seconds().tolist()
+                                      "in_ring", col)]
+    when = sample["settle_time"]
     stamps = when.dt.strftime("%Y-%m-%d %H:%M").tolist()
     dots = []
-    for (cid, fac, ctype, fund, in_ring), sec, stamp in zip(zip(*cols), secs, stamps):
+    for (cid, fac, ctype, fund, in_ring, who), ts, stamp in zip(zip(*cols), when, stamps):
         fac = fac if isinstance(fac, str) else "—"
-        k = lane_of.get(fac, len(lanes))
-        col = colours.get(_text(ctype), "#555")
+        k = lane_of.get(who if isinstance(who, str) else "—", len(lanes))
+        c = colours.get(_text(ctype), "#555")
         tip = (f"{view.masker.text(cid)} · {stamp} · "
                f"{CLAIM_TYPE_ZH.get(_text(ctype), _text(ctype))} · "
                f"{view.masker.text(fac)} · 基金 {_money(fund)} 元"
                + ("" if in_ring else " · 追溯码再次结算（线索外）"))
-        dots.append(_Dot(f"{left + inner * sec / span:.1f}", f"{top + k * lane_h + lane_h / 2:.1f}",
-                         col if in_ring else "none", col, tip))
+        dots.append(_Dot(f"{x_of(ts):.1f}", f"{top + k * lane_h + lane_h / 2:.1f}",
+                         c if in_ring else "none", c, tip))
+    bars = []
+    if not by_day and {"admit_date", "discharge_date"} <= set(C.columns):
+        stays = C[(C["claim_type"] == "inpatient") & C["in_ring"]]
+        admit = pd.to_datetime(stays["admit_date"], errors="coerce")
+        leave = pd.to_datetime(stays["discharge_date"], errors="coerce")
+        for who, a, b, fac in zip(_py(stays[col]), admit, leave, _py(stays["facility_id"])):
+            if pd.isna(a) or pd.isna(b):
+                continue
+            k = lane_of.get(who if isinstance(who, str) else "—", len(lanes))
+            x1 = x_of(a)
+            x2 = x_of(min(b + pd.Timedelta(days=1), t1))
+            bars.append(_Bar(f"{x1:.1f}", f"{top + k * lane_h + 5:.1f}", f"{max(x2 - x1, 2):.1f}",
+                             f"{lane_h - 10}", f"住院 {a:%Y-%m-%d} 至 {b:%Y-%m-%d} · "
+                             f"{view.masker.text(labels.get(fac, fac) if col == 'facility_id' else fac)}"))
     return {"width": W, "height": H, "left": left, "inner": inner, "lane_height": lane_h,
             "label_x": left - 6, "top": top, "tick_bottom": ybase + 4, "tick_text_y": ybase + 17,
-            "lanes": lane_rows, "ticks": tick_rows, "dots": dots, "shown": len(sample),
-            "total": len(C)}
+            "lanes": lane_rows, "ticks": tick_rows, "dots": dots, "bars": bars,
+            "shown": len(sample), "total": len(C), "key": key,
+            "year": f"{days[0]:%Y}" + (f"–{days[-1]:%Y}" if days[-1].year != days[0].year else "")
+            if by_day else ""}
 
 
 def _evidence_items(view: RingView) -> list[dict]:

@@ -359,3 +359,38 @@ def test_a_ring_page_reads_in_chinese(sample):
         assert "all rings" not in text
         roles = {m.role for m in ring.members if m.role}
         assert not [r for r in roles if r in ROLE_ZH and f">{r}<" in page]
+
+
+def _timeline(page):
+    return re.search(r'<svg class="timeline".*?</svg>', page, re.S).group(0)
+
+
+def test_gang_timeline_has_a_lane_per_card_and_a_column_per_swipe_day(sample):
+    _, doc, ds = sample
+    svg = _timeline(ring_page_html(doc.ring("R0001"), ds))
+    lanes = re.findall(r'text-anchor="end" font-size="11">([^<]*)</text>', svg)
+    days = re.findall(r'text-anchor="middle">([^<]*)</text>', svg)
+    assert lanes == [f"C{i:03d}" for i in range(1, 7)]
+    assert days == ["03-03", "03-06", "03-09", "03-12", "03-15"]
+    # the six cards swiped within minutes on one day sit in that day's column
+    xs = {float(x) for x in re.findall(r'<circle cx="([\d.]+)"', svg)}
+    width = 790 / 5
+    assert sorted({int((x - 190) // width) for x in xs}) == [0, 1, 2, 3, 4]
+
+
+@pytest.fixture(scope="module")
+def demo():
+    ds = graphkit.load("data_samples/demo")
+    return ds, graphkit.find_rings(ds)
+
+
+def test_fake_admission_timeline_draws_each_recruits_stays_as_bars(demo):
+    ds, doc = demo
+    ring = next(r for r in doc.rings if r.typology == "fake_admission")
+    svg = _timeline(ring_page_html(ring, ds))
+    lanes = re.findall(r'text-anchor="end" font-size="11">([^<]*)</text>', svg)
+    stays = ds.claims[ds.claims["claim_id"].isin(ring.claims)
+                      & (ds.claims["claim_type"] == "inpatient")]
+    assert len(lanes) == stays["patient_id"].nunique()
+    assert svg.count('fill="#c03d3e" fill-opacity="0.3"') == len(stays)
+    assert "<title>住院 " in svg
