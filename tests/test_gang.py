@@ -176,4 +176,10 @@ def test_a_session_spread_over_a_day_from_the_organisers_phone_is_one(tmp_path):
             w.claim(pid, "P1", day(10 + k * 9, 8) + timedelta(minutes=60 * j + 7),
                     device="DEV-P1-1", phone="13700002222", fund=180.0)
     walk_ins(w, "P1", range(0, 100), device="DEV-P1-1", per_day=4)
-    assert reported(w.load(tmp_path)) == [set(ids)]
+    ctx = w.load(tmp_path)
+    assert reported(ctx) == [set(ids)]
+    # the evidence says what the sessions were: nine hours each, on one terminal, not minutes
+    (ring,) = [r for r in detect_gangs(ctx, Settings()) if r.score >= Settings().min_score]
+    (swipes,) = [e.detail for e in ring.evidence if e.rule == "lockstep_swipes"]
+    assert swipes.startswith("10 张医保凭证成批刷卡，共 8 天（8 个刷卡批次，")
+    assert swipes.endswith("每批次用时中位数 540 分钟，其中 8 个批次在同一终端）")

@@ -355,6 +355,20 @@ def _lockstep(b: pd.DataFrame, b_rows: dict, cards: list[str], s) -> pd.DataFram
     return gb[(per_burst >= s.burst_min_cards).to_numpy()]
 
 
+def _sessions_text(lb: pd.DataFrame, n_cards: int, lock_days: int) -> str:
+    """What the group's swipe sessions were, as the claims show them: how many, how long each
+    took (a burst takes minutes, a phone's session may take the day), and how many were swiped
+    on one terminal (a burst counts whichever terminal; a phone's session may name none)."""
+    per = lb.groupby("burst").agg(start=("settle_time", "min"), end=("settle_time", "max"),
+                                  devices=("device_id", "nunique"),
+                                  undevised=("device_id", lambda d: d.isna().any()))
+    minutes = int(round(float(((per["end"] - per["start"]).dt.total_seconds() / 60).median())))
+    one_terminal = int(((per["devices"] == 1) & ~per["undevised"]).sum())
+    where = f"，其中 {one_terminal} 个批次在同一终端" if one_terminal else ""
+    return (f"{n_cards} 张医保凭证成批刷卡，共 {lock_days} 天（{len(per)} 个刷卡批次，"
+            f"{len(lb)} 笔结算；每批次用时中位数 {minutes} 分钟{where}）")
+
+
 def _score_group(ctx: Context, b: pd.DataFrame, b_rows: dict, cards: list[str],
                  settings: Settings, lb: pd.DataFrame | None = None) -> Ring | None:
     """The gang ring of ``cards`` (None when too few are swiped together); ``lb`` is their
@@ -430,9 +444,7 @@ def _score_group(ctx: Context, b: pd.DataFrame, b_rows: dict, cards: list[str],
     # the clause of the facility the swipes concentrate at (定点药店 or 定点医疗机构)
     rule_fac = "lockstep_swipes_pharmacy" if top_type == "pharmacy" else "lockstep_swipes_institution"
     ev = [
-        evidence("lockstep_swipes",
-                 f"{len(cards)} 张医保凭证在同一终端数分钟内连续刷卡，共 {lock_days} 天"
-                 f"（{lb['burst'].nunique()} 个刷卡批次，{len(lb)} 笔结算）", lock_days),
+        evidence("lockstep_swipes", _sessions_text(lb, len(cards), lock_days), lock_days),
         evidence(rule_fac, f"集中在 {top_fac}（占批次结算 {top_fac_share:.0%}；"
                            f"该机构上这些卡的结算中 {lock_share:.0%} 为批量刷卡）",
                  lock_at_fac),
