@@ -45,7 +45,7 @@ from scipy import sparse
 
 from graphkit._arrow import isin, single_chunk
 from graphkit._frames import row_positions
-from graphkit.detectors.bursts import bursts
+from graphkit.detectors.bursts import bursts, phone_session_sizes
 from graphkit.detectors.signals import (
     Context,
     components_of_pairs,
@@ -136,7 +136,7 @@ def swipe_sessions(ctx: Context, settings: Settings) -> pd.DataFrame:
     c = c[c["operator_phone"].to_numpy(dtype=object) != own]
     if len(c):
         place = ["facility_id", "day", "operator_phone"]
-        n_cards = c.groupby(place, sort=False)["card_id"].transform("nunique").to_numpy()
+        n_cards = phone_session_sizes(c)
         c = c[(n_cards >= s.burst_min_cards) & (n_cards <= s.burst_max_cards)]
         c = c.sort_values(["facility_id", "t", "claim_id"], kind="stable")
         first = int(b["burst"].max()) + 1 if len(b) else 0
