@@ -114,11 +114,11 @@ class _Graph:
         return sorted(k for k in self.nbrs.get(key, ()) if self.nodes[k]["type"] in types)
 
 
-def _column(keys: Sequence[str], g: _Graph, x: float, centre: float = 0.0, gap: float = 0.0
-            ) -> dict[str, tuple[float, float]]:
-    """``keys`` top to bottom at ``x``, each row as tall as its label, centred on ``centre``;
-    ``gap`` extra space where the group key (``node["group"]``) changes."""
-    heights = [_height(g.nodes[k]) + _MARGIN for k in keys]
+def _column(keys: Sequence[str], g: _Graph, x: float, centre: float = 0.0, gap: float = 0.0,
+            row: float | None = None) -> dict[str, tuple[float, float]]:
+    """``keys`` top to bottom at ``x``, each row as tall as its label (or ``row``), centred on
+    ``centre``; ``gap`` extra space where the group key (``node["group"]``) changes."""
+    heights = [max(_height(g.nodes[k]) + _MARGIN, row or 0.0) for k in keys]
     groups = [g.nodes[k].get("group") for k in keys]
     ys, y = [], 0.0
     for i, h in enumerate(heights):
@@ -130,21 +130,24 @@ def _column(keys: Sequence[str], g: _Graph, x: float, centre: float = 0.0, gap: 
     return {k: (x, yy + shift) for k, yy in zip(keys, ys)}
 
 
-def _layers(columns: Sequence[Sequence[str]], g: _Graph, gap_of=None, group_gap: float = 40.0,
-            x0: float = 0.0) -> dict[str, tuple[float, float]]:
+def _layers(columns: Sequence[Sequence[str]], g: _Graph, group_gap: float = 40.0,
+            wide: Mapping[int, float] | None = None, row: float | None = None
+            ) -> dict[str, tuple[float, float]]:
     """Columns left to right, each split into columns of at most :data:`MAX_ROWS` nodes,
-    spaced by the widest label of each."""
+    spaced by the widest label of each (``wide[i]``: at least that far from the column before
+    column ``i``, room for the labels of the links between them); ``row``: one row height."""
     pos: dict[str, tuple[float, float]] = {}
-    x, prev_w = x0, None
-    for keys in columns:
+    x, prev_w = 0.0, None
+    for i, keys in enumerate(columns):
         if not keys:
             continue
-        parts = [keys[i:i + MAX_ROWS] for i in range(0, len(keys), MAX_ROWS)]
-        for part in parts:
+        parts = [keys[j:j + MAX_ROWS] for j in range(0, len(keys), MAX_ROWS)]
+        for j, part in enumerate(parts):
             w = max(_width(g.nodes[k]) for k in part)
             if prev_w is not None:
-                x += (prev_w + w) / 2 + _MARGIN * 3
-            pos.update(_column(part, g, x, gap=group_gap))
+                step = (prev_w + w) / 2 + _MARGIN * 3
+                x += max(step, (wide or {}).get(i, 0.0)) if j == 0 else step
+            pos.update(_column(part, g, x, gap=group_gap, row=row))
             prev_w = w
     return pos
 
@@ -399,7 +402,9 @@ def _impersonation(g: _Graph) -> tuple[dict, list[str]]:
                     and n.get("member"))
     right = phones or sorted({f for c in cards for f in g.of(c, "institution", "pharmacy")})
     columns = _order([holders, cards, right, users], g, sweeps=2)
-    pos = _layers(columns, g)
+    # a holder and their card share a row; the link between them carries the signal's name
+    row = max([_height(N[k]) + _MARGIN for k in holders + cards] + [0.0])
+    pos = _layers(columns, g, wide={1: 260.0}, row=row)
     # each holder beside their cards, each user beside the phone they own
     _settle(columns[0], {k: g.of(k, "card") for k in columns[0]}, pos, g)
     _settle(columns[3], {k: g.of(k, "phone", "device") for k in columns[3]}, pos, g)

@@ -817,6 +817,7 @@ class RingView:
         ids = {n: i for i, n in enumerate(sorted(G.nodes))}
         xy = self.positions()
         pos = [xy[n] for n in sorted(G.nodes)]
+        diversion = self.ring.typology == "diversion"
         nodes = []
         for n, a in sorted(self.graph_nodes_by_kind(), key=lambda x: ids[x[0]]):
             shown_id = m.ident(a["type"], a["id"])
@@ -850,8 +851,11 @@ class RingView:
                     "w": round(w, 2), "c": EDGE_STYLE[e["kind"]][1]}
             if _edge_label_shown(G, u, v, e):
                 edge["l"] = 1
-            if not (G.nodes[u]["member"] and G.nodes[v]["member"]):
-                edge["d"] = 1  # a link to context, drawn faint
+            if not (G.nodes[u]["member"] and G.nodes[v]["member"]) or (
+                    diversion and e["kind"] == "trace_buy"):
+                # drawn faint: a link to context, and a pack's buyers (the chain runs
+                # card → facility → pack; the direct link would cross the layers between)
+                edge["d"] = 1
             edges.append(edge)
         groups = {t: {"shape": s[2], "color": {"background": s[1], "border": _darker(s[1]),
                                                "highlight": {"background": s[1],

@@ -46,7 +46,7 @@
     interaction: {hover: true, tooltipDelay: 120, hideEdgesOnDrag: big, navigationButtons: false},
     nodes: {font: {size: font, face: "Noto Sans CJK SC, Microsoft YaHei, sans-serif",
                    background: "rgba(255,255,255,0.85)"}, size: 16},
-    edges: {smooth: false, font: {size: 10, align: "middle", color: "#444", strokeWidth: 3},
+    edges: {smooth: false, font: {size: 10, align: "horizontal", color: "#444", strokeWidth: 3},
             color: {inherit: false}},
     physics: fixed ? false : {
       solver: "barnesHut",
