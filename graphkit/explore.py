@@ -37,7 +37,7 @@ from graphkit.contract import TYPOLOGIES, role_zh
 from graphkit.errors import GraphkitError
 from graphkit.rings import Ring, RingsDocument
 
-__all__ = ["BoundRing", "RingList", "InlinePage", "rings_of", "expand", "show", "graph_page_html",
+__all__ = ["BoundRing", "RingList", "InlinePage", "rings_of", "expand", "show",
            "timeline", "plot_timeline", "who_else", "profile", "compare", "package",
            "TIMELINE_COLUMNS", "WHO_ELSE_COLUMNS"]
 
@@ -48,14 +48,6 @@ TIMELINE_COLUMNS = ["settle_time", "claim_id", "patient_id", "card_id", "holder_
 #: columns of :func:`who_else`
 WHO_ELSE_COLUMNS = ["patient_id", "card_id", "holder_id", "claims", "fund_amount", "first_seen",
                     "last_seen", "facilities", "registered"]
-
-# graph.py edge type -> render.py edge kind (for colours)
-_EDGE_KIND = {"holds": "holds", "claimed_at": "swipe", "prescribed_by": "prescribed",
-              "dispensed_by": "pharmacist", "presented_by_device": "device",
-              "presented_by_phone": "scan", "has_phone": "tel", "lives_at": "addr",
-              "obtained": "trace_buy", "dispensed": "trace", "obtained_drug": "drug",
-              "works_at": "holds", "registered_at": "pharmacist", "device_at": "device"}
-
 
 # --------------------------------------------------------------------------------------------
 # rings bound to their data set
@@ -378,121 +370,10 @@ def show(obj, dataset=None, *, mask: bool = True, height: int = 640, max_nodes: 
         page = render.ring_page_html(ring, ds, mask=mask, max_nodes=max_nodes)
         return InlinePage(page, height=height, title=title or f"{ring.ring_id} {ring.typology}")
     if isinstance(obj, nx.Graph):
-        page = graph_page_html(obj, dataset, mask=mask, max_nodes=max_nodes,
-                               title=title or "graphkit")
+        page = render.graph_page_html(obj, dataset, mask=mask, max_nodes=max_nodes,
+                                      title=title or "graphkit")
         return InlinePage(page, height=height, title=title or "graphkit")
     raise GraphkitError(f"show() draws a ring or a networkx graph, not {type(obj).__name__}")
-
-
-def _cut(G: nx.Graph, max_nodes: int) -> tuple[nx.Graph, str]:
-    if G.number_of_nodes() <= max_nodes:
-        return G, ""
-    deg = dict(G.degree())
-    order = sorted(G.nodes, key=lambda n: (not (G.nodes[n].get("seed") or G.nodes[n].get("member")),
-                                           -deg[n], str(n)))
-    keep = order[:max_nodes]
-    dropped = Counter(str(n).partition(":")[0] for n in order[max_nodes:])
-    note = (f"本图共 {G.number_of_nodes()} 个节点，仅显示 {max_nodes} 个"
-            "（种子/成员优先，按连接数排序）；"
-            "未显示：" + "，".join(f"{t} {k}" for t, k in sorted(dropped.items())) + "。")
-    return G.subgraph(keep).copy(), note
-
-
-def _node_names(dataset, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
-    """Raw names of patients, doctors, pharmacists and facilities in view."""
-    out: dict[tuple[str, str], str] = {}
-    if dataset is None:
-        return out
-    want: dict[str, set] = {}
-    for t, i in keys:
-        want.setdefault(t, set()).add(i)
-    for t, table, key in (("patient", "patients", "patient_id"), ("doctor", "doctors", "doctor_id"),
-                          ("pharmacist", "pharmacists", "pharmacist_id"),
-                          ("institution", "institutions", "institution_id"),
-                          ("pharmacy", "pharmacies", "pharmacy_id")):
-        ids = want.get(t)
-        df = getattr(dataset, table, None)
-        if not ids or df is None or key not in df or "name" not in df:
-            continue
-        sub = df.loc[df[key].isin(ids), [key, "name"]].dropna().drop_duplicates(key)
-        out.update({(t, k): str(v) for k, v in zip(sub[key], sub["name"])})
-    return out
-
-
-def graph_page_html(G: nx.Graph, dataset=None, *, mask: bool = True, max_nodes: int = 2000,
-                    title: str = "graphkit") -> str:
-    """A self-contained interactive page for any graph whose node keys are ``"type:id"``.
-
-    Uses the same vis-network loader, styles and script as the ring pages of
-    :mod:`graphkit.render`. Node attributes ``type``/``id`` (else parsed from the key),
-    ``member`` or ``seed`` (drawn solid; others dashed), ``role`` and ``name`` are used; edge
-    attributes ``type`` or ``kind``, ``label``, ``count`` and ``fund``.
-    """
-    from graphkit.masking import Masker
-    from graphkit.graph import EDGE_TYPES
-    from graphkit.render import (EDGE_STYLE, NODE_STYLE, TYPE_ZH, _darker, _initial_layout,
-                                 _json_script, _money, graph_scripts, legend_items, page_context)
-    from graphkit.templating import render_template
-
-    G, note = _cut(G, max(1, int(max_nodes)))
-    m = Masker(dataset, enabled=mask)
-    nodes_raw = []
-    for n, a in G.nodes(data=True):
-        t, _, i = str(n).partition(":")
-        nodes_raw.append((n, a.get("type", t), str(a.get("id", i)), a))
-    names = _node_names(dataset, [(t, i) for _, t, i, _ in nodes_raw])
-    people = [names.get((t, i)) for _, t, i, _ in nodes_raw if t in ("patient", "doctor",
-                                                                    "pharmacist")]
-    m.know_people([p for p in people if p])
-    ids = {n: k for k, n in enumerate(sorted(G.nodes, key=str))}
-    pos = _initial_layout(nx.Graph(G), ids)
-    nodes = []
-    for n, t, i, a in sorted(nodes_raw, key=lambda x: ids[x[0]]):
-        shown = m.ident(t, i)
-        raw_name = a.get("name") or names.get((t, i), "")
-        name = (m.name(raw_name) if t in ("patient", "doctor", "pharmacist") else m.text(raw_name)
-                ) if raw_name else ""
-        label = f"{name}\n{shown}" if name else shown
-        solid = bool(a.get("member") or a.get("seed"))
-        tip = [f"{TYPE_ZH.get(t, t)} {shown}" + (f"  {name}" if name else "")]
-        if a.get("member"):
-            tip.append("线索成员" + (f"（{m.text(role_zh(a['role']))}）" if a.get("role") else ""))
-        elif a.get("seed"):
-            tip.append("起点 (seed)")
-        tip.append(f"连接 {G.degree(n)} 条")
-        x, y = pos[ids[n]]
-        group = t if t in NODE_STYLE else "device"
-        nodes.append({"id": ids[n], "label": label[:60], "group": group,
-                      "m": 1 if solid else 0, "tip": tip, "x": x, "y": y})
-    edges = []
-    data_iter = (G.edges(keys=True, data=True) if G.is_multigraph()
-                 else ((u, v, None, e) for u, v, e in G.edges(data=True)))
-    for u, v, k, e in sorted(data_iter, key=lambda x: (ids[x[0]], ids[x[1]], str(x[2]))):
-        etype = e.get("type") or (k if isinstance(k, str) else None)
-        kind = e.get("kind") or _EDGE_KIND.get(etype or "", "")
-        verb = (EDGE_TYPES[etype].zh if etype in EDGE_TYPES
-                else EDGE_STYLE.get(kind, (etype or "",))[0])
-        count = e.get("count")
-        label = e.get("label") or (f"{verb} ×{int(count)}" if count and count > 1 else verb)
-        tip = [f"{label}" + (f" ({etype})" if etype else "")]
-        if e.get("fund"):
-            tip.append(f"基金支付 {_money(e['fund'])} 元")
-        if e.get("first"):
-            tip.append(f"{str(e['first'])[:10]} 至 {str(e.get('last') or '')[:10]}")
-        w = 1 + min(6.0, math.log2(1 + float(count))) if count else 1
-        edges.append({"from": ids[u], "to": ids[v], "label": m.text(label), "tip": tip,
-                      "w": round(w, 2), "c": EDGE_STYLE.get(kind, ("", "#999999"))[1]})
-    groups = {t: {"shape": s[2], "color": {"background": s[1], "border": _darker(s[1]),
-                                           "highlight": {"background": s[1], "border": "#000"}}}
-              for t, s in NODE_STYLE.items()}
-    iterations = 150 if len(nodes) <= 300 else 100 if len(nodes) <= 800 else 40
-    data = {"nodes": nodes, "edges": edges, "groups": groups, "options": {"iterations": iterations}}
-    return render_template(
-        "ring.html", **page_context(title, graph_scripts()), ring_page=False, index_href=None,
-        heading=title, badges=[f"节点 {len(nodes)}", f"连线 {len(edges)}"], masked=mask,
-        note=note, graph_label="关系图",
-        legend=legend_items(Counter(a["group"] for a in nodes), "虚线/浅色：关联节点（非起点/成员）"),
-        data=_json_script(data))
 
 
 # --------------------------------------------------------------------------------------------

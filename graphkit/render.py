@@ -45,8 +45,8 @@ from graphkit.masking import Masker, frame_of as _frame, text_of as _text
 from graphkit.rings import Ring
 from graphkit.templating import render_template
 
-__all__ = ["render_all", "ring_graph", "ring_page_html", "RingView", "TYPE_ZH", "NODE_STYLE",
-           "vis_network_js"]
+__all__ = ["render_all", "ring_graph", "ring_page_html", "graph_page_html", "RingView", "GraphView",
+           "TYPE_ZH", "NODE_STYLE", "vis_network_js"]
 
 #: member type -> (中文, colour, vis-network shape)
 NODE_STYLE = {
@@ -370,6 +370,11 @@ class RingView:
         self.claims = self._select_claims()
         self.graph = self._build_graph()
         self._cut()
+        self._know_people()
+
+    def _know_people(self) -> None:
+        """Tell the masker the names and addresses of the people in view, so that it masks them
+        wherever they occur in free text too."""
         people = [a for _, a in self.graph.nodes(data=True)
                   if a["type"] in ("patient", "doctor", "pharmacist")]
         self.masker.know_people([a.get("name") for a in people],
@@ -739,7 +744,7 @@ class RingView:
         H.graph["note"] = (f"本图共 {G.number_of_nodes()} 个节点，超过显示上限 {self.max_nodes}；"
                            f"仅显示线索核心（成员优先、按关联强度排序）。未显示：{parts}"
                            + (f"（其中线索成员 {dropped_members} 个）" if dropped_members else "")
-                           + "。完整名单见成员表。")
+                           + ("。完整名单见成员表。" if self.ring is not None else "。"))
         self.graph = H
 
     # ---- display
@@ -812,6 +817,12 @@ class RingView:
         its typology works."""
         return ring_layout(self.ring.typology, self.layout_nodes(), list(self.graph.edges))
 
+    def standing(self, a: dict) -> str:
+        """What a node is to the view, as its tooltip says (a member and its role, or not)."""
+        if not a["member"]:
+            return "关联节点（非线索成员）"
+        return "线索成员" + (f"（{self.masker.text(role_zh(a['role']))}）" if a.get("role") else "")
+
     def vis_data(self) -> dict:
         G, m = self.graph, self.masker
         ids = {n: i for i, n in enumerate(sorted(G.nodes))}
@@ -825,8 +836,7 @@ class RingView:
             label = self._label(a)
             head = f"{a['type_zh']} {shown_id}" + (f"  {disp}" if disp and disp != shown_id else "")
             tip = [head]
-            tip.append("线索成员" + (f"（{m.text(role_zh(a['role']))}）" if a.get("role") else "")
-                       if a["member"] else "关联节点（非线索成员）")
+            tip.append(self.standing(a))
             tip += a["facts_display"]
             if a.get("n_claims"):
                 tip.append(f"结算 {a['n_claims']} 笔" +
@@ -1092,6 +1102,102 @@ def _date(v) -> str:
 def _darker(hex_colour: str) -> str:
     r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
     return "#%02x%02x%02x" % (int(r * .7), int(g * .7), int(b * .7))
+
+
+# --------------------------------------------------------------------------------------------
+# the view of any graph (notebook pages)
+
+
+class GraphView(RingView):
+    """The page view of any graph whose node keys are ``"type:id"`` (a neighbourhood from
+    :func:`graphkit.explore.expand`, :func:`ring_graph`, or one built by hand), drawn as a ring's
+    page draws its graph: the same node kinds, facts, tooltips, masking, edge colours and cut.
+
+    Node attributes used: ``type`` and ``id`` (else read from the key), ``member`` and ``role``
+    (ring members), ``seed`` (where the neighbourhood was expanded from; drawn solid like a
+    member), ``name``. Edges are keyed by their type (:data:`graphkit.graph.EDGE_TYPES`) or carry
+    ``kind`` (:data:`EDGE_STYLE`), and ``count``, ``fund``, ``label``. The graph is drawn at the
+    seeded positions of :func:`_initial_layout` (there is no scheme to draw as for a ring).
+    """
+
+    #: graph.EDGE_TYPES edge type -> its EDGE_STYLE kind, for an edge that names no kind
+    _KIND_OF_TYPE = {"holds": "holds", "claimed_at": "swipe", "prescribed_by": "prescribed",
+                     "dispensed_by": "pharmacist", "presented_by_device": "device",
+                     "presented_by_phone": "scan", "has_phone": "tel", "lives_at": "addr",
+                     "obtained": "trace_buy", "dispensed": "trace", "obtained_drug": "drug",
+                     "works_at": "holds", "registered_at": "pharmacist", "device_at": "device"}
+
+    def __init__(self, G: nx.Graph, dataset=None, masker: Masker | None = None, *,
+                 max_nodes: int = 2000):
+        self.ring = None
+        self.masker = masker if masker is not None else Masker(dataset)
+        self.ix = _Index(dataset)
+        self.max_nodes = max(1, int(max_nodes))
+        self._shown = None
+        self.claims = self.ix.claims.iloc[0:0].assign(in_ring=True)
+        self.graph = self._from_graph(G)
+        self._cut()
+        self._know_people()
+
+    def _from_graph(self, G: nx.Graph) -> nx.MultiGraph:
+        """``G`` with the attributes of a ring view's graph: facts and names from the data set,
+        one edge per edge of ``G`` (an undirected multigraph: two kinds of link between one pair
+        stay two edges)."""
+        from graphkit.graph import EDGE_TYPES
+
+        nodes = {}
+        for n, a in G.nodes(data=True):
+            t, _, i = str(n).partition(":")
+            nodes[str(n)] = {"type": a.get("type", t), "id": str(a.get("id", i)),
+                             "member": bool(a.get("member") or a.get("seed")),
+                             "ring_member": bool(a.get("member")), "seed": bool(a.get("seed")),
+                             "role": a.get("role") or ""}
+        codes = [a["id"] for a in nodes.values() if a["type"] == "trace_code"]
+        self.trace_codes = set(codes)
+        settled = self.ix.items_of_codes(codes)[["trace_code", "claim_id"]].dropna()
+        self.code_settlements = Counter(settled.drop_duplicates()["trace_code"])
+        drugs = [a["id"] for a in nodes.values() if a["type"] == "drug"]
+        self.items = (self.ix.rows("items", "item_code", drugs) if drugs
+                      else self.ix.items.iloc[0:0])
+        records = self._records(nodes.values())
+        H = nx.MultiGraph()
+        for key, a in sorted(nodes.items()):
+            a.update(self._facts(a["type"], a["id"], records))
+            given = G.nodes[key].get("name") if key in G else None
+            if given:
+                a["name"] = str(given)
+            a["facts"].append(("连接", f"{G.degree(key)} 条", ""))
+            H.add_node(key, **a)
+        edges = (G.edges(keys=True, data=True) if G.is_multigraph()
+                 else ((u, v, None, e) for u, v, e in G.edges(data=True)))
+        for u, v, k, e in sorted(edges, key=lambda x: (str(x[0]), str(x[1]), str(x[2]))):
+            etype = e.get("type") or (k if isinstance(k, str) else None)
+            kind = e.get("kind") or self._KIND_OF_TYPE.get(etype or "", "holds")
+            verb = (EDGE_TYPES[etype].zh if etype in EDGE_TYPES
+                    else EDGE_STYLE.get(kind, (etype or "",))[0])
+            count = int(e.get("count") or 0)
+            label = e.get("label") or (f"{verb} ×{count}" if count > 1 else verb)
+            H.add_edge(str(u), str(v), kind=kind, count=count, fund=float(e.get("fund") or 0.0),
+                       claims=(), label=self.masker.text(label))
+        return H
+
+    def positions(self) -> dict[str, tuple[float, float]]:
+        nodes = sorted(self.graph.nodes)
+        return dict(zip(nodes, _initial_layout(nx.Graph(self.graph),
+                                               {n: i for i, n in enumerate(nodes)})))
+
+    def vis_data(self) -> dict:
+        data = super().vis_data()
+        n = len(data["nodes"])
+        # no scheme to draw: physics polishes the seeded start positions, then stops
+        data["options"].update(fixed=False,
+                               iterations=150 if n <= 300 else 100 if n <= 800 else 40)
+        return data
+
+    def standing(self, a: dict) -> str:
+        if a.get("ring_member"):
+            return super().standing(a)
+        return "起点 (seed)" if a.get("seed") else "关联节点（非起点/成员）"
 
 
 # --------------------------------------------------------------------------------------------
@@ -1403,8 +1509,19 @@ def _remove_stale_pages(folder: Path, keep: set[Path]) -> None:
             path.unlink()
 
 
-def page_from_view(view: RingView, *, index_href: str | None = None) -> str:
-    """The whole self-contained HTML page for a :class:`RingView`."""
+def page_from_view(view: RingView, *, index_href: str | None = None,
+                   title: str = "graphkit") -> str:
+    """The whole self-contained HTML page for a :class:`RingView` (a :class:`GraphView`: its
+    graph alone, headed ``title``)."""
+    present = Counter(a["type"] for _, a in view.graph.nodes(data=True))
+    if view.ring is None:
+        return render_template(
+            "ring.html", **page_context(title, graph_scripts()), ring_page=False,
+            index_href=index_href, heading=title,
+            badges=[f"节点 {view.graph.number_of_nodes()}", f"连线 {view.graph.number_of_edges()}"],
+            masked=view.masker.enabled, note=view.graph.graph.get("note"), graph_label="关系图",
+            legend=legend_items(present, "虚线/浅色：关联节点（非起点/成员）"),
+            data=_json_script(view.vis_data()))
     ring = view.ring
     zh = TYPOLOGIES.get(ring.typology, (ring.typology,))[0]
     n_claims = len(ring.claims) or int(view.claims["in_ring"].sum()) if len(view.claims) else 0
@@ -1414,7 +1531,6 @@ def page_from_view(view: RingView, *, index_href: str | None = None) -> str:
                f"{_text(ring.first_seen) or '—'} 至 {_text(ring.last_seen) or '—'}",
                f"结算 {n_claims} 笔"]
     badges += [f"{TYPE_ZH.get(t, t)} {n}" for t, n in view.member_counts().items()]
-    present = Counter(a["type"] for _, a in view.graph.nodes(data=True))
     return render_template(
         "ring.html", **page_context(f"{ring.ring_id} {zh} · graphkit", graph_scripts()),
         ring_page=True, index_href=index_href, heading=f"{ring.ring_id} {zh}",
@@ -1439,6 +1555,14 @@ def ring_page_html(ring, dataset, *, mask: bool = True, max_nodes: int = 2000,
     """One ring's self-contained page as a string (works as a file and in ``<iframe srcdoc>``)."""
     view = RingView(ring, dataset, Masker(dataset, enabled=mask), max_nodes=max_nodes)
     return page_from_view(view, index_href=index_href)
+
+
+def graph_page_html(G: nx.Graph, dataset=None, *, mask: bool = True, max_nodes: int = 2000,
+                    title: str = "graphkit") -> str:
+    """A self-contained page for any graph whose node keys are ``"type:id"``, drawn as ring pages
+    draw theirs (see :class:`GraphView`); notebooks show it inline (:func:`graphkit.show`)."""
+    view = GraphView(G, dataset, Masker(dataset, enabled=mask), max_nodes=max_nodes)
+    return page_from_view(view, title=title)
 
 
 def _index_html(doc, rows: list[dict], masked: bool, analysed: dict | None = None) -> str:

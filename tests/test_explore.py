@@ -12,7 +12,7 @@ import pytest
 
 import graphkit as gk
 from graphkit.errors import GraphkitError
-from graphkit.explore import TIMELINE_COLUMNS, WHO_ELSE_COLUMNS, BoundRing, graph_page_html
+from graphkit.explore import TIMELINE_COLUMNS, WHO_ELSE_COLUMNS, BoundRing
 
 DEMO = Path(__file__).resolve().parents[1] / "data_samples" / "demo"
 
@@ -225,7 +225,7 @@ def test_show_a_graph_draws_every_node(ds, rings):
 
 def test_graph_page_cuts_large_graphs_to_seeds_first(ds):
     g = gk.expand(ds, "device:T5101055417201", hops=1, types=["card"])
-    page = graph_page_html(g, ds, max_nodes=50)
+    page = gk.show(g, ds, max_nodes=50).page
     data = json.loads(page.split('id="gk-data">', 1)[1].split("</script>", 1)[0])
     assert len(data["nodes"]) == 50
     assert "本图共 454 个节点" in page

@@ -235,7 +235,7 @@ def test_render_all_reports_progress_up_to_every_page(sample, tmp_path, workers)
 def test_every_page_has_a_policy_allowing_exactly_its_own_scripts_and_styles(site, sample,
                                                                               tmp_path):
     from graphkit.evidence import write_package
-    from graphkit.explore import graph_page_html
+    from graphkit.render import graph_page_html
 
     out, paths = site
     _, doc, ds = sample

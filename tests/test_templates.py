@@ -204,3 +204,42 @@ def test_every_html_template_compiles():
     env = environment()
     names = sorted(p.name for p in TEMPLATES_DIR.glob("*.html"))
     assert [env.get_template(n).name for n in names] == names
+
+
+# ---- one notebook page path: a graph's page is drawn as a ring's page draws its graph
+
+
+def _graph_data(page: str) -> dict:
+    return json.loads(re.search(r'<script type="application/json" id="gk-data">(.*?)</script>',
+                                page, re.S).group(1))
+
+
+def test_a_notebook_page_draws_nodes_and_edges_as_the_ring_page_does(sample):
+    from graphkit.render import graph_page_html, ring_graph, ring_page_html
+
+    _, doc, ds = sample
+    ring = doc.ring("R0001")
+    on_ring_page = _graph_data(ring_page_html(ring, ds))
+    on_notebook = _graph_data(graph_page_html(ring_graph(ring, ds), ds))
+    for data in (on_ring_page, on_notebook):
+        data["nodes"].sort(key=lambda n: n["label"])
+    def drawn(nodes):  # what a node shows; a member's tooltip names its role on both pages
+        return [(n["label"], n["group"], n["m"], n["tip"][0], n["tip"][1] if n["m"] else "")
+                for n in nodes]
+
+    assert drawn(on_notebook["nodes"]) == drawn(on_ring_page["nodes"])
+    assert (sorted((e["label"], e["c"]) for e in on_notebook["edges"])
+            == sorted((e["label"], e["c"]) for e in on_ring_page["edges"]))
+    assert on_notebook["groups"] == on_ring_page["groups"]
+
+
+def test_a_neighbourhood_page_draws_its_seed_solid_and_says_so(sample):
+    from tests.browser import PHONES
+
+    _, doc, ds = sample
+    page = gk.show(gk.expand(ds, f"phone:{PHONES[0]}", hops=1), ds, title="号码").page
+    nodes = _graph_data(page)["nodes"]
+    seed = [n for n in nodes if n["group"] == "phone"]
+    assert len(seed) == 1 and seed[0]["m"] == 1 and seed[0]["tip"][1] == "起点 (seed)"
+    assert {n["tip"][1] for n in nodes if n["m"] == 0} == {"关联节点（非起点/成员）"}
+    assert '<h1>号码</h1>' in page and PHONES[0] not in page
