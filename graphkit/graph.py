@@ -21,44 +21,110 @@ import pandas as pd
 
 from graphkit.load import Dataset
 
-__all__ = ["EntityGraph", "EDGE_TYPES", "NODE_TYPES", "node_key", "split_key"]
+__all__ = ["EntityGraph", "EdgeType", "EdgeView", "EDGE_TYPES", "NODE_TYPES", "edge_styles",
+           "relationship_types", "node_key", "split_key"]
 
 NODE_TYPES = ("patient", "card", "doctor", "pharmacist", "institution", "pharmacy", "phone",
               "address", "device", "trace_code", "drug")
 
 
 @dataclass(frozen=True)
+class EdgeView:
+    """A finer kind of an edge that the ring pages draw (e.g. ``visit`` and ``stay``: the
+    claims of ``claimed_at`` at an institution, outpatient or inpatient)."""
+
+    style: str              # its key in graphkit.render.EDGE_STYLE
+    zh: str | None          # None: the edge's own label
+    colour: str | None      # None: the edge's own colour
+    meaning: str
+    neo4j: tuple[str, ...] | None = None   # None: the edge's own path in the store
+
+
+@dataclass(frozen=True)
 class EdgeType:
+    """One edge of the vocabulary every view shares: the entity graph (``name``), the pages
+    (``style``, ``colour`` and its finer ``views``) and the Neo4j store (``neo4j``: the
+    relationship types on the path from ``src`` to ``dst`` in the store, where claims are nodes).
+    ``zh`` is its label wherever a person reads it."""
+
     name: str
     src: str
     dst: str
     zh: str
     meaning: str
+    neo4j: tuple[str, ...]
+    style: str
+    colour: str
+    views: tuple[EdgeView, ...] = ()
 
 
 EDGE_TYPES: dict[str, EdgeType] = {e.name: e for e in (
-    EdgeType("holds", "patient", "card", "持卡", "the patient is the card's holder (cards table)"),
+    EdgeType("holds", "patient", "card", "持卡", "the patient is the card's holder (cards table)",
+             ("HOLDS",), "holds", "#999999",
+             (EdgeView("used", "使用他人凭证", "#d62728",
+                       "the patient was settled on a card someone else holds",
+                       ("FOR", "PRESENTED")),)),
     EdgeType("claimed_at", "card", "facility", "刷卡结算",
-             "claims settled with the card at an institution or pharmacy"),
-    EdgeType("prescribed_by", "card", "doctor", "开单", "claims on the card billed by the doctor"),
-    EdgeType("dispensed_by", "card", "pharmacist", "药师审核",
-             "claims on the card checked by the pharmacist"),
+             "claims settled with the card at an institution or pharmacy",
+             ("PRESENTED", "AT"), "claimed_at", "#b07aa1",
+             (EdgeView("swipe", "刷卡", None, "claims settled with the card at a pharmacy"),
+              EdgeView("visit", "就诊", "#e15759", "outpatient claims at an institution"),
+              EdgeView("stay", "住院", "#c03d3e", "inpatient claims at an institution"))),
+    EdgeType("prescribed_by", "card", "doctor", "开单", "claims on the card billed by the doctor",
+             ("PRESENTED", "PRESCRIBED_BY"), "prescribed", "#59a14f"),
+    EdgeType("dispensed_by", "card", "pharmacist", "药师审方",
+             "claims on the card whose prescription the pharmacist reviewed",
+             ("PRESENTED", "DISPENSED_BY"), "dispensed_by", "#86bc6a",
+             (EdgeView("pharmacist", None, None,
+                       "the pharmacist reviewed prescriptions of claims at the facility",
+                       ("DISPENSED_BY", "AT")),)),
     EdgeType("presented_by_device", "card", "device", "终端刷卡",
-             "claims on the card settled through the terminal"),
+             "claims on the card settled through the terminal",
+             ("PRESENTED", "VIA_DEVICE"), "device", "#7f7f7f"),
     EdgeType("presented_by_phone", "card", "phone", "扫码",
-             "claims on the card whose 电子凭证 was presented by the phone"),
-    EdgeType("has_phone", "patient", "phone", "联系电话", "the patient's registered phone"),
-    EdgeType("lives_at", "patient", "address", "住址", "the patient's registered address"),
-    EdgeType("obtained", "card", "trace_code", "购药追溯码",
-             "a pack with this 追溯码 was settled on the card"),
+             "claims on the card whose 电子凭证 was presented by the phone",
+             ("PRESENTED", "VIA_PHONE"), "scan", "#17becf"),
+    EdgeType("has_phone", "patient", "phone", "联系电话", "the patient's registered phone",
+             ("HAS_PHONE",), "tel", "#17becf"),
+    EdgeType("lives_at", "patient", "address", "住址", "the patient's registered address",
+             ("LIVES_AT",), "addr", "#9c755f"),
+    EdgeType("obtained", "card", "trace_code", "购药",
+             "a pack with this 追溯码 was settled on the card",
+             ("PRESENTED", "HAS_ITEM", "TRACE"), "trace_buy", "#ff9da7"),
     EdgeType("dispensed", "facility", "trace_code", "追溯码结算",
-             "the facility settled a pack with this 追溯码"),
-    EdgeType("obtained_drug", "card", "drug", "购药", "items of the drug settled on the card"),
-    EdgeType("works_at", "doctor", "institution", "执业", "the doctor's institution"),
+             "the facility settled a pack with this 追溯码", ("AT", "HAS_ITEM", "TRACE"),
+             "trace", "#ff6f86"),
+    EdgeType("obtained_drug", "card", "drug", "配药", "items of the drug settled on the card",
+             ("PRESENTED", "HAS_ITEM"), "obtained_drug", "#d4a017",
+             (EdgeView("drug", None, None, "items of the drug settled at the facility",
+                       ("HAS_ITEM", "AT")),)),
+    EdgeType("works_at", "doctor", "institution", "执业", "the doctor's institution",
+             ("WORKS_AT",), "works_at", "#999999"),
     EdgeType("registered_at", "pharmacist", "pharmacy", "注册",
-             "a pharmacist registration (several = 一证多挂)"),
-    EdgeType("device_at", "device", "facility", "终端所属", "the terminal settled claims there"),
+             "a pharmacist registration (several = 一证多挂)", ("REGISTERED_AT",),
+             "registered_at", "#86bc6a"),
+    EdgeType("device_at", "device", "facility", "终端所属", "the terminal settled claims there",
+             ("VIA_DEVICE", "AT"), "device_at", "#7f7f7f"),
 )}
+
+
+def edge_styles() -> dict[str, tuple[str, str]]:
+    """``{style: (中文 label, colour)}`` of every edge of :data:`EDGE_TYPES` and of its views:
+    the page's edge kinds (:data:`graphkit.render.EDGE_STYLE`)."""
+    out: dict[str, tuple[str, str]] = {}
+    for e in EDGE_TYPES.values():
+        out[e.style] = (e.zh, e.colour)
+        for v in e.views:
+            out[v.style] = (v.zh or e.zh, v.colour or e.colour)
+    return out
+
+
+def relationship_types() -> tuple[str, ...]:
+    """The relationship types of the Neo4j store (sorted): those on the paths of
+    :data:`EDGE_TYPES` and their views. The store's load queries write exactly these (tested)."""
+    paths = [e.neo4j for e in EDGE_TYPES.values()]
+    paths += [v.neo4j for e in EDGE_TYPES.values() for v in e.views if v.neo4j]
+    return tuple(sorted({rel for path in paths for rel in path}))
 
 
 def node_key(type_: str, id_: str) -> str:

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from graphkit.errors import BackendError, GraphkitError
+from graphkit.graph import relationship_types
 
 __all__ = [
     "Neo4jStore",
@@ -50,6 +51,7 @@ __all__ = [
     "LoadReport",
     "MOTIFS",
     "EXPORTS",
+    "RELATIONSHIPS",
     "get_query",
     "list_queries",
     "cypher_dir",
@@ -84,6 +86,10 @@ EXPORTS = {
     "claims": "export_claims",
     "claim_items": "export_claim_items",
 }
+
+#: The relationship types of the store's graph model (``cypher/schema.cypher``), named by the
+#: edges of :data:`graphkit.graph.EDGE_TYPES`, the one edge vocabulary.
+RELATIONSHIPS = relationship_types()
 
 DEFAULT_BATCH = 10_000
 DEFAULT_FETCH_BATCH = 50_000

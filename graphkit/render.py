@@ -40,6 +40,7 @@ from graphkit._arrow import isin
 from graphkit._files import writing
 from graphkit.contract import TABLES, TYPOLOGIES, role_zh
 from graphkit.errors import GraphkitError
+from graphkit.graph import edge_styles
 from graphkit.layout import FONT_SIZE, HUB_FONT_SIZE, ring_layout
 from graphkit.masking import Masker, frame_of as _frame, text_of as _text
 from graphkit.rings import Ring
@@ -67,23 +68,8 @@ TYPE_ORDER = list(NODE_STYLE)
 CLAIM_TYPE_ZH = {"outpatient": "门诊", "inpatient": "住院", "pharmacy": "购药"}
 CARD_TYPE_ZH = {"01": "医保电子凭证", "02": "居民身份证", "03": "社会保障卡"}
 
-# edge kind -> (verb, colour)
-EDGE_STYLE = {
-    "holds": ("持卡", "#999999"),
-    "used": ("使用他人凭证", "#d62728"),
-    "swipe": ("刷卡", "#b07aa1"),
-    "visit": ("就诊", "#e15759"),
-    "stay": ("住院", "#c03d3e"),
-    "prescribed": ("开单", "#59a14f"),
-    "pharmacist": ("药师审方", "#86bc6a"),
-    "device": ("终端", "#7f7f7f"),
-    "scan": ("扫码", "#17becf"),
-    "tel": ("联系电话", "#17becf"),
-    "addr": ("住址", "#9c755f"),
-    "trace": ("追溯码结算", "#ff6f86"),
-    "trace_buy": ("购药", "#ff9da7"),
-    "drug": ("配药", "#d4a017"),
-}
+#: edge kind -> (verb, colour): the edges of graphkit.graph.EDGE_TYPES and their page views
+EDGE_STYLE = edge_styles()
 
 _SOURCE_MAP_RE = re.compile(r"//# sourceMappingURL=\S*")
 

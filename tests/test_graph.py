@@ -103,3 +103,46 @@ def test_an_unknown_node_is_a_key_error_with_a_hint_not_a_graph_of_nothing():
     with pytest.raises(KeyError, match="no pharmacy 'NOPE'"):
         gk.expand(ds, ["pharmacy:NOPE"])
     assert repr(g).startswith("<EntityGraph of ") and "20,000 claims" in repr(g)
+
+
+# ------------------------------------------------------------------------------------------------
+# One edge vocabulary: the graph, the pages and the Neo4j store
+# ------------------------------------------------------------------------------------------------
+
+def test_the_pages_edge_kinds_are_the_graphs_edges_and_their_views():
+    from graphkit.render import EDGE_STYLE
+
+    kinds = {e.style: e for e in EDGE_TYPES.values()}
+    views = {v.style: (e, v) for e in EDGE_TYPES.values() for v in e.views}
+    assert not set(kinds) & set(views) and len(kinds) == len(EDGE_TYPES)
+    assert set(EDGE_STYLE) == set(kinds) | set(views)
+    for style, e in kinds.items():
+        assert EDGE_STYLE[style] == (e.zh, e.colour), style
+    for style, (e, v) in views.items():
+        assert EDGE_STYLE[style] == (v.zh or e.zh, v.colour or e.colour), style
+    # the kinds the ring pages draw (graphkit.render.RingView._build_graph)
+    assert {"holds", "used", "swipe", "visit", "stay", "prescribed", "pharmacist", "device",
+            "scan", "tel", "addr", "trace", "trace_buy", "drug"} <= set(EDGE_STYLE)
+
+
+def test_one_chinese_label_per_edge_wherever_it_is_drawn():
+    from graphkit.render import EDGE_STYLE
+
+    # pharmacist review, drugs dispensed, packs bought and terminals: one label each
+    assert EDGE_TYPES["dispensed_by"].zh == EDGE_STYLE["pharmacist"][0] == "药师审方"
+    assert EDGE_TYPES["obtained_drug"].zh == EDGE_STYLE["drug"][0] == "配药"
+    assert EDGE_TYPES["obtained"].zh == EDGE_STYLE["trace_buy"][0] == "购药"
+    assert EDGE_TYPES["presented_by_device"].zh == EDGE_STYLE["device"][0] == "终端刷卡"
+
+
+def test_the_stores_relationship_types_are_the_ones_its_load_queries_write():
+    import re
+
+    from graphkit.graph import relationship_types
+    from graphkit.neo4j_backend import RELATIONSHIPS, get_query, list_queries
+
+    written = {rel for n in list_queries("load")
+               for rel in re.findall(r"(?:CREATE|MERGE) \([^)]*\)-\[:(\w+)\]->", get_query(n).body)}
+    assert RELATIONSHIPS == relationship_types() == tuple(sorted(written))
+    model = get_query("schema").text.split("Returns: nothing", 1)[1]
+    assert set(re.findall(r"\[:(\w+)\]", model)) == set(RELATIONSHIPS)

@@ -34,7 +34,7 @@ def test_gang_graph_ties_every_card_to_the_pharmacy_and_device(sample):
     G = ring_graph(doc.ring("R0001"), ds)
     to_pharmacy = _edge_labels(G, "pharmacy:PH01")
     assert to_pharmacy == {f"C{i:03d}": "刷卡 ×5" for i in range(1, 7)}
-    assert set(_edge_labels(G, "device:D01").values()) == {"终端 ×5"}
+    assert set(_edge_labels(G, "device:D01").values()) == {"终端刷卡 ×5"}
     assert G.nodes["card:C001"]["member"] and not G.nodes["patient:P001"]["member"]
     assert G.edges["card:C001", "patient:P001"]["label"] == "持卡"
 
