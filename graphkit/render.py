@@ -346,6 +346,9 @@ class RingView:
     was left out by type and ``graph.graph["note"]`` says so in Chinese.
     """
 
+    #: the page lists the ring's members in a table (a :class:`GraphView` has no ring)
+    members_table = True
+
     def __init__(self, ring, dataset, masker: Masker | None = None, *, max_nodes: int = 2000,
                  index: _Index | None = None):
         self.ring = ring
@@ -730,7 +733,7 @@ class RingView:
         H.graph["note"] = (f"本图共 {G.number_of_nodes()} 个节点，超过显示上限 {self.max_nodes}；"
                            f"仅显示线索核心（成员优先、按关联强度排序）。未显示：{parts}"
                            + (f"（其中线索成员 {dropped_members} 个）" if dropped_members else "")
-                           + ("。完整名单见成员表。" if self.ring is not None else "。"))
+                           + ("。完整名单见成员表。" if self.members_table else "。"))
         self.graph = H
 
     # ---- display
@@ -1113,9 +1116,11 @@ class GraphView(RingView):
                      "obtained": "trace_buy", "dispensed": "trace", "obtained_drug": "drug",
                      "works_at": "holds", "registered_at": "pharmacist", "device_at": "device"}
 
+    members_table = False
+
     def __init__(self, G: nx.Graph, dataset=None, masker: Masker | None = None, *,
                  max_nodes: int = 2000):
-        self.ring = None
+        self.ring = Ring(typology="", score=0.0, members=())  # a graph, not a ring: no scheme
         self.masker = masker if masker is not None else Masker(dataset)
         self.ix = _Index(dataset)
         self.max_nodes = max(1, int(max_nodes))
@@ -1500,7 +1505,7 @@ def page_from_view(view: RingView, *, index_href: str | None = None,
     """The whole self-contained HTML page for a :class:`RingView` (a :class:`GraphView`: its
     graph alone, headed ``title``)."""
     present = Counter(a["type"] for _, a in view.graph.nodes(data=True))
-    if view.ring is None:
+    if not view.members_table:
         return render_template(
             "ring.html", **page_context(title, graph_scripts()), ring_page=False,
             index_href=index_href, heading=title,
