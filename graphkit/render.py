@@ -1109,13 +1109,6 @@ class GraphView(RingView):
     seeded positions of :func:`_initial_layout` (there is no scheme to draw as for a ring).
     """
 
-    #: graph.EDGE_TYPES edge type -> its EDGE_STYLE kind, for an edge that names no kind
-    _KIND_OF_TYPE = {"holds": "holds", "claimed_at": "swipe", "prescribed_by": "prescribed",
-                     "dispensed_by": "pharmacist", "presented_by_device": "device",
-                     "presented_by_phone": "scan", "has_phone": "tel", "lives_at": "addr",
-                     "obtained": "trace_buy", "dispensed": "trace", "obtained_drug": "drug",
-                     "works_at": "holds", "registered_at": "pharmacist", "device_at": "device"}
-
     members_table = False
 
     def __init__(self, G: nx.Graph, dataset=None, masker: Masker | None = None, *,
@@ -1163,7 +1156,8 @@ class GraphView(RingView):
                  else ((u, v, None, e) for u, v, e in G.edges(data=True)))
         for u, v, k, e in sorted(edges, key=lambda x: (str(x[0]), str(x[1]), str(x[2]))):
             etype = e.get("type") or (k if isinstance(k, str) else None)
-            kind = e.get("kind") or self._KIND_OF_TYPE.get(etype or "", "holds")
+            kind = e.get("kind") or (EDGE_TYPES[etype].style if etype in EDGE_TYPES
+                                     else "holds")
             verb = (EDGE_TYPES[etype].zh if etype in EDGE_TYPES
                     else EDGE_STYLE.get(kind, (etype or "",))[0])
             count = int(e.get("count") or 0)
