@@ -259,6 +259,23 @@ def test_one_card_settled_after_the_same_persons_again_and_again_is_no_ring(tmp_
     assert len(ties) == 2 and not ties["hub"].any()  # tied both ways, accusing neither
 
 
+def test_one_card_settled_after_the_same_persons_with_an_impossible_diagnosis_is_a_ring(
+        tmp_path):
+    """The same one card, now also settled once for a gynaecological complaint though its
+    holder is a man: one slip would be no ring, one tie neither; together they are the holder's
+    card used by the person it is settled next to. One ring: the two of them."""
+    w = World()
+    background(w)
+    lent = "4800000000000002"
+    user = _terminal_sittings(w, [lent])
+    w.claim(user, "P1", day(140, 10, 0), dx="J06.900", device="P1-POS-1")
+    w.claim(lent, "P1", day(140, 10, 4), dx="N76.000", device="P1-POS-1")
+    rings = _reported(w.load(tmp_path))
+    assert [sorted(r.patients) for r in rings] == [sorted([user, lent])]
+    assert {e.rule for e in rings[0].evidence} >= {"sits_with_one_person",
+                                                    "diagnosis_sex_age_mismatch"}
+
+
 def test_strangers_settled_between_a_users_own_card_and_the_lent_ones_still_tie_them(tmp_path):
     """A busy pharmacy: on each day the user buys on her own card, the counter settles two
     walk-in customers, then the lent card. Four cards in minutes at one counter look like a

@@ -23,6 +23,8 @@ Per-card signals, each filtered for its innocent cause:
 - ``sits_with_unrelated_cards``: a person whose own card is settled right before or after two or
   more other households' cards by one doctor or on one terminal, minutes apart
   (``session_minutes``), on ``session_min_days`` days or more (see :func:`sittings`).
+- ``sits_with_one_person``: a card settled so next to one person only, who presents no other
+  card: it ties the card to that person and supports another signal.
 
 Cards are joined only by a link the claims carry: the phone that presented another household's
 电子凭证 and that phone's owners, a device carried between facilities, a sitting (a card settled
@@ -36,8 +38,8 @@ two or more people, or on one card on ``mismatch_alone_min_days`` days at two or
 institutions or one day more at one; two places on ``two_places_alone_min_days`` days that are
 ``two_places_alone_min_share`` of the card's institution days; one phone presenting two or more
 unrelated people's cards three times or more each; the same for a carried device).
-``two_places_one_day``, ``overlapping_stays`` and ``presented_by_another_household`` are weak
-otherwise: they support a ring and never make one.
+``two_places_one_day``, ``overlapping_stays``, ``presented_by_another_household`` and
+``sits_with_one_person`` are weak otherwise: they support a ring and never make one.
 
 Organised schemes are not impersonation: stays one presenter put through for several households
 at one institution at once are organised admissions (fake_admission's), and a phone that
@@ -110,11 +112,12 @@ PRESENTERS = frozenset({"phone_presents_unrelated_cards", "device_presents_unrel
 #: or interim settlement between two hospitals): they support a ring, never make one, and a card
 #: carrying only these joins a group through a controller link (phone, device, household) only
 WEAK_SIGNALS = frozenset({"two_places_one_day", "overlapping_stays",
-                          "presented_by_another_household"})
+                          "presented_by_another_household", "sits_with_one_person"})
 
 #: signals of a phone presenting another household's card
 PRESENTED = frozenset({"presented_by_another_household", "phone_presents_unrelated_cards",
-                       "device_presents_unrelated_cards", "sits_with_unrelated_cards"})
+                       "device_presents_unrelated_cards", "sits_with_unrelated_cards",
+                       "sits_with_one_person"})
 
 #: signals of an operator phone presenting another household's 电子凭证
 BY_PHONE = frozenset({"presented_by_another_household", "phone_presents_unrelated_cards"})
@@ -138,6 +141,7 @@ _WEIGHTS = {
     "device_presents_unrelated_cards": 0.35,
     "presented_by_another_household": 0.2,
     "sits_with_unrelated_cards": 0.35,
+    "sits_with_one_person": 0.2,
 }
 
 
@@ -419,24 +423,36 @@ def card_signals(ctx: Context, settings: Settings) -> pd.DataFrame:
                     "detail": "设备 " + hit["device_id"].astype(str) + " 在 " + places
                     + " 家机构出示多个家庭的医保凭证"}))
     # --- one person settling several other households' cards next to their own ---------------
-    tie = sittings(ctx, settings)
-    tie = tie[tie["hub"]]
-    if len(tie):
+    # a person settling two or more other households' cards right next to their own presents
+    # them; a card next to one other person only, who has no other such card, is tied to that
+    # person and supports what else the card shows (which of the two uses whose card, the
+    # sitting alone does not say)
+    ties = sittings(ctx, settings)
+    if len(ties):
         seated = _seated(ctx, settings)
         _, card_ids = _card_codes(ctx)
         width = len(card_ids) + 1
-        wanted = (card_ids.get_indexer(tie["card_id"]).astype(np.int64) * width
-                  + card_ids.get_indexer(tie["companion_card"]))
-        hit = seated[np.isin(seated["card"].to_numpy() * width + seated["partner"].to_numpy(),
-                             wanted)]
-        if len(hit):
+        sat = seated["card"].to_numpy() * width + seated["partner"].to_numpy()
+        for hub, kind, said in ((True, "sits_with_unrelated_cards", "此人多次如此出示多个他人医保凭证"),
+                                (False, "sits_with_one_person", "多日如此")):
+            tie = ties[ties["hub"] == hub]
+            if not hub:  # the presenter's own card, tied back to one of the cards he presents
+                presenters = ties.loc[ties["hub"], "companion_holder"]
+                tie = tie[~ctx.holder_of(tie["card_id"]).isin(presenters).to_numpy()]
+            wanted = (card_ids.get_indexer(tie["card_id"]).astype(np.int64) * width
+                      + card_ids.get_indexer(tie["companion_card"]))
+            hit = seated[np.isin(sat, wanted)]
+            if not len(hit):
+                continue
             mine, theirs = c.iloc[hit["row"].to_numpy()], c.iloc[hit["partner_row"].to_numpy()]
+            minutes = (np.abs(mine["t"].to_numpy() - theirs["t"].to_numpy()) // 60).astype(np.int64)
             rows.append(pd.DataFrame({
-                "card_id": mine["card_id"].to_numpy(), "signal": "sits_with_unrelated_cards",
+                "card_id": mine["card_id"].to_numpy(), "signal": kind,
                 "claim_id": mine["claim_id"].to_numpy(),
                 "detail": ("与 " + theirs["holder_id"].astype(str).to_numpy() + " 本人的结算在同一"
                            + np.where(mine["device_id"].to_numpy() == theirs["device_id"].to_numpy(),
-                                      "终端", "医生") + "处相隔数分钟先后结算，此人多次如此出示多个他人医保凭证")}))
+                                      "终端", "医生") + "处相隔 " + minutes.astype(str)
+                           + " 分钟先后结算，" + said)}))
     if not rows:
         return pd.DataFrame(columns=["card_id", "signal", "claim_id", "detail"])
     out = pd.concat(rows, ignore_index=True).drop_duplicates(["card_id", "signal", "claim_id"])
