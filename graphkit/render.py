@@ -544,29 +544,46 @@ class RingView:
         C = C[C["card_id"].notna()]
         if not len(C) or "settle_time" not in C:
             return
-        holders = self.ix.card_holders(_py(C["card_id"]))
+        # in plain Python over the ring's few claims: pandas per step costs more than the work
+        cards = _py(C["card_id"])
+        holders = self.ix.card_holders(cards)
         P = self.ix.take("patients", holders.values())
-        hold = C["card_id"].map(holders)
-        when = pd.to_datetime(C["settle_time"], errors="coerce")
-        death = pd.to_datetime(hold.map(P["death_date"]), errors="coerce")
-        birth = pd.to_datetime(hold.map(P["birth_date"]), errors="coerce")
-        after = (when.dt.normalize() > death).fillna(False)
-        bad, meaning = demographic_mismatch(C["diagnosis_code"].astype(object),
-                                            hold.map(P["gender"]), (when - birth).dt.days / 365.25)
-        visits = C[C["claim_type"] == "outpatient"].assign(day=when.dt.normalize())
-        places = visits.groupby(["card_id", "day"])["facility_id"].nunique()
-        two = (places[places >= 2].reset_index().groupby("card_id").size()
-               if len(places) else pd.Series(dtype=int))
-        for card in sorted(set(_py(C["card_id"]))):
-            mine = (C["card_id"] == card).to_numpy()
+        person = {k: dict(zip(("death", "birth", "sex"), v)) for k, v in zip(
+            P.index, zip(map(_date, _py(P["death_date"])), map(_date, _py(P["birth_date"])),
+                         _py(P["gender"])))}
+        who = [person.get(holders.get(c), {}) for c in cards]
+        stamps, codes = _py(C["settle_time"]), _py(C["diagnosis_code"])
+        days = [_date(v) for v in stamps]
+        after_n: Counter = Counter(c for c, p, d in zip(cards, who, days)
+                                   if d and p.get("death") and d > p["death"])
+        bad_n: Counter = Counter()
+        what: dict = {}
+        dx = [i for i, v in enumerate(codes) if v is not None]
+        if dx:  # only claims with a diagnosis can contradict the holder's sex or age
+            when = pd.to_datetime(pd.Series([stamps[i] for i in dx]), errors="coerce")
+            born = pd.to_datetime(pd.Series([who[i].get("birth") or None for i in dx]),
+                                  errors="coerce")
+            bad, meaning = demographic_mismatch(
+                pd.Series([codes[i] for i in dx], dtype=object),
+                pd.Series([who[i].get("sex") for i in dx], dtype=object),
+                (when - born).dt.days / 365.25)
+            for i, x, why in zip(dx, bad.tolist(), meaning.tolist()):
+                if x:
+                    bad_n[cards[i]] += 1
+                    what.setdefault(cards[i], why)
+        places: dict = defaultdict(set)
+        for c, ctype, day, fac in zip(cards, _py(C["claim_type"]), days, _py(C["facility_id"])):
+            if ctype == "outpatient" and fac is not None and day:
+                places[(c, day)].add(fac)
+        two = Counter(c for (c, _), facs in places.items() if len(facs) >= 2)
+        for card in sorted(set(cards)):
             signals = []
-            if after[mine].any():
-                signals.append(f"持卡人死亡后结算 {int(after[mine].sum())} 笔")
-            if bad[mine].any():
-                what = meaning[mine & bad.to_numpy()].iloc[0]
-                signals.append(f"诊断与持卡人性别/年龄不符 {int(bad[mine].sum())} 笔（{what}）")
-            if two.get(card, 0):
-                signals.append(f"同日两地就诊 {int(two[card])} 天")
+            if after_n[card]:
+                signals.append(f"持卡人死亡后结算 {after_n[card]} 笔")
+            if bad_n[card]:
+                signals.append(f"诊断与持卡人性别/年龄不符 {bad_n[card]} 笔（{what[card]}）")
+            if two[card]:
+                signals.append(f"同日两地就诊 {two[card]} 天")
             key, holder = f"card:{card}", f"patient:{holders.get(card)}"
             if not signals or key not in G:
                 continue
@@ -790,8 +807,10 @@ class RingView:
         from graphkit.detectors.signals import place_of
 
         shown = self.graph_nodes_by_kind()
-        addresses = pd.Series([a.get("address") or None for _, a in shown], dtype=object)
-        places = place_of(addresses).tolist()
+        places = [None] * len(shown)
+        if self.ring.typology == "fake_admission":  # only its drawing groups people by place
+            places = place_of(pd.Series([a.get("address") or None for _, a in shown],
+                                        dtype=object)).tolist()
         nodes = []
         for (n, a), place in zip(shown, places):
             nodes.append({"key": n, "type": a["type"], "role": a.get("role", ""),
