@@ -339,7 +339,8 @@ def show(obj, dataset=None, *, mask: bool = True, height: int = 640, max_nodes: 
     obj : BoundRing, Ring or networkx graph
         A ring shows its full page (graph, timeline, evidence, members) as ``graphkit rings``
         writes it; a graph (from :func:`expand`, :func:`graphkit.render.ring_graph` or built by
-        hand with ``"type:id"`` node keys) shows as an interactive network.
+        hand with ``"type:id"`` node keys) shows as an interactive network drawn as ring pages
+        draw theirs (:class:`graphkit.render.GraphView`; seeds and members solid).
     dataset : Dataset, optional
         Needed for a plain :class:`~graphkit.rings.Ring`; for a graph it adds names to nodes.
     mask : bool

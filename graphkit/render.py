@@ -40,7 +40,7 @@ from graphkit._arrow import isin
 from graphkit._files import writing
 from graphkit.contract import TABLES, TYPOLOGIES, role_zh
 from graphkit.errors import GraphkitError
-from graphkit.graph import edge_styles
+from graphkit.graph import EDGE_TYPES, edge_styles
 from graphkit.layout import FONT_SIZE, HUB_FONT_SIZE, ring_layout
 from graphkit.masking import Masker, frame_of as _frame, text_of as _text
 from graphkit.rings import Ring
@@ -1146,8 +1146,6 @@ class GraphView(RingView):
         """``G`` with the attributes of a ring view's graph: facts and names from the data set,
         one edge per edge of ``G`` (an undirected multigraph: two kinds of link between one pair
         stay two edges)."""
-        from graphkit.graph import EDGE_TYPES
-
         nodes = {}
         for n, a in G.nodes(data=True):
             t, _, i = str(n).partition(":")
