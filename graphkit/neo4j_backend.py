@@ -622,7 +622,8 @@ class _Neo4jDialect:
 
     name = "neo4j"
     schema_files = ("constraints_neo4j", "schema")
-    #: Neo4j 5 lists indexes with SHOW INDEXES only (db.indexes() was removed in 5.0).
+    #: Neo4j 5 lists indexes with SHOW INDEXES: db.indexes() was deprecated in Neo4j 4 for it and
+    #: removed in 5 (Neo4j migration guide, "Changes to procedures and functions").
     indexes_query = ("SHOW INDEXES YIELD labelsOrTypes, properties "
                      "RETURN labelsOrTypes[0] AS label, properties")
 
