@@ -74,7 +74,7 @@ def _edit(table: str, change):
 
 
 def _coarse(p: pd.DataFrame) -> pd.DataFrame:
-    from graphkit.detectors.signals import place_of
+    from graphkit.detectors.places import place_of
 
     return p.assign(address=place_of(p["address"]))
 

@@ -8,7 +8,7 @@ from typing import Callable, Mapping
 from graphkit._version import __version__
 from graphkit.detectors import DETECTORS, Context
 from graphkit.detectors.impersonation import impersonation_signals
-from graphkit.detectors.signals import reported_cards
+from graphkit.detectors.assemble import reported_cards
 from graphkit.errors import SettingsError
 from graphkit.graph import EntityGraph
 from graphkit.cases import assign_cases

@@ -804,7 +804,7 @@ class RingView:
     def layout_nodes(self) -> list[dict]:
         """The nodes as :func:`graphkit.layout.ring_layout` takes them: kind, role, the label
         drawn, and a recruit's home place and household."""
-        from graphkit.detectors.signals import place_of
+        from graphkit.detectors.places import place_of
 
         shown = self.graph_nodes_by_kind()
         places = [None] * len(shown)
@@ -1274,7 +1274,7 @@ def _timeline_lanes(view: RingView, C: pd.DataFrame) -> tuple[str, list, dict, s
         return ("card_id", keys[:30], {k: m.ident("card", k) for k in keys},
                 "每行一张医保凭证，每列一个刷卡日（列内按当日时刻排列）；同一列中多张卡的点即同日批量刷卡。")
     if typ == "fake_admission" and C["patient_id"].notna().any():
-        from graphkit.detectors.signals import place_of
+        from graphkit.detectors.places import place_of
 
         pids = sorted(set(_py(C["patient_id"])) - {None})
         P = view.ix.take("patients", pids)

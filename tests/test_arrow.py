@@ -42,7 +42,7 @@ def test_context_items_is_the_inner_join_of_items_and_claims_in_item_order():
     from pathlib import Path
 
     import graphkit
-    from graphkit.detectors.signals import Context
+    from graphkit.detectors.context import Context
     from graphkit.graph import EntityGraph
 
     ds = graphkit.load(Path(__file__).resolve().parents[1] / "data_samples" / "demo")

@@ -1223,7 +1223,7 @@ def test_find_rings_is_deterministic(mixed, tmp_path_factory):
 def test_place_of_reads_the_village_or_community_from_an_address():
     import pandas as pd
 
-    from graphkit.detectors.signals import place_of
+    from graphkit.detectors.places import place_of
 
     got = place_of(pd.Series(["四川省成都市大邑县顺福镇峰前村7组16号",
                               "四川省成都市金牛区泉光街道光华路84号联新小区1栋5单元208号",

@@ -4,7 +4,7 @@ from graphkit.detectors.diversion import detect_diversion
 from graphkit.detectors.fake_admission import detect_fake_admissions
 from graphkit.detectors.gang import detect_gangs
 from graphkit.detectors.impersonation import detect_impersonation
-from graphkit.detectors.signals import Context
+from graphkit.detectors.context import Context
 
 DETECTORS = {
     "gang": detect_gangs,

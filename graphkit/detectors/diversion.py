@@ -63,16 +63,10 @@ import pandas as pd
 
 from graphkit._arrow import isin
 from graphkit._frames import row_positions
-from graphkit.detectors.signals import (
-    CLAUSES,
-    DAY,
-    Context,
-    components_of_pairs,
-    evidence,
-    make_ring,
-    reported_cards,
-    squash,
-)
+from graphkit.detectors.assemble import make_ring, reported_cards, squash
+from graphkit.detectors.clauses import CLAUSES, evidence
+from graphkit.detectors.context import DAY, Context
+from graphkit.detectors.groups import components_of_pairs
 from graphkit.rings import Member, Ring
 from graphkit.settings import Settings
 

@@ -38,13 +38,10 @@ import pandas as pd
 
 from graphkit._arrow import single_chunk
 from graphkit._frames import row_positions
-from graphkit.detectors.signals import (
-    Context,
-    communities,
-    evidence,
-    make_ring,
-    squash,
-)
+from graphkit.detectors.assemble import make_ring, squash
+from graphkit.detectors.clauses import evidence
+from graphkit.detectors.context import Context
+from graphkit.detectors.groups import communities
 from graphkit.rings import Member, Ring
 from graphkit.settings import Settings
 
