@@ -1420,12 +1420,18 @@ class MemberRow(NamedTuple):
     fact_parts: tuple = ()
 
 
-_DATE = re.compile(r"(\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2}(?::\d{2})?)?)")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _date_parts(text: str) -> tuple[tuple[str, bool], ...]:
-    """``text`` cut into (piece, is a date) pieces."""
-    return tuple((piece, i % 2 == 1) for i, piece in enumerate(_DATE.split(text)) if piece)
+    """``text`` (facts joined by "；") cut into (piece, kept on one line) pieces: a fact holding
+    a date is one piece, label and date together, so the date is never wrapped."""
+    parts: list[tuple[str, bool]] = []
+    for i, fact in enumerate(text.split("；") if text else []):
+        if i:
+            parts.append(("；", False))
+        parts.append((fact, _DATE.search(fact) is not None))
+    return tuple(parts)
 
 
 def member_rows(view: RingView) -> list[MemberRow]:

@@ -167,3 +167,16 @@ def test_demo_diversion_rings_draw_one_node_per_drug_and_reseller(demo_views):
         assert len(keys) == len(set(keys))
         assert sum(a["n_codes"] for a in packs) == len(v.trace_codes)
         assert len(packs) < 10 < len(v.trace_codes)
+
+
+def test_no_label_overlaps_on_a_100k_synth(tmp_path):
+    from graphkit.synth import generate
+
+    generate(tmp_path / "s100k", claims=100_000, seed=7)
+    ds = graphkit.load(tmp_path / "s100k")
+    doc = graphkit.find_rings(ds)
+    ix, masker = _Index(ds), Masker(ds)
+    assert len({r.typology for r in doc.rings}) == 4
+    for ring in doc.rings:
+        v = RingView(ring, ds, masker.scoped(), index=ix)
+        assert label_overlaps(v.layout_nodes(), v.positions()) == [], ring.ring_id
