@@ -19,10 +19,32 @@ from typing import Iterable
 import networkx as nx
 import pandas as pd
 
+from graphkit._arrow import isin
 from graphkit.load import Dataset
 
 __all__ = ["EntityGraph", "EdgeType", "EdgeView", "EDGE_TYPES", "NODE_TYPES", "edge_styles",
-           "relationship_types", "node_key", "split_key"]
+           "relationship_types", "node_key", "split_key", "facility_types"]
+
+
+def facility_types(institution_ids, pharmacy_ids, claims: pd.DataFrame) -> dict[str, str]:
+    """Facility id -> ``"institution"`` or ``"pharmacy"``, for every facility of the reference
+    tables and of ``claims`` (``facility_id``, ``claim_type``): the one rule the graph, the
+    detectors and the pages read a facility's type by.
+
+    A facility the institutions table lists is an institution, else one the pharmacies table
+    lists is a pharmacy (as loading types each claim's facility). One in neither (the tables
+    are optional) is known only by what was settled there: a pharmacy when every claim is a
+    pharmacy purchase, else an institution.
+    """
+    out = {f: "pharmacy" for f in pharmacy_ids if isinstance(f, str)}
+    out.update((f, "institution") for f in institution_ids if isinstance(f, str))
+    fid = claims["facility_id"]
+    rest = claims.loc[~isin(fid, list(out)) & fid.notna().to_numpy(),
+                      ["facility_id", "claim_type"]]
+    if len(rest):
+        only_pharmacy = (rest["claim_type"] == "pharmacy").groupby(rest["facility_id"]).all()
+        out.update((f, "pharmacy" if p else "institution") for f, p in only_pharmacy.items())
+    return out
 
 NODE_TYPES = ("patient", "card", "doctor", "pharmacist", "institution", "pharmacy", "phone",
               "address", "device", "trace_code", "drug")
@@ -195,6 +217,7 @@ class EntityGraph:
         """Node ids per type (sorted, unique)."""
         ds = self.dataset
         c, it, p = ds.claims, ds.claim_items, ds.patients
+        facilities = self._facility_types
 
         def u(*series: pd.Series) -> pd.Series:
             s = pd.concat([x.dropna().astype("str") for x in series], ignore_index=True)
@@ -205,10 +228,8 @@ class EntityGraph:
             "card": u(ds.cards["card_id"], c["card_id"]),
             "doctor": u(ds.doctors["doctor_id"], c["doctor_id"]),
             "pharmacist": u(ds.pharmacists["pharmacist_id"], c["pharmacist_id"]),
-            "institution": u(ds.institutions["institution_id"],
-                             c.loc[c["facility_type"] != "pharmacy", "facility_id"]),
-            "pharmacy": u(ds.pharmacies["pharmacy_id"],
-                          c.loc[c["facility_type"] == "pharmacy", "facility_id"]),
+            "institution": u(pd.Series([f for f, t in facilities.items() if t == "institution"])),
+            "pharmacy": u(pd.Series([f for f, t in facilities.items() if t == "pharmacy"])),
             "phone": u(p["phone"], c["operator_phone"]),
             "address": u(p["address"]),
             "device": u(c["device_id"]),
@@ -217,18 +238,15 @@ class EntityGraph:
         }
 
     def facility_type(self, facility_id: str) -> str:
-        t = self._facility_types.get(facility_id, "unknown")
-        return t if t != "unknown" else "institution"
+        """``"institution"`` or ``"pharmacy"`` (:func:`facility_types`; an id of no facility
+        is an institution)."""
+        return self._facility_types.get(facility_id, "institution")
 
     @cached_property
     def _facility_types(self) -> dict[str, str]:
-        c = self.dataset.claims[["facility_id", "facility_type"]].drop_duplicates("facility_id")
-        out = dict(zip(c["facility_id"], c["facility_type"]))
-        for i in self.dataset.institutions["institution_id"]:
-            out.setdefault(i, "institution")
-        for i in self.dataset.pharmacies["pharmacy_id"]:
-            out.setdefault(i, "pharmacy")
-        return out
+        ds = self.dataset
+        return facility_types(ds.institutions["institution_id"], ds.pharmacies["pharmacy_id"],
+                              ds.claims)
 
     # --- edges ---------------------------------------------------------------------------
     @cached_property
@@ -327,7 +345,7 @@ class EntityGraph:
         if t != "facility":
             return [t] * len(ids)
         ft = self._facility_types
-        return [("pharmacy" if ft.get(i) == "pharmacy" else "institution") for i in ids]
+        return [ft.get(i, "institution") for i in ids]
 
     def neighbourhood(self, seeds: Iterable[str], hops: int = 1,
                       types: Iterable[str] | None = None,

@@ -40,7 +40,7 @@ from graphkit._arrow import isin
 from graphkit._files import writing
 from graphkit.contract import TABLES, TYPOLOGIES, role_zh
 from graphkit.errors import GraphkitError
-from graphkit.graph import EDGE_TYPES, edge_styles
+from graphkit.graph import EDGE_TYPES, edge_styles, facility_types
 from graphkit.layout import FONT_SIZE, HUB_FONT_SIZE, ring_layout
 from graphkit.masking import Masker, frame_of as _frame, text_of as _text
 from graphkit.rings import Ring
@@ -222,8 +222,8 @@ class _Index:
         self.items = _compact(get("claim_items"), TABLES["claim_items"].column_names)
         self._sorted: dict[tuple[str, str], tuple] = {}
         self._pos: dict[str, dict] = {}
-        self._pharmacy_ids = set(self.pharmacies.index)
-        self._institution_ids = set(self.institutions.index)
+        self._facility_types = facility_types(self.institutions.index, self.pharmacies.index,
+                                              self.claims)
         #: pharmacist_id -> (name on its first registration, the pharmacies it is registered at)
         self.registrations: dict[str, tuple] = {}
         ph = self.pharmacists
@@ -323,13 +323,9 @@ class _Index:
         hit = hi > lo
         return [pos[a:b] for a, b in zip(lo[hit], hi[hit])], want[~hit]
 
-    def facility_kind(self, fid, claim_types=()) -> str:
-        if fid in self._pharmacy_ids:
-            return "pharmacy"
-        if fid in self._institution_ids:
-            return "institution"
-        return "pharmacy" if claim_types and all(t == "pharmacy" for t in claim_types) \
-            else "institution"
+    def facility_kind(self, fid) -> str:
+        """``"institution"`` or ``"pharmacy"``, by :func:`graphkit.graph.facility_types`."""
+        return self._facility_types.get(fid, "institution")
 
 
 # --------------------------------------------------------------------------------------------
@@ -465,7 +461,7 @@ class RingView:
                     edge(node("patient", pat), node("card", card), "used", r.n, r.fund, r.claims)
             # card (or patient) at facility
             for (who, fac), r in agg(C, ["_whokey", "facility_id"]):
-                kind = ix.facility_kind(fac, r.types)
+                kind = ix.facility_kind(fac)
                 ek = "swipe" if kind == "pharmacy" else (
                     "stay" if r.types == ["inpatient"] else "visit")
                 edge(who, node(kind, fac), ek, r.n, r.fund, r.claims)
@@ -475,7 +471,7 @@ class RingView:
                 for (who, v), r in agg(C, ["_whokey", col]):
                     edge(who, node(t, v), ek, r.n, r.fund, r.claims)
             for (fac, v), r in agg(C, ["facility_id", "pharmacist_id"]):
-                kind = ix.facility_kind(fac, r.types)
+                kind = ix.facility_kind(fac)
                 edge(node("pharmacist", v), node(kind, fac), "pharmacist", r.n, r.fund, r.claims)
 
         # shared phones and addresses of the people in view
@@ -493,7 +489,7 @@ class RingView:
             it = _items_with_claims(self.items[self.items["trace_code"].isin(self.trace_codes)],
                                     "trace_code", C)
             for (code, fac), r in _agg(it, ["trace_code", "facility_id"]):
-                kind = ix.facility_kind(fac, r.types)
+                kind = ix.facility_kind(fac)
                 total = int(self.code_settlements.get(code, r.n))
                 label = "追溯码重复结算" if total > 1 else "追溯码结算"
                 if r.n > 1:
@@ -507,7 +503,7 @@ class RingView:
             it = _items_with_claims(self.items[self.items["item_code"].isin(drugs)],
                                     "item_code", C)
             for (code, fac), r in _agg(it, ["item_code", "facility_id"]):
-                kind = ix.facility_kind(fac, r.types)
+                kind = ix.facility_kind(fac)
                 edge(node("drug", code), node(kind, fac), "drug", r.n, r.fund, r.claims)
 
         G = nx.Graph(ring_id=ring.ring_id, typology=ring.typology)
@@ -617,8 +613,7 @@ class RingView:
         for code, rows in seen.items():
             rows = sorted(set(rows))
             facs = [L["facility_id"][i] for i in rows]
-            types = [[L["claim_type"][i]] for i in rows]
-            kinds = [self.ix.facility_kind(f, t) for f, t in zip(facs, types)]
+            kinds = [self.ix.facility_kind(f) for f in facs]
             item, name = drug.get(code, (None, None))
             again = len(rows) > 1
             out[code] = {"drug": item or "", "drug_name": name or item or "",

@@ -122,19 +122,21 @@ class Context:
 
     @cached_property
     def facilities(self) -> pd.DataFrame:
+        """Every facility of the tables and the claims, by ``facility_id``: its type
+        (:func:`graphkit.graph.facility_types`), name, level, ownership, kind and region."""
         ds = self.dataset
         inst = ds.institutions.rename(columns={"institution_id": "facility_id"})
-        inst = inst.assign(facility_type="institution")
         ph = ds.pharmacies.rename(columns={"pharmacy_id": "facility_id"})
-        ph = ph.assign(facility_type="pharmacy", level=pd.NA, ownership=pd.NA, kind="药店")
-        cols = ["facility_id", "facility_type", "name", "level", "ownership", "kind", "region"]
+        ph = ph.assign(level=pd.NA, ownership=pd.NA, kind="药店")
+        cols = ["facility_id", "name", "level", "ownership", "kind", "region"]
         f = pd.concat([inst[cols], ph[cols]], ignore_index=True)
         known = set(f["facility_id"])
         extra = sorted(set(self.claims["facility_id"].dropna().unique()) - known)
         if extra:
-            f = pd.concat([f, pd.DataFrame({"facility_id": extra, "facility_type": "unknown"})],
-                          ignore_index=True)
-        return f.drop_duplicates("facility_id").set_index("facility_id")
+            f = pd.concat([f, pd.DataFrame({"facility_id": extra})], ignore_index=True)
+        f = f.drop_duplicates("facility_id").set_index("facility_id")
+        f.insert(0, "facility_type", [self.graph.facility_type(i) for i in f.index])
+        return f
 
     @cached_property
     def items(self) -> pd.DataFrame:
