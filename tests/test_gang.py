@@ -183,3 +183,24 @@ def test_a_session_spread_over_a_day_from_the_organisers_phone_is_one(tmp_path):
     (swipes,) = [e.detail for e in ring.evidence if e.rule == "lockstep_swipes"]
     assert swipes.startswith("10 张医保凭证成批刷卡，共 8 天（8 个刷卡批次，")
     assert swipes.endswith("每批次用时中位数 540 分钟，其中 8 个批次在同一终端）")
+
+
+def test_a_session_spread_over_a_day_on_the_organisers_own_terminal_is_one(tmp_path):
+    """Twelve collected 社保卡, no phone: on each of eight days the organiser swipes six of them
+    on his own terminal at the pharmacy, an hour and a half apart, slower than any burst. The
+    terminal settles nothing but his pool, so it marks each day as one session, as his phone
+    would; the pharmacy's counter terminal serves its walk-ins meanwhile. One ring."""
+    w = World()
+    background(w)
+    ids = []
+    for i in range(12):
+        pid = f"1670000000000{i:03d}"
+        w.person(pid, region=["510104", "510121", "510129"][i % 3])
+        ids.append(pid)
+    for k in range(8):
+        for j in range(6):
+            pid = ids[(k * 5 + j) % 12]
+            w.claim(pid, "P1", day(10 + k * 9, 8) + timedelta(minutes=90 * j + 7),
+                    device="ORG-TERM-1", fund=180.0)
+    walk_ins(w, "P1", range(0, 100), device="DEV-P1-1", per_day=4)
+    assert reported(w.load(tmp_path)) == [set(ids)]

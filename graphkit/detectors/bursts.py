@@ -21,7 +21,7 @@ import pandas as pd
 from graphkit.detectors.signals import Context
 from graphkit.settings import Settings
 
-__all__ = ["bursts", "phone_session_sizes"]
+__all__ = ["bursts", "session_sizes"]
 
 
 #: what scoring a group reads of its swipes (the gang detector's scoring and ``make_ring``)
@@ -74,14 +74,14 @@ def _bursts(ctx: Context, settings: Settings) -> pd.DataFrame:
     return out
 
 
-def phone_session_sizes(claims: pd.DataFrame) -> np.ndarray:
-    """For each claim, how many distinct cards its phone session holds: the claims one operator
-    phone presented at one facility on one day (``claims`` needs facility_id, day,
-    operator_phone and card_id). Someone using borrowed cards for their own care is treated on
-    one of them at a time; a phone presenting several people's cards at one place on one day
-    is swiping collected cards, whatever its pace. Gang reads these as sessions, impersonation
-    leaves them to the schemes that collect cards."""
-    return claims.groupby(["facility_id", "day", "operator_phone"], sort=False)[
+def session_sizes(claims: pd.DataFrame, marker: str = "operator_phone") -> np.ndarray:
+    """For each claim, how many distinct cards its session holds: the claims one operator phone
+    (or one terminal, ``marker="device_id"``) put through at one facility on one day
+    (``claims`` needs facility_id, day, card_id and the marker). Someone using borrowed cards
+    for their own care is treated on one of them at a time; a phone presenting several
+    people's cards at one place on one day is swiping collected cards, whatever its pace. Gang
+    reads these as sessions, impersonation leaves them to the schemes that collect cards."""
+    return claims.groupby(["facility_id", "day", marker], sort=False)[
         "card_id"].transform("nunique").to_numpy()
 
 

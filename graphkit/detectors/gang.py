@@ -44,8 +44,8 @@ import pandas as pd
 from scipy import sparse
 
 from graphkit._arrow import isin, single_chunk
-from graphkit._frames import row_positions
-from graphkit.detectors.bursts import bursts, phone_session_sizes
+from graphkit._frames import most_frequent, row_positions
+from graphkit.detectors.bursts import bursts, session_sizes
 from graphkit.detectors.signals import (
     Context,
     components_of_pairs,
@@ -116,35 +116,68 @@ def _detect_gangs(ctx: Context, settings: Settings) -> list[Ring]:
 
 
 def swipe_sessions(ctx: Context, settings: Settings) -> pd.DataFrame:
-    """The bursts, and the sessions an organiser's phone marks whatever their pace.
+    """The bursts, and the sessions an organiser's phone or own terminal marks whatever their
+    pace.
 
-    An organiser may spread a session over an afternoon, slower than any burst; when the
+    An organiser may spread a session over an afternoon, slower than any burst. When the
     电子凭证 are presented from the organiser's phone, the phone itself says which swipes are one
     session: at one facility on one day, the settlements outside bursts presented from one
     phone for ``burst_min_cards`` to ``burst_max_cards`` cards of people it does not belong to
-    (their own household's phone is a family's). Each such session takes the next ``burst``
-    number after the bursts."""
+    (their own household's phone is a family's). A terminal that settled few cards, beside
+    the counters that serve the facility's customers, is someone's own (:func:`_own_terminals`):
+    its settlements at one facility on one day, for as many cards, are one session too.
+    Each such session, of the settlements outside bursts, takes the next ``burst`` number after
+    the bursts."""
     key = ("gang_sessions", settings.gang, settings.people)
     if key in ctx.cache:
         return ctx.cache[key]
     s = settings.gang
     b = bursts(ctx, settings)
     c = ctx.claims
-    c = c[(c["claim_type"] != "inpatient").to_numpy() & c["operator_phone"].notna().to_numpy()]
+    c = c[(c["claim_type"] != "inpatient").to_numpy()]
     c = c[~isin(c["claim_id"], b["claim_id"])]
-    own = ctx.patients["phone"].reindex(ctx.holder_of(c["card_id"].tolist())).to_numpy()
-    c = c[c["operator_phone"].to_numpy(dtype=object) != own]
-    if len(c):
-        place = ["facility_id", "day", "operator_phone"]
-        n_cards = phone_session_sizes(c)
-        c = c[(n_cards >= s.burst_min_cards) & (n_cards <= s.burst_max_cards)]
-        c = c.sort_values(["facility_id", "t", "claim_id"], kind="stable")
-        first = int(b["burst"].max()) + 1 if len(b) else 0
-        c = c.assign(burst=first + c.groupby(place, sort=True).ngroup().to_numpy())
-        # one chunk per column: a group's rows are taken from it thousands of times
-        b = single_chunk(pd.concat([b, c[list(b.columns)]], ignore_index=True))
+    by_phone = c[c["operator_phone"].notna().to_numpy()]
+    own = ctx.patients["phone"].reindex(ctx.holder_of(by_phone["card_id"].tolist())).to_numpy()
+    by_phone = by_phone[by_phone["operator_phone"].to_numpy(dtype=object) != own]
+    sessions = [_sessions_of(by_phone, "operator_phone", s)]
+    by_device = c[c["device_id"].notna().to_numpy()
+                  & ~isin(c["claim_id"], sessions[0]["claim_id"])]
+    sessions.append(_sessions_of(by_device[isin(by_device["device_id"], _own_terminals(ctx, s))],
+                                 "device_id", s))
+    first = int(b["burst"].max()) + 1 if len(b) else 0
+    for found in sessions:
+        if len(found):
+            found["burst"] += first
+            first = int(found["burst"].max()) + 1
+    # one chunk per column: a group's rows are taken from it thousands of times
+    b = single_chunk(pd.concat([b] + [f[list(b.columns)] for f in sessions if len(f)],
+                               ignore_index=True))
     ctx.cache[key] = b
     return b
+
+
+def _own_terminals(ctx: Context, s) -> pd.Index:
+    """Terminals that settled no more than ``burst_max_cards`` cards, and fewer than half of the
+    cards settled at their facility: someone's own beside the facility's counters, which serve
+    its customers (a quiet clinic's only terminal serves all of them and is its counter)."""
+    c = ctx.claims
+    c = c[c["device_id"].notna().to_numpy()]
+    served = c.groupby("device_id")["card_id"].nunique()
+    at = most_frequent(c, "device_id", "facility_id")
+    facility_cards = ctx.claims.groupby("facility_id")["card_id"].nunique()
+    share = served / facility_cards.reindex(at.reindex(served.index)).to_numpy()
+    return served.index[(served <= s.burst_max_cards) & (share < 0.5)]
+
+
+def _sessions_of(c: pd.DataFrame, marker: str, s) -> pd.DataFrame:
+    """The claims of ``c`` in sessions marked by ``marker`` (one phone or terminal at one
+    facility on one day, ``burst_min_cards`` to ``burst_max_cards`` cards), numbered from 0 in
+    facility, day and marker order."""
+    place = ["facility_id", "day", marker]
+    n_cards = session_sizes(c, marker)
+    c = c[(n_cards >= s.burst_min_cards) & (n_cards <= s.burst_max_cards)]
+    c = c.sort_values(["facility_id", "t", "claim_id"], kind="stable")
+    return c.assign(burst=c.groupby(place, sort=True).ngroup().to_numpy())
 
 
 def _organiser_groups(ctx: Context, b: pd.DataFrame, s) -> list[list[str]]:

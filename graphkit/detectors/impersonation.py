@@ -61,7 +61,7 @@ import pandas as pd
 
 from graphkit._arrow import isin, positions
 from graphkit._frames import most_frequent
-from graphkit.detectors.bursts import bursts, phone_session_sizes
+from graphkit.detectors.bursts import bursts, session_sizes
 from graphkit.detectors.signals import Context, components_of_pairs, evidence, make_ring
 from graphkit.rings import Member, Ring
 from graphkit.settings import Settings
@@ -392,7 +392,7 @@ def card_signals(ctx: Context, settings: Settings) -> pd.DataFrame:
         # swiping collected cards (a gang's or an organised admission's), whatever its rhythm
         at = c[["facility_id", "day"]].iloc[positions(ph["claim_id"], c["claim_id"])]
         ph = ph.assign(facility_id=at["facility_id"].to_numpy(), day=at["day"].to_numpy())
-        collectors = ph.loc[phone_session_sizes(ph) >= s.collector_min_cards, "operator_phone"]
+        collectors = ph.loc[session_sizes(ph) >= s.collector_min_cards, "operator_phone"]
         ph = ph[~isin(ph["operator_phone"], collectors.unique())]
         n_hh = ph.groupby("operator_phone")["household"].nunique()
         many = isin(ph["operator_phone"], n_hh[n_hh >= s.phone_min_households].index)
