@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from graphkit.detectors.signals import Context
+from graphkit.detectors.context import Context
 from graphkit.settings import Settings
 
 __all__ = ["bursts", "session_sizes"]

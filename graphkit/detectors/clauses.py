@@ -25,6 +25,8 @@ CLAUSES = {
     "phone_presents_unrelated_cards": "负面清单(2025) 三(2) 将本人的医保凭证交由他人冒名使用",
     "device_presents_unrelated_cards": "负面清单(2025) 三(2) 将本人的医保凭证交由他人冒名使用",
     "presented_by_another_household": "负面清单(2025) 三(2) 将本人的医保凭证交由他人冒名使用",
+    "sits_with_unrelated_cards": "负面清单(2025) 三(2) 将本人的医保凭证交由他人冒名使用",
+    "sits_with_one_person": "负面清单(2025) 三(2) 将本人的医保凭证交由他人冒名使用",
     "trace_code_resettled": "负面清单(2025) 二(11) 参与或协助倒卖“回流药”",
     "key_drug_excess": "负面清单(2025) 三(4) 利用享受医疗保障待遇的机会转卖药品",
     "doctor_shopping": "负面清单(2025) 一(11) 超量开药、重复开药",
@@ -38,6 +40,9 @@ CLAUSES = {
 
 def evidence(rule: str, detail: str, count: int = 0, clause: str | None = None) -> Evidence:
     """One line of a ring's evidence: ``rule`` fired, cited with its clause from :data:`CLAUSES`
-    (or ``clause`` when given), what it saw (``detail``) and on how many claims (``count``)."""
-    return Evidence(rule=rule, clause=clause or CLAUSES.get(rule, ""), detail=detail,
-                    count=int(count))
+    (or ``clause`` when given), what it saw (``detail``) and on how many claims (``count``).
+    A rule with no clause and none given is a mistake in the detector, never an evidence line
+    citing nothing: KeyError."""
+    if clause is None and rule not in CLAUSES:
+        raise KeyError(f"rule {rule!r} has no clause in CLAUSES and none was given")
+    return Evidence(rule=rule, clause=clause or CLAUSES[rule], detail=detail, count=int(count))

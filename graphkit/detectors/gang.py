@@ -46,14 +46,10 @@ from scipy import sparse
 from graphkit._arrow import isin, single_chunk
 from graphkit._frames import most_frequent, row_positions
 from graphkit.detectors.bursts import bursts, session_sizes
-from graphkit.detectors.signals import (
-    Context,
-    components_of_pairs,
-    evidence,
-    make_ring,
-    reported_cards,
-    squash,
-)
+from graphkit.detectors.assemble import make_ring, reported_cards, squash
+from graphkit.detectors.clauses import evidence
+from graphkit.detectors.context import Context
+from graphkit.detectors.groups import components_of_pairs
 from graphkit.rings import Member, Ring
 from graphkit.settings import Settings
 

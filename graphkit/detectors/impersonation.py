@@ -62,7 +62,10 @@ import pandas as pd
 from graphkit._arrow import isin, positions
 from graphkit._frames import most_frequent
 from graphkit.detectors.bursts import bursts, session_sizes
-from graphkit.detectors.signals import Context, components_of_pairs, evidence, make_ring
+from graphkit.detectors.assemble import make_ring
+from graphkit.detectors.clauses import evidence
+from graphkit.detectors.context import Context
+from graphkit.detectors.groups import components_of_pairs
 from graphkit.rings import Member, Ring
 from graphkit.settings import Settings
 
