@@ -526,9 +526,40 @@ class RingView:
                 G.add_edge(a, b, **e)
         self._node_stats(G)
         _collapse_trace_codes(G, self._packs(), members)
+        if ring.typology == "diversion":
+            self._drop_walk_in_buyers(G)
         if ring.typology == "impersonation":
             self._mark_signals(G)
         return G
+
+    def _drop_walk_in_buyers(self, G: nx.Graph) -> None:
+        """Leave out of a diversion's graph the people who bought a re-settled pack over the
+        counter (their cards and whatever ties only to them): context the detector does not list
+        as members, and hundreds of them would bury the chain. Each pack says how many it had
+        (``buyers``, and a fact); their claims stay on the timeline."""
+        A = G.nodes
+
+        def bought(n):  # settled a pack: a trace_buy link to one
+            return any(G.edges[n, m]["kind"] == "trace_buy" for m in G.neighbors(n))
+
+        cards = {n for n, a in G.nodes(data=True) if a["type"] == "card" and not a["member"]
+                 and bought(n) and not any(A[m]["member"] for m in G.neighbors(n)
+                                           if A[m]["type"] == "patient")}
+        people = {n for n, a in G.nodes(data=True) if a["type"] == "patient" and not a["member"]
+                  and (bought(n) or any(m in cards for m in G.neighbors(n)))
+                  and all(m in cards for m in G.neighbors(n) if A[m]["type"] == "card")}
+        buyers = cards | people
+        if not buyers:
+            return
+        for n, a in G.nodes(data=True):
+            if a["type"] == "trace_code":
+                who = {m for m in G.neighbors(n) if m in buyers}
+                if who:
+                    a["buyers"] = len(who)
+                    a["facts"] = a["facts"] + [("线索外购药人", f"{len(who)}（图中未画出）", "")]
+        G.remove_nodes_from(sorted(buyers))
+        G.remove_nodes_from(sorted(n for n, a in G.nodes(data=True)
+                                   if not a["member"] and G.degree(n) == 0))
 
     def _mark_signals(self, G: nx.Graph) -> None:
         """Name on each holder's link to a card what makes its use impossible for the holder:
@@ -892,8 +923,11 @@ def _is_hub(a: dict) -> bool:
 
 def _edge_label_shown(G: nx.Graph, u: str, v: str, e: dict) -> bool:
     """Whether the edge's label is drawn on it (it is always in the edge's tooltip)."""
-    return (G.number_of_edges() <= _LABELLED_EDGES or e["kind"] in ("trace", "used")
-            or bool(e.get("signal")))
+    if G.number_of_edges() <= _LABELLED_EDGES or e["kind"] == "used" or e.get("signal"):
+        return True
+    # of a pack's settlements, the label of its re-settlement at the reseller
+    return e["kind"] == "trace" and (v in G.nodes[u].get("resold_at", ())
+                                     or u in G.nodes[v].get("resold_at", ()))
 
 
 def _collapse_trace_codes(G: nx.Graph, packs: dict[str, dict], members=()) -> None:

@@ -394,3 +394,17 @@ def test_fake_admission_timeline_draws_each_recruits_stays_as_bars(demo):
     assert len(lanes) == stays["patient_id"].nunique()
     assert svg.count('fill="#c03d3e" fill-opacity="0.3"') == len(stays)
     assert "<title>住院 " in svg
+
+
+def test_a_diversion_graph_leaves_out_its_walk_in_buyers(tmp_path):
+    import dataclasses
+
+    data, doc = write_many_codes(tmp_path / "codes", n_codes=40)
+    # P3 bought the last pack over the counter: not a member of the ring
+    ring = dataclasses.replace(doc.rings[0], members=tuple(
+        m for m in doc.rings[0].members if m.id != "P3"))
+    G = ring_graph(ring, graphkit.load(data))
+    assert not {"patient:P3", "card:P3"} & set(G.nodes)
+    pack = next(a for _, a in G.nodes(data=True) if a["type"] == "trace_code")
+    assert pack["buyers"] == 1 and ("线索外购药人", "1（图中未画出）", "") in pack["facts"]
+    assert {"patient:P1", "patient:P2"} <= set(G.nodes)  # the ring's own people stay
