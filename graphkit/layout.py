@@ -104,11 +104,14 @@ class _Graph:
 
     def __init__(self, nodes: Sequence[Mapping], edges: Iterable[tuple[str, str]]):
         self.nodes = {n["key"]: n for n in nodes}
-        self.nbrs: dict[str, set[str]] = defaultdict(set)
+        nbrs: dict[str, set[str]] = defaultdict(set)
         for u, v in edges:
             if u in self.nodes and v in self.nodes and u != v:
-                self.nbrs[u].add(v)
-                self.nbrs[v].add(u)
+                nbrs[u].add(v)
+                nbrs[v].add(u)
+        # in key order: a mean of positions summed in a set's (hash-seeded) order differs in
+        # the last bit from run to run, and reorders ties
+        self.nbrs: dict[str, list[str]] = {k: sorted(v) for k, v in sorted(nbrs.items())}
 
     def of(self, key: str, *types: str) -> list[str]:
         return sorted(k for k in self.nbrs.get(key, ()) if self.nodes[k]["type"] in types)

@@ -180,3 +180,30 @@ def test_no_label_overlaps_on_a_100k_synth(tmp_path):
     for ring in doc.rings:
         v = RingView(ring, ds, masker.scoped(), index=ix)
         assert label_overlaps(v.layout_nodes(), v.positions()) == [], ring.ring_id
+
+
+_HASH_SCRIPT = r"""
+import json, sys
+from graphkit.layout import ring_layout
+case = json.load(open(sys.argv[1], encoding="utf-8"))
+pos = ring_layout(case["typology"], case["nodes"], [tuple(e) for e in case["edges"]])
+print(json.dumps(sorted(pos.items())))
+"""
+
+
+def test_a_layout_is_the_same_whatever_the_hash_seed():
+    """Python seeds its string hashing per process, and a set iterates in that order: positions
+    summed in it differ in the last bit and reorder ties. A layout never depends on it. The case
+    is a diversion ring of a 100k synth (51 nodes, 130 links) that once did."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    case = Path(__file__).parent / "fixtures" / "layout_diversion_r5.json"
+    out = set()
+    for seed in ("0", "1", "2", "3"):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        out.add(subprocess.run([sys.executable, "-c", _HASH_SCRIPT, str(case)], env=env,
+                               check=True, capture_output=True, text=True).stdout)
+    assert len(out) == 1
