@@ -428,7 +428,7 @@ h1{font-size:1.5em;border-bottom:2px solid #333} h2{font-size:1.15em;margin-top:
 table{border-collapse:collapse;width:100%;font-size:.9em} td,th{border:1px solid #bbb;padding:3px 6px;
 text-align:left;vertical-align:top} th{background:#eee} .num{text-align:right}
 .mono,pre{font-family:ui-monospace,Consolas,monospace} pre{background:#f6f6f6;padding:.6em;
-white-space:pre-wrap;word-break:break-all;font-size:.85em} .muted{color:#666;font-size:.9em}
+white-space:pre-wrap;word-break:break-all;font-size:.85em} .muted{color:#666;font-size:.9em} .date{white-space:nowrap}
 .note{background:#fff6d5;border:1px solid #e0c860;padding:.4em .8em}
 dl{display:grid;grid-template-columns:9em 1fr;gap:.2em 1em} dt{font-weight:bold} dd{margin:0}
 @media print{body{margin:0;max-width:none} a{color:#000;text-decoration:none}
@@ -440,11 +440,8 @@ def _report_html(doc, ring, view, masker: Masker, manifest_info: dict) -> str:
     """The package's printable report (templates/report.html), masked as ``masker`` says."""
     zh, en = TYPOLOGIES.get(ring.typology, (ring.typology, ""))
     counts = view.member_counts()
-    members = [render.MemberRow(a["type_zh"], masker.ident(a["type"], a["id"]), a["display"],
-                                True, True, masker.text(role_zh(a.get("role", ""))),
-                                a.get("n_claims", 0), f"{a.get('fund', 0.0):,.2f}")
-               for _, a in sorted(view.graph_nodes_by_kind(),
-                                  key=lambda x: (x[1]["type"], x[1]["id"])) if a["member"]]
+    # the ring page's members table, its members only (a pack: one row per drug and reseller)
+    members = [r for r in render.member_rows(view) if r.member]
     evidence = [{"clause": e.clause or "（未注明条款）",
                  "detail": masker.text(view.ix.named(ring, e.detail)), "rule": e.rule,
                  "count": int(e.count)} for e in ring.evidence]

@@ -408,3 +408,16 @@ def test_a_diversion_graph_leaves_out_its_walk_in_buyers(tmp_path):
     pack = next(a for _, a in G.nodes(data=True) if a["type"] == "trace_code")
     assert pack["buyers"] == 1 and ("线索外购药人", "1（图中未画出）", "") in pack["facts"]
     assert {"patient:P1", "patient:P2"} <= set(G.nodes)  # the ring's own people stay
+
+
+def test_the_report_lists_a_pack_by_drug_without_claim_figures(sample, tmp_path):
+    from graphkit.evidence import write_package
+
+    data, doc, ds = sample
+    report = (write_package(doc, "R0002", tmp_path / "pkg", ds) / "报告.html").read_text(
+        encoding="utf-8")
+    row = next(r for r in re.findall(r"<tr>(.*?)</tr>", report, re.S) if "追溯码" in r)
+    assert "<td>胰岛素注射液 ×3</td>" in row
+    assert ('<td colspan=2>3 盒，<span class=date>2024-04-01</span> 至 '
+            '<span class=date>2024-04-12</span></td>') in row
+    assert "class=num" not in row
