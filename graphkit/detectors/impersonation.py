@@ -549,10 +549,19 @@ def detect_impersonation(ctx: Context, settings: Settings, *,
                       index=per_kind.index.get_level_values("group"))
     can_report = 1 - clean.groupby(level=0).prod() >= settings.min_score - 1e-9
     sig = sig[sig["group"].map(can_report).to_numpy()]
+    # each group's claims per signal kind, read from the counts above (not one groupby a group)
+    kinds_of: dict = {}
+    for (lab, kind), n in zip(per_kind.index.tolist(), per_kind.tolist()):
+        kinds_of.setdefault(lab, ([], []))
+        kinds_of[lab][0].append(kind)
+        kinds_of[lab][1].append(n)
     rings = []
     for lab, part in sig.groupby("group", sort=True):
+        kinds, n_claims = kinds_of[lab]
         score, counts = _signal_score(part, s.present_min, s.mismatch_alone_min_days,
-                                      s.two_places_alone_min_days, s.two_places_alone_min_share)
+                                      s.two_places_alone_min_days, s.two_places_alone_min_share,
+                                      counts=pd.Series(n_claims, index=pd.Index(kinds, name="signal"),
+                                                       name="claim_id"))
         if score < settings.min_score:
             continue  # below what is reported: skip building the ring
         group_cards = members[lab]
@@ -794,10 +803,12 @@ def _controller_groups(ctx: Context, sig: pd.DataFrame, cards: pd.Index, session
 
 
 def _signal_score(sig: pd.DataFrame, present_min: int, mismatch_alone_min_days: int = 2,
-                  two_places_alone_min_days: int = 3, two_places_alone_min_share: float = 0.1
-                  ) -> tuple[float, pd.Series]:
-    """Combined score of one card group's signals, and the claim count per signal kind."""
-    counts = sig.groupby("signal")["claim_id"].nunique()
+                  two_places_alone_min_days: int = 3, two_places_alone_min_share: float = 0.1,
+                  counts: pd.Series | None = None) -> tuple[float, pd.Series]:
+    """Combined score of one card group's signals, and the claim count per signal kind
+    (``counts``: that count, when the caller has it already)."""
+    if counts is None:
+        counts = sig.groupby("signal")["claim_id"].nunique()
     kinds = list(counts.index)
     p_clean = 1.0
     for k, n in counts.items():
