@@ -613,16 +613,18 @@ def _seated(ctx: Context, settings: Settings) -> pd.DataFrame:
                   & (t_all[second] - t_all[first] <= s.session_minutes * 60)
                   & (hh_code[first] != hh_code[second]))
             first, second = first[ok], second[ok]
-            for me, other in ((first, second), (second, first)):
-                parts.append(pd.DataFrame({"row": me, "card": codes[me], "partner": codes[other],
-                                           "partner_row": other, "day": day_all[me],
-                                           "facility": fac_code[me]}))
-    if parts:
-        out = pd.concat(parts, ignore_index=True).drop_duplicates(["row", "partner"])
-    else:
-        out = pd.DataFrame({k: pd.Series([], dtype="int64")
-                            for k in ("row", "card", "partner", "partner_row", "day", "facility")})
-    ctx.cache[key] = out.sort_values(["row", "partner"]).reset_index(drop=True)
+            parts += [(first, second), (second, first)]
+    me = np.concatenate([m for m, _ in parts]) if parts else np.zeros(0, dtype=np.int64)
+    other = np.concatenate([o for _, o in parts]) if parts else np.zeros(0, dtype=np.int64)
+    # one row per claim and neighbouring card (the nearest queue and place first), by claim
+    order = np.lexsort((np.arange(len(me)), codes[other], me))
+    me, other = me[order], other[order]
+    first_of = np.ones(len(me), dtype=bool)
+    first_of[1:] = (me[1:] != me[:-1]) | (codes[other][1:] != codes[other][:-1])
+    me, other = me[first_of], other[first_of]
+    out = pd.DataFrame({"row": me, "card": codes[me], "partner": codes[other],
+                        "partner_row": other, "day": day_all[me], "facility": fac_code[me]})
+    ctx.cache[key] = out
     return ctx.cache[key]
 
 
@@ -667,7 +669,9 @@ def sittings(ctx: Context, settings: Settings) -> pd.DataFrame:
     # each other now and then, on a small share of their days there
     c = ctx.claims
     codes, _ = _card_codes(ctx)
-    seen = c["claim_type"].to_numpy() != "inpatient"
+    # only the cards that sat with anyone: their days at each facility
+    seen = (c["claim_type"].to_numpy() != "inpatient") & np.isin(
+        codes, at.index.get_level_values("card").unique())
     fac_code = pd.factorize(c["facility_id"])[0].astype(np.int64)
     visits = pd.DataFrame({"card": codes[seen], "facility": fac_code[seen],
                            "day": c["day"].to_numpy()[seen]}).drop_duplicates()
