@@ -25,14 +25,13 @@ def module_files(root: Path, package: str) -> dict[str, tuple[Path, bool]]:
     return out
 
 
-def import_graph(root: Path, package: str) -> dict[str, list[str]]:
-    """Module -> the modules of ``package`` it imports (sorted), from every import statement.
+def imports_of(root: Path, package: str) -> dict[str, set[str]]:
+    """Module -> every module name its import statements name (of any package).
 
-    ``from a.b import c`` is an import of ``a.b.c`` when that is a module, else of ``a.b``.
-    Importing a submodule also runs its parent packages' ``__init__``; that implied step is not
-    an edge (a package importing its own submodules would otherwise always be a cycle)."""
+    ``from a.b import c`` is an import of ``a.b.c`` when that is a module of ``package``, else
+    of ``a.b``; relative imports are resolved against the importing module's package."""
     modules = module_files(root, package)
-    graph = {}
+    out = {}
     for name, (path, is_package) in modules.items():
         here = name if is_package else name.rpartition(".")[0]
         targets = set()
@@ -48,8 +47,31 @@ def import_graph(root: Path, package: str) -> dict[str, list[str]]:
                 for alias in node.names:
                     submodule = f"{source}.{alias.name}"
                     targets.add(submodule if submodule in modules else source)
-        graph[name] = sorted(t for t in targets if t in modules and t != name)
-    return graph
+        out[name] = targets
+    return out
+
+
+def import_graph(root: Path, package: str) -> dict[str, list[str]]:
+    """Module -> the modules of ``package`` it imports (sorted), from every import statement.
+
+    Importing a submodule also runs its parent packages' ``__init__``; that implied step is not
+    an edge (a package importing its own submodules would otherwise always be a cycle)."""
+    modules = module_files(root, package)
+    return {name: sorted(t for t in targets if t in modules and t != name)
+            for name, targets in imports_of(root, package).items()}
+
+
+def missing_modules(root: Path, package: str) -> dict[str, list[str]]:
+    """Module -> the modules of ``package`` it imports that do not exist (sorted); a
+    function-level import of a module that was moved fails only when that function runs."""
+    modules = module_files(root, package)
+    out = {}
+    for name, targets in imports_of(root, package).items():
+        gone = sorted(t for t in targets
+                      if (t == package or t.startswith(package + ".")) and t not in modules)
+        if gone:
+            out[name] = gone
+    return out
 
 
 def find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
@@ -91,6 +113,10 @@ def test_graphkit_has_no_import_cycle():
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
 
 
+def test_every_graphkit_module_imported_exists():
+    assert missing_modules(ROOT, "graphkit") == {}
+
+
 def _write(root: Path, files: dict[str, str]) -> None:
     for rel, text in files.items():
         path = root / rel
@@ -128,3 +154,12 @@ def test_one_way_imports_through_a_subpackage_have_no_cycle(tmp_path):
     graph = import_graph(tmp_path, "pkg")
     assert graph == {"pkg": ["pkg.sub.x"], "pkg.sub": [], "pkg.sub.x": ["pkg.y"], "pkg.y": []}
     assert find_cycle(graph) is None
+
+
+def test_an_import_inside_a_function_of_a_module_that_is_gone_is_named(tmp_path):
+    _write(tmp_path, {
+        "pkg/__init__.py": "", "pkg/places.py": "def place_of(a):\n    return a\n",
+        "pkg/page.py": ("from pkg.places import place_of\n\n"
+                        "def layout():\n    from pkg.signals import place_of\n    return place_of\n"),
+    })
+    assert missing_modules(tmp_path, "pkg") == {"pkg.page": ["pkg.signals"]}
