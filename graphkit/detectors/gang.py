@@ -39,6 +39,8 @@ rule impersonation names its user by).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 from scipy import sparse
@@ -398,121 +400,194 @@ def _sessions_text(lb: pd.DataFrame, n_cards: int, lock_days: int) -> str:
             f"{len(lb)} 笔结算；每批次用时中位数 {minutes} 分钟{where}）")
 
 
-def _score_group(ctx: Context, b: pd.DataFrame, b_rows: dict, cards: list[str],
-                 settings: Settings, lb: pd.DataFrame | None = None) -> Ring | None:
-    """The gang ring of ``cards`` (None when too few are swiped together); ``lb`` is their
-    lockstep swipes when the caller has them already."""
-    s = settings.gang
-    if lb is None:
-        lb = _lockstep(b, b_rows, cards, s)
+class _Facilities(NamedTuple):
+    """Where a group's lockstep swipes concentrate."""
+
+    top: str
+    top_share: float
+    top_type: str
+    #: the facilities holding a tenth of the swipes or more: the colluding ones
+    colluding: list
+    #: lockstep swipes at the top facility, and their share of the group's claims there
+    lockstep_at_top: int
+    lockstep_share: float
+
+
+class _Lookalike(NamedTuple):
+    """What a group's swipes share with legitimate scheduled care."""
+
+    top_dx: str
+    top_dx_share: float
+    weekday_share: float
+    month_share: float
+    #: no diagnosis on the swipes, at an institution (where visits are coded)
+    uncoded: bool
+    scheduled_treatment: bool
+    refill_day: bool
+
+
+def _score_group(ctx: Context, sessions: pd.DataFrame, session_rows: dict, cards: list[str],
+                 settings: Settings, lockstep: pd.DataFrame | None = None) -> Ring | None:
+    """The gang ring of ``cards`` (None when too few are swiped together): ``sessions`` are the
+    swipe sessions (:func:`swipe_sessions`), ``session_rows`` their rows by card, and
+    ``lockstep`` the cards' lockstep swipes when the caller has them already."""
+    gang = settings.gang
+    if lockstep is None:
+        lockstep = _lockstep(sessions, session_rows, cards, gang)
     # a collected card is swiped with the others again and again: a card in the group's lockstep
     # bursts on fewer than min_shared_days days only happened to be there: score the rest
-    card_days = lb.groupby("card_id")["day"].nunique()
-    regular = sorted(card_days[card_days >= s.min_shared_days].index)
+    card_days = lockstep.groupby("card_id")["day"].nunique()
+    regular = sorted(card_days[card_days >= gang.min_shared_days].index)
     if len(regular) < len(cards):
-        if len(regular) < s.min_cards:
+        if len(regular) < gang.min_cards:
             return None
-        return _score_group(ctx, b, b_rows, regular, settings)
-    if not len(lb):
+        return _score_group(ctx, sessions, session_rows, regular, settings)
+    if not len(lockstep):
         return None
-    lock_days = int(lb["day"].nunique())
+    lock_days = int(lockstep["day"].nunique())
     holders = ctx.holder_of(cards)
     n_holders = int(holders.nunique())
-    hh = ctx.patients["household"].reindex(holders.unique())
-    n_households = int(hh.nunique(dropna=True) + hh.isna().sum())
+    households = ctx.patients["household"].reindex(holders.unique())
+    n_households = int(households.nunique(dropna=True) + households.isna().sum())
     unrelated = n_households / max(1, n_holders)
-    # facility concentration and controller
-    fac_share = lb["facility_id"].value_counts(normalize=True)
-    top_fac, top_fac_share = fac_share.index[0], float(fac_share.iloc[0])
-    top_type = ctx.graph.facility_type(top_fac)
-    facilities = list(fac_share.index[fac_share >= 0.1])
-    phones = lb["operator_phone"].dropna()
-    own_phones = set(ctx.patients["phone"].reindex(holders.unique()).dropna())
-    foreign = phones[~phones.isin(own_phones)]
-    controller_phone = None
-    if len(foreign):
-        vc = foreign.value_counts()
-        if vc.iloc[0] >= 0.3 * len(lb):
-            controller_phone = vc.index[0]
-    devices = lb["device_id"].dropna()
-    top_device = devices.value_counts().index[0] if len(devices) else None
-    # legitimate scheduled treatment: one treatment family on a fixed weekly rhythm
-    dx = lb["dx3"].dropna()
-    top_dx_share = float(dx.value_counts(normalize=True).iloc[0]) if len(dx) else 0.0
-    top_dx = dx.value_counts().index[0] if len(dx) else ""
-    scheduled = top_dx[:3] in SCHEDULED_TREATMENT or top_dx[:1] in SCHEDULED_TREATMENT
-    weekdays = pd.Series(lb["day"].unique() + 3) % 7  # 1970-01-01 was a Thursday (3)
-    wd_share = float(weekdays.value_counts(normalize=True).head(3).sum()) if len(weekdays) else 0
-    # with no diagnosis on record (none on the group's swipes at an institution, where visits
-    # are coded), the rhythm alone tells the look-alikes: the same weekdays week after week for
-    # months, or one date each month at a clinic
-    uncoded = not len(dx) and top_type != "pharmacy"
-    cohort = ((scheduled and top_dx_share >= 0.6 and wd_share >= 0.9)
-              or (uncoded and lock_days >= s.schedule_min_days and wd_share >= 0.9))
-    # chronic patients of one clinic collecting refills on its fixed monthly day: one chronic
-    # family dominates and the days fall on one date each month (an organiser swiping at the
-    # start of each month settles no consistent diagnosis, and at a pharmacy none at all)
-    month_share = monthly_share(lb["day"].unique(), s.refill_day_slack_days)
-    refill_day = (((top_dx[:3] in CHRONIC_CARE and top_dx_share >= 0.5) or uncoded)
-                  and lock_days >= 4 and month_share >= s.refill_day_min_share)
-    # share of the group's claims at the top facility that are lockstep swipes
-    at_fac = int((ctx.claims["facility_id"].iloc[ctx.claim_rows_of_cards(cards)] == top_fac).sum())
-    lock_at_fac = int((lb["facility_id"] == top_fac).sum())
-    lock_share = lock_at_fac / max(1, at_fac)
+    where = _concentration(ctx, lockstep, cards)
+    controller, presented = _controller(ctx, lockstep, holders)
+    look = _lookalike(lockstep, lock_days, where.top_type, gang)
 
     strength = squash(lock_days, 3.0)
     score = strength * (0.25 + 0.75 * min(1.0, max(0.0, (unrelated - 0.3) / 0.6)))
-    score *= 0.6 + 0.4 * top_fac_share
+    score *= 0.6 + 0.4 * where.top_share
     # 空刷: at the colluding facility the collected cards are used mostly in the bursts; people
     # who merely share a clinic day (chronic refills) visit it mostly on their own
-    score *= min(1.0, lock_share / 0.5)
-    if controller_phone is not None:
+    score *= min(1.0, where.lockstep_share / 0.5)
+    if controller is not None:
         score = min(1.0, score + 0.15)
-    if cohort or refill_day:
-        score *= s.lookalike_discount
+    if look.scheduled_treatment or look.refill_day:
+        score *= gang.lookalike_discount
+    evidence_lines = _evidence(lockstep, len(cards), lock_days, where, n_holders, n_households,
+                               controller, presented, look)
+    members = _members(ctx, cards, holders, where, controller, lockstep)
+    extra = {"features": {"lock_days": lock_days, "cards": len(cards), "households": n_households,
+                          "unrelated": round(unrelated, 3),
+                          "top_facility_share": round(where.top_share, 3),
+                          "lock_share": round(where.lockstep_share, 3), "top_dx": look.top_dx,
+                          "top_dx_share": round(look.top_dx_share, 3),
+                          "weekday_share": round(look.weekday_share, 3),
+                          "month_day_share": round(look.month_share, 3),
+                          "controller_phone": controller is not None}}
+    return make_ring("gang", score, members, lockstep, evidence_lines, extra)
+
+
+def _concentration(ctx: Context, lockstep: pd.DataFrame, cards: list[str]) -> _Facilities:
+    """The facility the group's lockstep swipes concentrate at, and how much of the cards' use
+    there they are."""
+    share = lockstep["facility_id"].value_counts(normalize=True)
+    top = share.index[0]
+    claims_at_top = int((ctx.claims["facility_id"].iloc[ctx.claim_rows_of_cards(cards)]
+                         == top).sum())
+    lockstep_at_top = int((lockstep["facility_id"] == top).sum())
+    return _Facilities(top=top, top_share=float(share.iloc[0]),
+                       top_type=ctx.graph.facility_type(top),
+                       colluding=list(share.index[share >= 0.1]),
+                       lockstep_at_top=lockstep_at_top,
+                       lockstep_share=lockstep_at_top / max(1, claims_at_top))
+
+
+def _controller(ctx: Context, lockstep: pd.DataFrame, holders: pd.Series) -> tuple[str | None, int]:
+    """The phone, none of the holders' own, that presented 30% or more of the group's lockstep
+    swipes, and how many it presented (None, 0 when there is none)."""
+    phones = lockstep["operator_phone"].dropna()
+    own_phones = set(ctx.patients["phone"].reindex(holders.unique()).dropna())
+    foreign = phones[~phones.isin(own_phones)]
+    if len(foreign):
+        counts = foreign.value_counts()
+        if counts.iloc[0] >= 0.3 * len(lockstep):
+            phone = counts.index[0]
+            return phone, int((foreign == phone).sum())
+    return None, 0
+
+
+def _lookalike(lockstep: pd.DataFrame, lock_days: int, top_type: str, gang) -> _Lookalike:
+    """Whether the group's swipes look like legitimate scheduled care: one treatment family on
+    a fixed weekly rhythm (血透, 化疗), or one clinic's chronic refill day each month."""
+    diagnoses = lockstep["dx3"].dropna()
+    top_dx_share = float(diagnoses.value_counts(normalize=True).iloc[0]) if len(diagnoses) else 0.0
+    top_dx = diagnoses.value_counts().index[0] if len(diagnoses) else ""
+    scheduled = top_dx[:3] in SCHEDULED_TREATMENT or top_dx[:1] in SCHEDULED_TREATMENT
+    weekdays = pd.Series(lockstep["day"].unique() + 3) % 7  # 1970-01-01 was a Thursday (3)
+    weekday_share = (float(weekdays.value_counts(normalize=True).head(3).sum()) if len(weekdays)
+                     else 0)
+    # with no diagnosis on record (none on the group's swipes at an institution, where visits
+    # are coded), the rhythm alone tells the look-alikes: the same weekdays week after week for
+    # months, or one date each month at a clinic
+    uncoded = not len(diagnoses) and top_type != "pharmacy"
+    treatment = ((scheduled and top_dx_share >= 0.6 and weekday_share >= 0.9)
+                 or (uncoded and lock_days >= gang.schedule_min_days and weekday_share >= 0.9))
+    # chronic patients of one clinic collecting refills on its fixed monthly day: one chronic
+    # family dominates and the days fall on one date each month (an organiser swiping at the
+    # start of each month settles no consistent diagnosis, and at a pharmacy none at all)
+    month_share = monthly_share(lockstep["day"].unique(), gang.refill_day_slack_days)
+    refill_day = (((top_dx[:3] in CHRONIC_CARE and top_dx_share >= 0.5) or uncoded)
+                  and lock_days >= 4 and month_share >= gang.refill_day_min_share)
+    return _Lookalike(top_dx=top_dx, top_dx_share=top_dx_share, weekday_share=weekday_share,
+                      month_share=month_share, uncoded=uncoded, scheduled_treatment=treatment,
+                      refill_day=refill_day)
+
+
+def _evidence(lockstep: pd.DataFrame, n_cards: int, lock_days: int, where: _Facilities,
+              n_holders: int, n_households: int, controller: str | None, presented: int,
+              look: _Lookalike) -> list:
+    """The gang ring's evidence lines, one per signal seen."""
     # the clause of the facility the swipes concentrate at (定点药店 or 定点医疗机构)
-    rule_fac = "lockstep_swipes_pharmacy" if top_type == "pharmacy" else "lockstep_swipes_institution"
-    ev = [
-        evidence("lockstep_swipes", _sessions_text(lb, len(cards), lock_days), lock_days),
-        evidence(rule_fac, f"集中在 {top_fac}（占批次结算 {top_fac_share:.0%}；"
-                           f"该机构上这些卡的结算中 {lock_share:.0%} 为批量刷卡）",
-                 lock_at_fac),
+    facility_rule = ("lockstep_swipes_pharmacy" if where.top_type == "pharmacy"
+                     else "lockstep_swipes_institution")
+    out = [
+        evidence("lockstep_swipes", _sessions_text(lockstep, n_cards, lock_days), lock_days),
+        evidence(facility_rule, f"集中在 {where.top}（占批次结算 {where.top_share:.0%}；"
+                                f"该机构上这些卡的结算中 {where.lockstep_share:.0%} 为批量刷卡）",
+                 where.lockstep_at_top),
         evidence("unrelated_holders",
                  f"{n_holders} 名持卡人分属 {n_households} 个不同家庭（无共同住址或电话）",
                  n_households),
     ]
-    if controller_phone is not None:
-        ev.append(evidence("shared_controller",
-                           f"同一扫码手机 {controller_phone} 出示了其中 "
-                           f"{int((foreign == controller_phone).sum())} 笔结算的电子凭证",
-                           int((foreign == controller_phone).sum())))
-    if cohort:
-        said = (f"无诊断记录，{lock_days} 天中 {wd_share:.0%} 在固定的三个星期几" if uncoded
-                else f"诊断集中于 {top_dx}（{top_dx_share:.0%}）且固定星期就诊")
-        ev.append(evidence("lookalike_scheduled_treatment",
-                           f"{said}：符合血透/化疗等定期治疗特征，降低可疑度", 0,
-                           clause="合规相似情形（非负面清单）"))
-    if refill_day:
-        said = ("无诊断记录，但" if uncoded
-                else f"诊断集中于慢性病 {top_dx}（{top_dx_share:.0%}），且 ")
-        ev.append(evidence("lookalike_chronic_refill_day",
-                           f"{said}{month_share:.0%} 的批次落在每月同一日前后：符合社区慢病固定取药日特征，"
-                           f"降低可疑度", 0, clause="合规相似情形（非负面清单）"))
+    if controller is not None:
+        out.append(evidence("shared_controller",
+                            f"同一扫码手机 {controller} 出示了其中 {presented} 笔结算的电子凭证",
+                            presented))
+    if look.scheduled_treatment:
+        said = (f"无诊断记录，{lock_days} 天中 {look.weekday_share:.0%} 在固定的三个星期几"
+                if look.uncoded
+                else f"诊断集中于 {look.top_dx}（{look.top_dx_share:.0%}）且固定星期就诊")
+        out.append(evidence("lookalike_scheduled_treatment",
+                            f"{said}：符合血透/化疗等定期治疗特征，降低可疑度", 0,
+                            clause="合规相似情形（非负面清单）"))
+    if look.refill_day:
+        said = ("无诊断记录，但" if look.uncoded
+                else f"诊断集中于慢性病 {look.top_dx}（{look.top_dx_share:.0%}），且 ")
+        out.append(evidence("lookalike_chronic_refill_day",
+                            f"{said}{look.month_share:.0%} 的批次落在每月同一日前后："
+                            f"符合社区慢病固定取药日特征，降低可疑度", 0,
+                            clause="合规相似情形（非负面清单）"))
+    return out
+
+
+def _members(ctx: Context, cards: list[str], holders: pd.Series, where: _Facilities,
+             controller: str | None, lockstep: pd.DataFrame) -> list[Member]:
+    """The gang ring's members: the swiped cards, their holders, the colluding facilities, the
+    controller phone and its organiser, and the terminal of half the swipes or more."""
     members = [Member("card", c, "swiped card") for c in cards]
     members += [Member("patient", h, "card holder") for h in sorted(set(holders))]
-    for f in facilities:
-        ft = ctx.graph.facility_type(f)
-        members.append(Member(ft, f, "colluding " + ("pharmacy" if ft == "pharmacy" else "facility")))
-    if controller_phone is not None:
-        members.append(Member("phone", str(controller_phone), "controller"))
-        for owner in ctx.likely_users(controller_phone, lb["settle_time"].min(), exclude=holders):
+    for facility in where.colluding:
+        kind = ctx.graph.facility_type(facility)
+        members.append(Member(kind, facility,
+                              "colluding " + ("pharmacy" if kind == "pharmacy" else "facility")))
+    if controller is not None:
+        members.append(Member("phone", str(controller), "controller"))
+        for owner in ctx.likely_users(controller, lockstep["settle_time"].min(), exclude=holders):
             members.append(Member("patient", owner, "organiser (owns the controller phone)"))
-    if top_device is not None and devices.value_counts(normalize=True).iloc[0] >= 0.5:
-        members.append(Member("device", str(top_device), "terminal"))
-    extra = {"features": {"lock_days": lock_days, "cards": len(cards), "households": n_households,
-                          "unrelated": round(unrelated, 3), "top_facility_share": round(top_fac_share, 3),
-                          "lock_share": round(lock_share, 3), "top_dx": top_dx,
-                          "top_dx_share": round(top_dx_share, 3), "weekday_share": round(wd_share, 3),
-                          "month_day_share": round(month_share, 3),
-                          "controller_phone": controller_phone is not None}}
-    return make_ring("gang", score, members, lb, ev, extra)
+    devices = lockstep["device_id"].dropna()
+    if len(devices):
+        share = devices.value_counts(normalize=True)
+        if share.iloc[0] >= 0.5:
+            members.append(Member("device", str(share.index[0]), "terminal"))
+    return members
