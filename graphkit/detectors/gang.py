@@ -132,8 +132,9 @@ def swipe_sessions(ctx: Context, settings: Settings) -> pd.DataFrame:
     s = settings.gang
     b = bursts(ctx, settings)
     c = ctx.claims
-    c = c[(c["claim_type"] != "inpatient").to_numpy()]
-    c = c[~isin(c["claim_id"], b["claim_id"])]
+    # the columns a session is kept with, and its time, taken once for the claims outside bursts
+    keep = (c["claim_type"] != "inpatient").to_numpy() & ~isin(c["claim_id"], b["claim_id"])
+    c = c[[k for k in b.columns if k != "burst"] + ["t"]][keep]
     by_phone = c[c["operator_phone"].notna().to_numpy()]
     own = ctx.patients["phone"].reindex(ctx.holder_of(by_phone["card_id"].tolist())).to_numpy()
     by_phone = by_phone[by_phone["operator_phone"].to_numpy(dtype=object) != own]
@@ -386,18 +387,21 @@ def _lockstep(b: pd.DataFrame, b_rows: dict, cards: list[str], s) -> pd.DataFram
     return gb[(per_burst >= s.burst_min_cards).to_numpy()]
 
 
-def _sessions_text(lb: pd.DataFrame, n_cards: int, lock_days: int) -> str:
+def _sessions_text(lockstep: pd.DataFrame, n_cards: int, lock_days: int) -> str:
     """What the group's swipe sessions were, as the claims show them: how many, how long each
     took (a burst takes minutes, a phone's session may take the day), and how many were swiped
     on one terminal (a burst counts whichever terminal; a phone's session may name none)."""
-    per = lb.groupby("burst").agg(start=("settle_time", "min"), end=("settle_time", "max"),
-                                  devices=("device_id", "nunique"),
-                                  undevised=("device_id", lambda d: d.isna().any()))
-    minutes = int(round(float(((per["end"] - per["start"]).dt.total_seconds() / 60).median())))
-    one_terminal = int(((per["devices"] == 1) & ~per["undevised"]).sum())
+    session = lockstep["burst"].to_numpy()
+    seconds = lockstep["settle_time"].to_numpy().astype("datetime64[s]").astype(np.int64)
+    took = (pd.Series(seconds).groupby(session).max() - pd.Series(seconds).groupby(session).min())
+    terminal = lockstep["device_id"]
+    terminals = terminal.groupby(session).nunique()
+    unmarked = terminal.isna().groupby(session).any()
+    minutes = int(round(float((took / 60).median())))
+    one_terminal = int(((terminals == 1) & ~unmarked).sum())
     where = f"，其中 {one_terminal} 个批次在同一终端" if one_terminal else ""
-    return (f"{n_cards} 张医保凭证成批刷卡，共 {lock_days} 天（{len(per)} 个刷卡批次，"
-            f"{len(lb)} 笔结算；每批次用时中位数 {minutes} 分钟{where}）")
+    return (f"{n_cards} 张医保凭证成批刷卡，共 {lock_days} 天（{len(took)} 个刷卡批次，"
+            f"{len(lockstep)} 笔结算；每批次用时中位数 {minutes} 分钟{where}）")
 
 
 class _Facilities(NamedTuple):
