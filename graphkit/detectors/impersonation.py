@@ -65,7 +65,6 @@ from graphkit.detectors.bursts import bursts, session_sizes
 from graphkit.detectors.assemble import make_ring
 from graphkit.detectors.clauses import evidence
 from graphkit.detectors.context import Context
-from graphkit.detectors.groups import components_of_pairs
 from graphkit.rings import Member, Ring
 from graphkit.settings import Settings
 
@@ -295,13 +294,11 @@ def demographic_mismatch(codes: pd.Series, sex: pd.Series, age: pd.Series) -> tu
     return bad, meaning
 
 
-def card_signals(ctx: Context, settings: Settings) -> pd.DataFrame:
-    """One row per (card, signal, claim): card_id, signal, claim_id, detail."""
+def _after_death(ctx: Context, settings: Settings) -> list[pd.DataFrame]:
+    """Rows of :func:`card_signals` for claims after death."""
     s = settings.impersonation
     c = ctx.claims
-    pats = ctx.patients
-    rows = []
-    # --- claims after death -------------------------------------------------------------------
+    rows: list[pd.DataFrame] = []
     death = ctx.holders_column("death_date")
     death_day = (death - pd.Timestamp(0)).dt.days
     after = (c["day"] > death_day + s.death_grace_days).fillna(False)
@@ -313,7 +310,13 @@ def card_signals(ctx: Context, settings: Settings) -> pd.DataFrame:
         rows.append(pd.DataFrame({"card_id": sub["card_id"], "signal": "claims_after_death",
                                   "claim_id": sub["claim_id"],
                                   "detail": "死亡后 " + days_after.astype(str) + " 天结算"}))
-    # --- diagnosis impossible for the holder's sex or age -----------------------------------
+    return rows
+
+
+def _impossible_diagnoses(ctx: Context, settings: Settings) -> list[pd.DataFrame]:
+    """Rows of :func:`card_signals` for diagnosis impossible for the holder's sex or age."""
+    c = ctx.claims
+    rows: list[pd.DataFrame] = []
     has_dx = c["diagnosis_code"].notna()
     if has_dx.any():
         sub = c[has_dx]
@@ -329,7 +332,14 @@ def card_signals(ctx: Context, settings: Settings) -> pd.DataFrame:
                 "detail": bs["diagnosis_code"].astype(str) + " " + meaning[bad].astype(str)
                 + "（持卡人 " + sex[bad].fillna("?").astype(str) + "，"
                 + age[bad].round().astype("Int64").astype(str) + " 岁）"}))
-    # --- overlapping inpatient stays ------------------------------------------------------
+    return rows
+
+
+def _overlapping_stays(ctx: Context, settings: Settings) -> list[pd.DataFrame]:
+    """Rows of :func:`card_signals` for overlapping inpatient stays."""
+    s = settings.impersonation
+    c = ctx.claims
+    rows: list[pd.DataFrame] = []
     stays = c[(c["claim_type"] == "inpatient") & c["admit_day"].notna() & c["discharge_day"].notna()]
     if len(stays) > 1:
         st = stays[["card_id", "claim_id", "facility_id", "admit_day", "discharge_day"]]
@@ -347,7 +357,14 @@ def card_signals(ctx: Context, settings: Settings) -> pd.DataFrame:
                     "card_id": hit["card_id"], "signal": "overlapping_stays",
                     "claim_id": hit[col],
                     "detail": "住院 " + hit["facility_id"] + " 与 " + hit["facility_id_b"] + " 重叠"}))
-    # --- two places on one day (outpatient visits at institutions) -----------------------------
+    return rows
+
+
+def _two_places(ctx: Context, settings: Settings) -> list[pd.DataFrame]:
+    """Rows of :func:`card_signals` for two places on one day (outpatient visits at institutions)."""
+    s = settings.impersonation
+    c = ctx.claims
+    rows: list[pd.DataFrame] = []
     fac_region = ctx.facilities["region"] if "region" in ctx.facilities else None
     op = c[(c["claim_type"] == "outpatient") & (c["facility_type"] != "pharmacy")]
     if fac_region is not None and len(op) > 1:
@@ -374,7 +391,15 @@ def card_signals(ctx: Context, settings: Settings) -> pd.DataFrame:
                     + pairs["region"].astype(str) + "）与 " + pairs["facility_id_b"].astype(str)
                     + "（" + pairs["region_b"].astype(str) + "）两地就诊，相隔 "
                     + (pairs["t"] - pairs["t_b"]).abs().floordiv(60).astype(str) + " 分钟"}))
-    # --- one phone presents cards of unrelated households --------------------------------------
+    return rows
+
+
+def _presented_by_phones(ctx: Context, settings: Settings) -> list[pd.DataFrame]:
+    """Rows of :func:`card_signals` for one phone presents cards of unrelated households."""
+    s = settings.impersonation
+    c = ctx.claims
+    pats = ctx.patients
+    rows: list[pd.DataFrame] = []
     # claims swiped in bursts are the gang pattern (空刷, see gang.py), not one person's care
     burst_claims = bursts(ctx, settings)["claim_id"]  # a column: isin takes it as it is
     # stays one phone booked for several households at one institution at the same time are
@@ -405,7 +430,18 @@ def card_signals(ctx: Context, settings: Settings) -> pd.DataFrame:
                 rows.append(pd.DataFrame({
                     "card_id": hit["card_id"], "signal": kind, "claim_id": hit["claim_id"],
                     "detail": "扫码手机 " + hit["operator_phone"].astype(str) + " 出示他人电子凭证"}))
-    # --- one portable device presents cards of unrelated households ----------------------------
+    return rows
+
+
+def _carried_devices(ctx: Context, settings: Settings) -> list[pd.DataFrame]:
+    """Rows of :func:`card_signals` for one portable device presents cards of unrelated households."""
+    s = settings.impersonation
+    c = ctx.claims
+    pats = ctx.patients
+    rows: list[pd.DataFrame] = []
+    # bursts are the gang's, organised stays the organised admissions' (see _presented_by_phones)
+    burst_claims = bursts(ctx, settings)["claim_id"]
+    organised = organised_stays(ctx, s)
     # a facility's terminal stays at the facility: a device used at two or more facilities, for
     # few cards, goes where one person goes. Its owner is unknown, so one of the households is
     # taken to be the owner's and the others must be phone_min_households or more
@@ -425,7 +461,13 @@ def card_signals(ctx: Context, settings: Settings) -> pd.DataFrame:
                     "claim_id": hit["claim_id"],
                     "detail": "设备 " + hit["device_id"].astype(str) + " 在 " + places
                     + " 家机构出示多个家庭的医保凭证"}))
-    # --- one person settling several other households' cards next to their own ---------------
+    return rows
+
+
+def _sitting_signals(ctx: Context, settings: Settings) -> list[pd.DataFrame]:
+    """Rows of :func:`card_signals` for one person settling several other households' cards next to their own."""
+    c = ctx.claims
+    rows: list[pd.DataFrame] = []
     # a person settling two or more other households' cards right next to their own presents
     # them; a card next to one other person only, who has no other such card, is tied to that
     # person and supports what else the card shows (which of the two uses whose card, the
@@ -456,6 +498,17 @@ def card_signals(ctx: Context, settings: Settings) -> pd.DataFrame:
                            + np.where(mine["device_id"].to_numpy() == theirs["device_id"].to_numpy(),
                                       "终端", "医生") + "处相隔 " + minutes.astype(str)
                            + " 分钟先后结算，" + said)}))
+    return rows
+
+
+#: the per-card signal finders, in the order their rows are gathered
+_SIGNAL_FINDERS = (_after_death, _impossible_diagnoses, _overlapping_stays, _two_places,
+                   _presented_by_phones, _carried_devices, _sitting_signals)
+
+
+def card_signals(ctx: Context, settings: Settings) -> pd.DataFrame:
+    """One row per (card, signal, claim): card_id, signal, claim_id, detail."""
+    rows = [frame for find in _SIGNAL_FINDERS for frame in find(ctx, settings)]
     if not rows:
         return pd.DataFrame(columns=["card_id", "signal", "claim_id", "detail"])
     out = pd.concat(rows, ignore_index=True).drop_duplicates(["card_id", "signal", "claim_id"])
