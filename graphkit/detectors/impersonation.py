@@ -295,7 +295,7 @@ def demographic_mismatch(codes: pd.Series, sex: pd.Series, age: pd.Series) -> tu
 
 
 def _after_death(ctx: Context, settings: Settings) -> list[pd.DataFrame]:
-    """Rows of :func:`card_signals` for claims after death."""
+    """``claims_after_death`` rows of :func:`card_signals`."""
     s = settings.impersonation
     c = ctx.claims
     rows: list[pd.DataFrame] = []
@@ -314,7 +314,7 @@ def _after_death(ctx: Context, settings: Settings) -> list[pd.DataFrame]:
 
 
 def _impossible_diagnoses(ctx: Context, settings: Settings) -> list[pd.DataFrame]:
-    """Rows of :func:`card_signals` for diagnosis impossible for the holder's sex or age."""
+    """``diagnosis_sex_age_mismatch`` rows of :func:`card_signals`."""
     c = ctx.claims
     rows: list[pd.DataFrame] = []
     has_dx = c["diagnosis_code"].notna()
@@ -336,7 +336,7 @@ def _impossible_diagnoses(ctx: Context, settings: Settings) -> list[pd.DataFrame
 
 
 def _overlapping_stays(ctx: Context, settings: Settings) -> list[pd.DataFrame]:
-    """Rows of :func:`card_signals` for overlapping inpatient stays."""
+    """``overlapping_stays`` rows of :func:`card_signals`."""
     s = settings.impersonation
     c = ctx.claims
     rows: list[pd.DataFrame] = []
@@ -361,7 +361,7 @@ def _overlapping_stays(ctx: Context, settings: Settings) -> list[pd.DataFrame]:
 
 
 def _two_places(ctx: Context, settings: Settings) -> list[pd.DataFrame]:
-    """Rows of :func:`card_signals` for two places on one day (outpatient visits at institutions)."""
+    """``two_places_one_day`` rows of :func:`card_signals` (outpatient visits at institutions)."""
     s = settings.impersonation
     c = ctx.claims
     rows: list[pd.DataFrame] = []
@@ -395,7 +395,8 @@ def _two_places(ctx: Context, settings: Settings) -> list[pd.DataFrame]:
 
 
 def _presented_by_phones(ctx: Context, settings: Settings) -> list[pd.DataFrame]:
-    """Rows of :func:`card_signals` for one phone presents cards of unrelated households."""
+    """``phone_presents_unrelated_cards`` and ``presented_by_another_household`` rows of
+    :func:`card_signals`: one phone presenting other households' cards."""
     s = settings.impersonation
     c = ctx.claims
     pats = ctx.patients
@@ -434,7 +435,8 @@ def _presented_by_phones(ctx: Context, settings: Settings) -> list[pd.DataFrame]
 
 
 def _carried_devices(ctx: Context, settings: Settings) -> list[pd.DataFrame]:
-    """Rows of :func:`card_signals` for one portable device presents cards of unrelated households."""
+    """``device_presents_unrelated_cards`` rows of :func:`card_signals`: one portable device
+    presenting cards of unrelated households."""
     s = settings.impersonation
     c = ctx.claims
     pats = ctx.patients
@@ -465,7 +467,8 @@ def _carried_devices(ctx: Context, settings: Settings) -> list[pd.DataFrame]:
 
 
 def _sitting_signals(ctx: Context, settings: Settings) -> list[pd.DataFrame]:
-    """Rows of :func:`card_signals` for one person settling several other households' cards next to their own."""
+    """``sits_with_unrelated_cards`` and ``sits_with_one_person`` rows of :func:`card_signals`:
+    cards settled next to one other person's own, again and again."""
     c = ctx.claims
     rows: list[pd.DataFrame] = []
     # a person settling two or more other households' cards right next to their own presents
