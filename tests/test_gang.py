@@ -161,16 +161,20 @@ def test_cards_swiped_in_the_sessions_only_now_and_then_are_still_the_pools(tmp_
     assert reported(w.load(tmp_path)) == [set(ids) | set(slow)]
 
 
+def _holders(w: World, n: int, prefix: str) -> list[str]:
+    """``n`` card holders of three districts, one household each."""
+    ids = [f"{prefix}{i:03d}" for i in range(n)]
+    for i, pid in enumerate(ids):
+        w.person(pid, region=["510104", "510121", "510129"][i % 3])
+    return ids
+
+
 def test_a_session_spread_over_a_day_from_the_organisers_phone_is_one(tmp_path):
     """Ten collected 电子凭证 presented from the organiser's phone an hour apart, slower than
     any burst: the phone marks each day as one session."""
     w = World()
     background(w)
-    ids = []
-    for i in range(10):
-        pid = f"1660000000000{i:03d}"
-        w.person(pid, region=["510104", "510121", "510129"][i % 3])
-        ids.append(pid)
+    ids = _holders(w, 10, "1660000000000")
     for k in range(8):
         for j, pid in enumerate(ids):
             w.claim(pid, "P1", day(10 + k * 9, 8) + timedelta(minutes=60 * j + 7),
@@ -192,11 +196,7 @@ def test_a_session_spread_over_a_day_on_the_organisers_own_terminal_is_one(tmp_p
     would; the pharmacy's counter terminal serves its walk-ins meanwhile. One ring."""
     w = World()
     background(w)
-    ids = []
-    for i in range(12):
-        pid = f"1670000000000{i:03d}"
-        w.person(pid, region=["510104", "510121", "510129"][i % 3])
-        ids.append(pid)
+    ids = _holders(w, 12, "1670000000000")
     for k in range(8):
         for j in range(6):
             pid = ids[(k * 5 + j) % 12]
