@@ -332,6 +332,37 @@ class _Index:
 # the ring view
 
 
+class _Drawing:
+    """The nodes and links of a ring's graph as they are gathered: one node per ``type:id``
+    (marked member or not), one link per pair and kind, summing claims and fund and keeping up to
+    twelve example claims."""
+
+    def __init__(self, ring):
+        self.nodes: dict[str, dict] = {}
+        self.edges: dict[tuple, dict] = {}
+        self.members = {(m.type, m.id): m for m in ring.members}
+
+    def node(self, t, i) -> str:
+        key = f"{t}:{i}"
+        if key not in self.nodes:
+            m = self.members.get((t, i))
+            self.nodes[key] = {"type": t, "id": i, "member": m is not None,
+                               "role": m.role if m else ""}
+        return key
+
+    def edge(self, a, b, kind, n=1, fund=0.0, claims=(), label=None) -> None:
+        k = (a, b, kind) if a <= b else (b, a, kind)
+        e = self.edges.get(k)
+        if e is None:
+            e = self.edges[k] = {"kind": kind, "count": 0, "fund": 0.0, "claims": [],
+                                 "label": label}
+        e["count"] += int(n)
+        e["fund"] += float(fund or 0.0)
+        room = 12 - len(e["claims"])
+        if room > 0:
+            e["claims"].extend(list(claims)[:room])
+
+
 class RingView:
     """The part of the data set a ring's page shows: its claims, the graph and the facts.
 
@@ -406,88 +437,83 @@ class RingView:
 
     # ---- graph
     def _build_graph(self) -> nx.Graph:
-        ring, ix, C = self.ring, self.ix, self.claims
-        nodes: dict[str, dict] = {}
-        edges: dict[tuple, dict] = {}
-        members = {(m.type, m.id): m for m in ring.members}
+        """The ring's graph: its members, the people, cards and places of its claims, and the
+        links between them (:class:`_Drawing`), as a networkx graph with each node's facts."""
+        drawing = _Drawing(self.ring)
+        for m in self.ring.members:
+            drawing.node(m.type, m.id)
+        columns = self._claim_links(drawing) if len(self.claims) else None
+        self._contact_links(drawing)
+        if columns is not None:
+            self._item_links(drawing, columns)
+        G = self._as_networkx(drawing)
+        self._node_stats(G)
+        _collapse_trace_codes(G, self._packs(), drawing.members)
+        if self.ring.typology == "diversion":
+            self._drop_walk_in_buyers(G)
+        if self.ring.typology == "impersonation":
+            self._mark_signals(G)
+        return G
 
-        def node(t, i):
-            key = f"{t}:{i}"
-            if key not in nodes:
-                m = members.get((t, i))
-                nodes[key] = {"type": t, "id": i, "member": m is not None,
-                              "role": m.role if m else ""}
-            return key
+    def _claim_links(self, drawing: "_Drawing") -> dict:
+        """Holders and users of the cards, and the places, doctors, terminals, phones and
+        pharmacists of the ring's claims; returns the claims as columns (kept on the view)."""
+        ix, claims = self.ix, self.claims
+        L = {c: _py(claims[c]) for c in ("claim_id", "patient_id", "card_id", "facility_id",
+                                         "doctor_id", "pharmacist_id", "device_id",
+                                         "operator_phone", "claim_type")}
+        L["_fund"] = pd.to_numeric(claims["fund_amount"], errors="coerce").fillna(0.0).tolist()
+        L["_day"] = [_date(v) for v in _py(claims["settle_time"])] if "settle_time" in claims \
+            else [""] * len(claims)
+        holders = ix.card_holders(L["card_id"])
+        L["_holder"] = [holders.get(c) or p for c, p in zip(L["card_id"], L["patient_id"])]
+        L["_whokey"] = [f"card:{c}" if c is not None else f"patient:{p}"
+                        for c, p in zip(L["card_id"], L["patient_id"])]
+        self._cols = L
+        node, edge = drawing.node, drawing.edge
+        for v in sorted({v for v in L["patient_id"] + L["_holder"] if v is not None}):
+            node("patient", v)
+        for v in sorted({v for v in L["card_id"] if v is not None}):
+            node("card", v)
+        # card holder, and a card used for someone other than its holder
+        for (card, holder, pat), r in _agg(L, ["card_id", "_holder", "patient_id"]):
+            edge(node("patient", holder), node("card", card), "holds", 0)
+            if pat != holder:
+                edge(node("patient", pat), node("card", card), "used", r.n, r.fund, r.claims)
+        # card (or patient) at facility
+        for (who, fac), r in _agg(L, ["_whokey", "facility_id"]):
+            kind = ix.facility_kind(fac)
+            ek = "swipe" if kind == "pharmacy" else (
+                "stay" if r.types == ["inpatient"] else "visit")
+            edge(who, node(kind, fac), ek, r.n, r.fund, r.claims)
+        for col, t, ek in (("doctor_id", "doctor", "prescribed"),
+                           ("device_id", "device", "device"),
+                           ("operator_phone", "phone", "scan")):
+            for (who, v), r in _agg(L, ["_whokey", col]):
+                edge(who, node(t, v), ek, r.n, r.fund, r.claims)
+        for (fac, v), r in _agg(L, ["facility_id", "pharmacist_id"]):
+            kind = ix.facility_kind(fac)
+            edge(node("pharmacist", v), node(kind, fac), "pharmacist", r.n, r.fund, r.claims)
+        return L
 
-        def edge(a, b, kind, n=1, fund=0.0, claims=(), label=None):
-            k = (a, b, kind) if a <= b else (b, a, kind)
-            e = edges.get(k)
-            if e is None:
-                e = edges[k] = {"kind": kind, "count": 0, "fund": 0.0, "claims": [], "label": label}
-            e["count"] += int(n)
-            e["fund"] += float(fund or 0.0)
-            room = 12 - len(e["claims"])
-            if room > 0:
-                e["claims"].extend(list(claims)[:room])
-
-        for m in ring.members:
-            node(m.type, m.id)
-
-        if len(C):
-            fund = pd.to_numeric(C["fund_amount"], errors="coerce").fillna(0.0).tolist()
-            L = {c: _py(C[c]) for c in ("claim_id", "patient_id", "card_id", "facility_id",
-                                        "doctor_id", "pharmacist_id", "device_id",
-                                        "operator_phone", "claim_type")}
-            L["_fund"] = fund
-            L["_day"] = [_date(v) for v in _py(C["settle_time"])] if "settle_time" in C \
-                else [""] * len(C)
-            holders = ix.card_holders(L["card_id"])
-            L["_holder"] = [holders.get(c) or p for c, p in zip(L["card_id"], L["patient_id"])]
-            L["_whokey"] = [f"card:{c}" if c is not None else f"patient:{p}"
-                            for c, p in zip(L["card_id"], L["patient_id"])]
-            self._cols = L
-            for v in sorted({v for v in L["patient_id"] + L["_holder"] if v is not None}):
-                node("patient", v)
-            for v in sorted({v for v in L["card_id"] if v is not None}):
-                node("card", v)
-
-            agg = _agg
-            C = L
-
-            # card holder, and a card used for someone other than its holder
-            for (card, holder, pat), r in agg(C, ["card_id", "_holder", "patient_id"]):
-                edge(node("patient", holder), node("card", card), "holds", 0)
-                if pat != holder:
-                    edge(node("patient", pat), node("card", card), "used", r.n, r.fund, r.claims)
-            # card (or patient) at facility
-            for (who, fac), r in agg(C, ["_whokey", "facility_id"]):
-                kind = ix.facility_kind(fac)
-                ek = "swipe" if kind == "pharmacy" else (
-                    "stay" if r.types == ["inpatient"] else "visit")
-                edge(who, node(kind, fac), ek, r.n, r.fund, r.claims)
-            for col, t, ek in (("doctor_id", "doctor", "prescribed"),
-                               ("device_id", "device", "device"),
-                               ("operator_phone", "phone", "scan")):
-                for (who, v), r in agg(C, ["_whokey", col]):
-                    edge(who, node(t, v), ek, r.n, r.fund, r.claims)
-            for (fac, v), r in agg(C, ["facility_id", "pharmacist_id"]):
-                kind = ix.facility_kind(fac)
-                edge(node("pharmacist", v), node(kind, fac), "pharmacist", r.n, r.fund, r.claims)
-
-        # shared phones and addresses of the people in view
+    def _contact_links(self, drawing: "_Drawing") -> None:
+        """Phones and addresses the people in view share (or that are members or drawn)."""
+        nodes, members = drawing.nodes, drawing.members
         pids = [nodes[k]["id"] for k in nodes if nodes[k]["type"] == "patient"]
-        P = ix.take("patients", pids)
+        P = self.ix.take("patients", pids)
         for col, t, ek in (("phone", "phone", "tel"), ("address", "address", "addr")):
             vals = P[col].dropna()
             counts = vals.value_counts()
             for pid, v in vals.items():
                 if counts[v] >= 2 or (t, v) in members or f"{t}:{v}" in nodes:
-                    edge(node("patient", pid), node(t, v), ek, 1)
+                    drawing.edge(drawing.node("patient", pid), drawing.node(t, v), ek, 1)
 
-        # trace codes: where each was settled and by whom
-        if self.trace_codes and len(C):
+    def _item_links(self, drawing: "_Drawing", columns: dict) -> None:
+        """Trace codes (where each was settled and by whom) and member drugs (where settled)."""
+        ix, node, edge = self.ix, drawing.node, drawing.edge
+        if self.trace_codes:
             it = _items_with_claims(self.items[self.items["trace_code"].isin(self.trace_codes)],
-                                    "trace_code", C)
+                                    "trace_code", columns)
             for (code, fac), r in _agg(it, ["trace_code", "facility_id"]):
                 kind = ix.facility_kind(fac)
                 total = int(self.code_settlements.get(code, r.n))
@@ -498,20 +524,23 @@ class RingView:
                      label=label)
             for (code, who), r in _agg(it, ["trace_code", "_whokey"]):
                 edge(node("trace_code", code), who, "trace_buy", r.n, r.fund, r.claims)
-        drugs = set(ring.member_ids("drug"))
-        if drugs and len(C):
+        drugs = set(self.ring.member_ids("drug"))
+        if drugs:
             it = _items_with_claims(self.items[self.items["item_code"].isin(drugs)],
-                                    "item_code", C)
+                                    "item_code", columns)
             for (code, fac), r in _agg(it, ["item_code", "facility_id"]):
                 kind = ix.facility_kind(fac)
                 edge(node("drug", code), node(kind, fac), "drug", r.n, r.fund, r.claims)
 
-        G = nx.Graph(ring_id=ring.ring_id, typology=ring.typology)
-        records = self._records(nodes.values())
-        for key, a in nodes.items():
+    def _as_networkx(self, drawing: "_Drawing") -> nx.Graph:
+        """The drawing as a networkx graph: each node with its facts, each edge labelled (two
+        kinds of link between one pair are one edge carrying both labels)."""
+        G = nx.Graph(ring_id=self.ring.ring_id, typology=self.ring.typology)
+        records = self._records(drawing.nodes.values())
+        for key, a in drawing.nodes.items():
             a.update(self._facts(a["type"], a["id"], records))
             G.add_node(key, **a)
-        for (a, b, _kind), e in edges.items():
+        for (a, b, _kind), e in drawing.edges.items():
             verb = EDGE_STYLE[e["kind"]][0]
             if not e["label"]:
                 e["label"] = verb if e["kind"] in ("holds", "tel", "addr") else \
@@ -524,12 +553,6 @@ class RingView:
                 old["claims"] = (old["claims"] + e["claims"])[:12]
             else:
                 G.add_edge(a, b, **e)
-        self._node_stats(G)
-        _collapse_trace_codes(G, self._packs(), members)
-        if ring.typology == "diversion":
-            self._drop_walk_in_buyers(G)
-        if ring.typology == "impersonation":
-            self._mark_signals(G)
         return G
 
     def _drop_walk_in_buyers(self, G: nx.Graph) -> None:
