@@ -44,6 +44,7 @@ from graphkit.contract import (
 )
 from graphkit._arrow import arrow_strings as _arrow_strings
 from graphkit._arrow import isin as _in
+from graphkit.facilities import facility_types
 from graphkit._arrow import positions, single_chunk
 from graphkit._files import file_sha256
 from graphkit._frames import most_frequent
@@ -828,11 +829,10 @@ def _derive(acc: dict[str, pd.DataFrame], present: set[str]) -> None:
         claims["card_inferred"] = pd.Series([], dtype=bool)
         claims["holder_id"] = pd.Series([], dtype="str")
     claims["settle_date"] = claims["settle_time"].dt.normalize()
-    inst = set(acc["institutions"]["institution_id"].dropna())
-    phar = set(acc["pharmacies"]["pharmacy_id"].dropna())
-    ftype = np.where(_in(claims["facility_id"], inst), "institution",
-                     np.where(_in(claims["facility_id"], phar), "pharmacy", "unknown"))
-    claims["facility_type"] = pd.Series(ftype, index=claims.index, dtype="str")
+    types = facility_types(acc["institutions"]["institution_id"], acc["pharmacies"]["pharmacy_id"],
+                           claims[["facility_id", "claim_type"]])
+    claims["facility_type"] = claims["facility_id"].map(pd.Series(types, dtype="str")).fillna(
+        "unknown").astype("str")
     pos = positions(claims["patient_id"], pats["patient_id"])
     dd = np.append(pats["death_date"].to_numpy(dtype="datetime64[us]"), np.datetime64("NaT", "us"))
     death = pd.Series(dd[pos], index=claims.index, dtype="datetime64[us]")  # -1 -> the NaT

@@ -383,14 +383,8 @@ def _unique(df: pd.DataFrame, key: str) -> pd.DataFrame:
 
 
 def _facility_types(ds) -> pd.Series:
-    claims = ds.claims
-    if "facility_type" in claims.columns:
-        return claims["facility_type"].astype("object").fillna("unknown")
-    inst = set(ds.institutions["institution_id"].dropna())
-    phar = set(ds.pharmacies["pharmacy_id"].dropna())
-    fid = claims["facility_id"]
-    return pd.Series(np.where(fid.isin(inst), "institution",
-                              np.where(fid.isin(phar), "pharmacy", "unknown")), index=claims.index)
+    """Each claim's facility type as loading worked it out (:mod:`graphkit.facilities`)."""
+    return ds.claims["facility_type"].astype("object").fillna("unknown")
 
 
 def _step(query: str, df: pd.DataFrame, spec: str, props: str = "", **computed) -> LoadStep:

@@ -904,9 +904,15 @@ def test_facility_type_and_settle_date(tmp_path):
                                                  pd.Timestamp("2024-03-07")]
 
 
-def test_facility_type_unknown_without_facility_tables(tmp_path):
-    write_dir(tmp_path, minimal_tables())
-    assert load(tmp_path).claims["facility_type"].tolist() == ["unknown", "unknown"]
+def test_facility_type_without_facility_tables_is_what_was_settled_there(tmp_path):
+    """No institutions or pharmacies table: a facility where only pharmacy purchases were
+    settled is a pharmacy, any other an institution (graphkit.facilities, the one rule)."""
+    tabs = minimal_tables()
+    write_dir(tmp_path, tabs)
+    kinds = [c["claim_type"] for c in tabs["claims"]]
+    expected = ["pharmacy" if k == "pharmacy" else "institution" for k in kinds]
+    assert load(tmp_path).claims["facility_type"].tolist() == expected
+    assert set(expected) == {"institution", "pharmacy"}
 
 
 def test_absent_optional_tables_are_empty_with_contract_columns(tmp_path):

@@ -425,7 +425,9 @@ def test_fetch_dataset_keeps_tables_the_input_lacked_absent(store, tmp_path):
     assert len(store.run_cypher("MATCH (d:Doctor) RETURN d.doctor_id AS d"))  # made by claims
     fetched = store.fetch_dataset()
     assert fetched.doctors.empty and fetched.institutions.empty
-    assert (fetched.claims["facility_type"] == "unknown").all()
+    # no facility tables: each facility typed by what was settled there, and kept so
+    assert fetched.claims["facility_type"].tolist() == ds.claims["facility_type"].tolist()
+    assert set(ds.claims["facility_type"]) <= {"institution", "pharmacy"}
     _assert_same_tables(fetched, ds)
 
 
