@@ -23,7 +23,6 @@ Examples
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +32,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from graphkit.contract import TYPOLOGIES, role_zh
+from graphkit.contract import TYPOLOGIES
 from graphkit.errors import GraphkitError
 from graphkit.rings import Ring, RingsDocument
 

@@ -44,11 +44,10 @@ import pyarrow.compute as pc
 from graphkit._files import writing
 from graphkit.errors import GraphkitError
 from graphkit.synth import _catalog as cat
-from graphkit.synth._claims import (DIAG_CODES, INP, OUT, PHA, Claims, background, build_items,
-                                    fund_amounts)
+from graphkit.synth._claims import DIAG_CODES, INP, Claims, background, build_items, fund_amounts
 from graphkit.synth._planted import LOOKALIKE_KINDS, plant_lookalikes, plant_rings
 from graphkit.synth._world import (CLINIC, COMMUNITY, PHARMACY, PRIVATE, SECONDARY, TERTIARY,
-                                   VILLAGE, YEAR_START, build_world)
+                                   VILLAGE, build_world)
 from graphkit.synth._write import write_table
 
 __all__ = ["generate", "LOOKALIKE_KINDS", "SynthError"]
@@ -305,7 +304,6 @@ _GENDER = {"english": ["M", "F"], "chinese": ["男", "女"], "nhsa": ["1", "2"]}
 
 
 def _tables(w, c, order, rank, items, total, fund, trace, headers) -> dict:
-    P = w.n_patients
     porder = np.argsort(w.pid.astype(str), kind="stable")
     death = w.death
     region_codes = np.array(w.region_code, dtype=object)
