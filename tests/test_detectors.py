@@ -43,6 +43,15 @@ class World:
                            for i in range(1, 10)]
         self.n = 0
 
+    def holders(self, n: int, prefix: str, digits: int = 2,
+                regions=("510104", "510121", "510129")) -> list[str]:
+        """``n`` people of ``regions`` in turn (three districts unless told), one household
+        each (``prefix`` then the number in ``digits`` digits): unrelated card holders."""
+        ids = [f"{prefix}{i:0{digits}d}" for i in range(n)]
+        for i, pid in enumerate(ids):
+            self.person(pid, region=regions[i % len(regions)])
+        return ids
+
     def person(self, pid, *, gender="M", birth="1960-01-01", phone=None, address=None,
                region="510104", death=None, card=True):
         self.patients.append({"patient_id": pid, "name": "张" + pid[-2:], "gender": gender,
@@ -102,11 +111,7 @@ def plant_gang(w: World, fac="P1", cards=8, days=6, *, prefix="11000000000000", 
                hour=14, gap_minutes=2, device="DEV-P1-1"):
     """``cards`` collected cards of unrelated people swiped ``gap_minutes`` apart at ``fac``
     from ``hour`` o'clock, every 9 days from ``first_day``, ``days`` times."""
-    ids = []
-    for i in range(cards):
-        pid = f"{prefix}{i:02d}"
-        w.person(pid, region=["510104", "510121", "510129"][i % 3])
-        ids.append(pid)
+    ids = w.holders(cards, prefix)
     for d in range(days):
         for i, pid in enumerate(ids):
             w.claim(pid, fac, day(first_day + d * 9, hour) + timedelta(minutes=gap_minutes * i),
@@ -379,11 +384,7 @@ def test_dialysis_cohort_is_not_a_gang(tmp_path, dx):
     diagnoses on record, thirty days on the same three weekdays are the schedule."""
     w = World()
     background(w)
-    ids = []
-    for i in range(8):
-        pid = f"13000000000000{i:02d}"
-        w.person(pid, region="510104")
-        ids.append(pid)
+    ids = w.holders(8, "13000000000000", regions=("510104",))
     for week in range(10):
         for wd in (0, 2, 4):  # Mon, Wed, Fri (2024-01-01 is a Monday)
             for i, pid in enumerate(ids):

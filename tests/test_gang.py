@@ -25,11 +25,7 @@ def plant_pool(w: World, *, pool=30, sessions=20, subset=(4, 8), facilities=("P1
     minutes apart at one of ``facilities`` on ``device``; the organiser's phone presents the
     first ``phone_cards`` of them as 电子凭证. Every card is swiped in at least two sessions."""
     rng = np.random.default_rng(seed)
-    ids = []
-    for i in range(pool):
-        pid = f"{prefix}{i:03d}"
-        w.person(pid, region=["510104", "510121", "510129"][i % 3])
-        ids.append(pid)
+    ids = w.holders(pool, prefix, digits=3)
     picks = [rng.choice(pool, int(rng.integers(subset[0], subset[1] + 1)), replace=False)
              for _ in range(sessions)]
     for card in range(pool):  # each collected card comes back: top up to two sessions
@@ -148,11 +144,8 @@ def test_cards_swiped_in_the_sessions_only_now_and_then_are_still_the_pools(tmp_
     w = World()
     background(w)
     ids = plant_pool(w, pool=9, sessions=10, subset=(9, 9), prefix="1670000000000")
-    slow = []
-    for i in range(3):
-        pid = f"1680000000000{i:03d}"
-        w.person(pid, region="510121")
-        slow.append(pid)
+    slow = w.holders(3, "1680000000000", digits=3, regions=("510121",))
+    for i, pid in enumerate(slow):
         for k in range(10):
             late = k >= 3
             when = day(10 + k * 9, 17 + 2 * i) if late else day(10 + k * 9, 14, 18 + i)
@@ -161,20 +154,12 @@ def test_cards_swiped_in_the_sessions_only_now_and_then_are_still_the_pools(tmp_
     assert reported(w.load(tmp_path)) == [set(ids) | set(slow)]
 
 
-def _holders(w: World, n: int, prefix: str) -> list[str]:
-    """``n`` card holders of three districts, one household each."""
-    ids = [f"{prefix}{i:03d}" for i in range(n)]
-    for i, pid in enumerate(ids):
-        w.person(pid, region=["510104", "510121", "510129"][i % 3])
-    return ids
-
-
 def test_a_session_spread_over_a_day_from_the_organisers_phone_is_one(tmp_path):
     """Ten collected 电子凭证 presented from the organiser's phone an hour apart, slower than
     any burst: the phone marks each day as one session."""
     w = World()
     background(w)
-    ids = _holders(w, 10, "1660000000000")
+    ids = w.holders(10, "1660000000000", digits=3)
     for k in range(8):
         for j, pid in enumerate(ids):
             w.claim(pid, "P1", day(10 + k * 9, 8) + timedelta(minutes=60 * j + 7),
@@ -196,7 +181,7 @@ def test_a_session_spread_over_a_day_on_the_organisers_own_terminal_is_one(tmp_p
     would; the pharmacy's counter terminal serves its walk-ins meanwhile. One ring."""
     w = World()
     background(w)
-    ids = _holders(w, 12, "1670000000000")
+    ids = w.holders(12, "1670000000000", digits=3)
     for k in range(8):
         for j in range(6):
             pid = ids[(k * 5 + j) % 12]
