@@ -382,11 +382,6 @@ def _unique(df: pd.DataFrame, key: str) -> pd.DataFrame:
     return df[~(df[key].duplicated() & df[key].notna())]
 
 
-def _facility_types(ds) -> pd.Series:
-    """Each claim's facility type as loading worked it out (:mod:`graphkit.facilities`)."""
-    return ds.claims["facility_type"].astype("object").fillna("unknown")
-
-
 def _step(query: str, df: pd.DataFrame, spec: str, props: str = "", **computed) -> LoadStep:
     """A :class:`LoadStep` from ``spec``, a list ``"name:kind name:kind ..."`` of fields in row
     order; a field is the column ``name`` of ``df`` (or ``computed[name]``), its kind ``str``
@@ -406,7 +401,8 @@ def load_plan(ds) -> list[LoadStep]:
     k = _unique(ds.cards, "card_id")
     c = ds.claims
     keep = ~(c["claim_id"].duplicated() & c["claim_id"].notna()).to_numpy()
-    ftype = _facility_types(ds)[keep].astype("string").fillna("unknown")
+    # each claim's facility type as loading worked it out (graphkit.facilities)
+    ftype = c["facility_type"][keep].astype("string").fillna("unknown")
     c = c[keep]
     fid = c["facility_id"].astype("string").fillna("")
     settle = _col(c, "settle_time")

@@ -392,8 +392,9 @@ def _sessions_text(lockstep: pd.DataFrame, n_cards: int, lock_days: int) -> str:
     took (a burst takes minutes, a phone's session may take the day), and how many were swiped
     on one terminal (a burst counts whichever terminal; a phone's session may name none)."""
     session = lockstep["burst"].to_numpy()
-    seconds = lockstep["settle_time"].to_numpy().astype("datetime64[s]").astype(np.int64)
-    took = (pd.Series(seconds).groupby(session).max() - pd.Series(seconds).groupby(session).min())
+    seconds = pd.Series(lockstep["settle_time"].to_numpy().astype("datetime64[s]").astype(np.int64))
+    by_session = seconds.groupby(session)
+    took = by_session.max() - by_session.min()
     terminal = lockstep["device_id"]
     terminals = terminal.groupby(session).nunique()
     unmarked = terminal.isna().groupby(session).any()

@@ -653,7 +653,7 @@ def _seated(ctx: Context, settings: Settings) -> pd.DataFrame:
               ((c["claim_type"] != "inpatient") & c["device_id"].notna(), "device_id"))
     parts = []
     t_all, day_all = c["t"].to_numpy(), c["day"].to_numpy()
-    fac_code = pd.factorize(c["facility_id"])[0].astype(np.int64)
+    fac_code = _facility_codes(ctx)
     for mask, col in queues:
         rows = np.flatnonzero(mask.to_numpy())
         if len(rows) < 2:
@@ -682,6 +682,14 @@ def _seated(ctx: Context, settings: Settings) -> pd.DataFrame:
                         "partner_row": other, "day": day_all[me], "facility": fac_code[me]})
     ctx.cache[key] = out
     return ctx.cache[key]
+
+
+def _facility_codes(ctx: Context) -> np.ndarray:
+    """Integer code of each claim's facility (memoised: the sittings and their share of a
+    card's facility days read the same codes)."""
+    if "facility_codes" not in ctx.cache:
+        ctx.cache["facility_codes"] = pd.factorize(ctx.claims["facility_id"])[0].astype(np.int64)
+    return ctx.cache["facility_codes"]
 
 
 def _card_codes(ctx: Context) -> tuple[np.ndarray, pd.Index]:
@@ -728,7 +736,7 @@ def sittings(ctx: Context, settings: Settings) -> pd.DataFrame:
     # only the cards that sat with anyone: their days at each facility
     seen = (c["claim_type"].to_numpy() != "inpatient") & np.isin(
         codes, at.index.get_level_values("card").unique())
-    fac_code = pd.factorize(c["facility_id"])[0].astype(np.int64)
+    fac_code = _facility_codes(ctx)
     visits = pd.DataFrame({"card": codes[seen], "facility": fac_code[seen],
                            "day": c["day"].to_numpy()[seen]}).drop_duplicates()
     card_days = visits.groupby(["card", "facility"]).size()
