@@ -1569,19 +1569,9 @@ def _remove_stale_pages(folder: Path, keep: set[Path]) -> None:
             path.unlink()
 
 
-def page_from_view(view: RingView, *, index_href: str | None = None,
-                   title: str = "graphkit") -> str:
-    """The whole self-contained HTML page for a :class:`RingView` (a :class:`GraphView`: its
-    graph alone, headed ``title``)."""
+def page_from_view(view: RingView, *, index_href: str | None = None) -> str:
+    """The whole self-contained HTML page for a :class:`RingView`."""
     present = Counter(a["type"] for _, a in view.graph.nodes(data=True))
-    if not view.members_table:
-        return render_template(
-            "ring.html", **page_context(title, graph_scripts()), ring_page=False,
-            index_href=index_href, heading=title,
-            badges=[f"节点 {view.graph.number_of_nodes()}", f"连线 {view.graph.number_of_edges()}"],
-            masked=view.masker.enabled, note=view.graph.graph.get("note"), graph_label="关系图",
-            legend=legend_items(present, "虚线/浅色：关联节点（非起点/成员）"),
-            data=_json_script(view.vis_data()))
     ring = view.ring
     zh = TYPOLOGIES.get(ring.typology, (ring.typology,))[0]
     n_claims = len(ring.claims) or int(view.claims["in_ring"].sum()) if len(view.claims) else 0
@@ -1622,7 +1612,15 @@ def graph_page_html(G: nx.Graph, dataset=None, *, mask: bool = True, max_nodes: 
     """A self-contained page for any graph whose node keys are ``"type:id"``, drawn as ring pages
     draw theirs (see :class:`GraphView`); notebooks show it inline (:func:`graphkit.show`)."""
     view = GraphView(G, dataset, Masker(dataset, enabled=mask), max_nodes=max_nodes)
-    return page_from_view(view, title=title)
+    present = Counter(a["type"] for _, a in view.graph.nodes(data=True))
+    # the ring page's template with the graph alone: no timeline, evidence or members table
+    return render_template(
+        "ring.html", **page_context(title, graph_scripts()), ring_page=False,
+        index_href=None, heading=title,
+        badges=[f"节点 {view.graph.number_of_nodes()}", f"连线 {view.graph.number_of_edges()}"],
+        masked=view.masker.enabled, note=view.graph.graph.get("note"), graph_label="关系图",
+        legend=legend_items(present, "虚线/浅色：关联节点（非起点/成员）"),
+        data=_json_script(view.vis_data()))
 
 
 def _index_html(doc, rows: list[dict], masked: bool, analysed: dict | None = None) -> str:
