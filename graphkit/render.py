@@ -792,7 +792,13 @@ class RingView:
         keep = set(order[:self.max_nodes])
         dropped = Counter(G.nodes[n]["type"] for n in order[self.max_nodes:])
         dropped_members = sum(1 for n in order[self.max_nodes:] if G.nodes[n]["member"])
-        H = G.subgraph(keep).copy()
+        # in G's order: a subgraph view of fewer than half the nodes iterates the kept set,
+        # whose order is the process's string hashing
+        H = G.__class__()
+        H.add_nodes_from((n, a) for n, a in G.nodes(data=True) if n in keep)
+        H.add_edges_from(e for e in (G.edges(keys=True, data=True) if G.is_multigraph()
+                                     else G.edges(data=True))
+                         if e[0] in keep and e[1] in keep)
         H.graph.update(G.graph)
         H.graph["omitted"] = {t: dropped[t] for t in TYPE_ORDER if dropped.get(t)}
         parts = "，".join(f"{TYPE_ZH.get(t, t)} {n}" for t, n in H.graph["omitted"].items())
